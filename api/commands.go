@@ -1,0 +1,102 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sellable/inventory/sellable"
+)
+
+// Recorder stores commands as events.
+type Recorder interface {
+	Record(ctx context.Context, c sellable.Command) (sellable.Receipt, error)
+}
+
+// IdempotencyHeader lets a client retry a command safely.
+const IdempotencyHeader = "Idempotency-Key"
+
+// RegisterCommands mounts POST /inventory/adjustment and
+// POST /inventory/reservation.
+func RegisterCommands(e *echo.Echo, r Recorder) {
+	e.POST("/inventory/adjustment", commandHandler(r, sellable.Adjustment))
+	e.POST("/inventory/reservation", commandHandler(r, sellable.Reservation))
+}
+
+// CommandResponse echoes the command and says where it was stored.
+type CommandResponse struct {
+	LocationID string `json:"locationId"`
+	SKU        string `json:"sku"`
+	Count      int64  `json:"count"`
+	sellable.Receipt
+}
+
+func commandHandler(r Recorder, kind sellable.Kind) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		cmd, err := decodeCommand(c.Request().Body)
+		if err != nil {
+			return err
+		}
+		cmd.Kind = kind
+		cmd.IdempotencyKey = c.Request().Header.Get(IdempotencyHeader)
+		if len(cmd.IdempotencyKey) > 128 {
+			return &sellable.FieldError{Field: IdempotencyHeader, Err: errors.New("at most 128 bytes")}
+		}
+		rc, err := r.Record(c.Request().Context(), cmd)
+		if err != nil {
+			return err
+		}
+		status := http.StatusCreated
+		if rc.Duplicate {
+			status = http.StatusOK
+		}
+		return c.JSON(status, CommandResponse{LocationID: cmd.LocationID, SKU: cmd.SKU, Count: cmd.Count, Receipt: rc})
+	}
+}
+
+// decodeCommand reads {"locationId","sku","count"} field by field, so
+// that an error names the field it is about.
+func decodeCommand(body io.Reader) (sellable.Command, error) {
+	data, err := io.ReadAll(body)
+	if err != nil {
+		return sellable.Command{}, err // the body limit's 413 comes through here
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil || fields == nil {
+		return sellable.Command{}, &sellable.FieldError{Field: "body", Err: errors.New("must be a JSON object")}
+	}
+	var cmd sellable.Command
+	if cmd.LocationID, err = stringField(fields, "locationId"); err != nil {
+		return cmd, err
+	}
+	if cmd.SKU, err = stringField(fields, "sku"); err != nil {
+		return cmd, err
+	}
+	var q sellable.Quantity
+	if raw, ok := fields["count"]; ok {
+		if err := json.Unmarshal(raw, &q); err != nil {
+			return cmd, &sellable.FieldError{Field: "count", Err: sellable.ErrCountSyntax}
+		}
+	}
+	if !q.Set {
+		return cmd, &sellable.FieldError{Field: "count", Err: sellable.ErrMissingCount}
+	}
+	cmd.Count = q.Value
+	return cmd, nil
+}
+
+func stringField(fields map[string]json.RawMessage, name string) (string, error) {
+	raw, ok := fields[name]
+	if !ok || string(raw) == "null" {
+		return "", &sellable.FieldError{Field: name, Err: errors.New("is required")}
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", &sellable.FieldError{Field: name, Err: errors.New("must be a string")}
+	}
+	return s, nil
+}

@@ -1,0 +1,6 @@
+// Package api holds the Echo HTTP handlers: the command endpoints that
+// record adjustments and reservations, the query endpoint that reads a
+// position, and health checks. Handlers only decode, call a small
+// interface declared here, and map the result; one error handler renders
+// every error as JSON. The package knows Echo and the domain, not NATS.
+package api

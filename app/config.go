@@ -1,0 +1,50 @@
+package app
+
+import (
+	"flag"
+	"log/slog"
+	"os"
+	"strconv"
+	"time"
+)
+
+// Flags registers flags whose defaults come from environment variables,
+// so every setting can be given either way (flags win).
+type Flags struct{ *flag.FlagSet }
+
+// NewFlags is a flag set for the program name.
+func NewFlags(name string) Flags {
+	return Flags{flag.NewFlagSet(name, flag.ExitOnError)}
+}
+
+// String is a string flag with an environment fallback.
+func (f Flags) String(name, env, def, usage string) *string {
+	if v, ok := os.LookupEnv(env); ok {
+		def = v
+	}
+	return f.FlagSet.String(name, def, usage+" (env "+env+")")
+}
+
+// Int is an int flag with an environment fallback.
+func (f Flags) Int(name, env string, def int, usage string) *int {
+	if v, err := strconv.Atoi(os.Getenv(env)); err == nil {
+		def = v
+	}
+	return f.FlagSet.Int(name, def, usage+" (env "+env+")")
+}
+
+// Duration is a duration flag with an environment fallback.
+func (f Flags) Duration(name, env string, def time.Duration, usage string) *time.Duration {
+	if v, err := time.ParseDuration(os.Getenv(env)); err == nil {
+		def = v
+	}
+	return f.FlagSet.Duration(name, def, usage+" (env "+env+")")
+}
+
+// Logger is the process logger: text on stderr at the level named by
+// INVENTORY_LOG_LEVEL (debug, info, warn, error; default info).
+func Logger() *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(os.Getenv("INVENTORY_LOG_LEVEL")))
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}

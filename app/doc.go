@@ -1,0 +1,5 @@
+// Package app assembles the components that the programs in services/
+// run: the NATS connection, the streams and buckets, the HTTP server and
+// the lifecycle that ties them to a context. Each main.go only reads its
+// configuration and calls into here.
+package app

@@ -1,0 +1,56 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Connect dials NATS and keeps reconnecting for as long as the process
+// lives: a lost server is a pause, not a crash.
+func Connect(url, name string, log *slog.Logger) (*nats.Conn, jetstream.JetStream, error) {
+	nc, err := nats.Connect(url,
+		nats.Name(name),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250*time.Millisecond),
+		nats.RetryOnFailedConnect(true),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			log.Warn("nats disconnected", "err", err)
+		}),
+		nats.ReconnectHandler(func(c *nats.Conn) {
+			log.Info("nats reconnected", "url", c.ConnectedUrl())
+		}),
+	)
+	if err != nil {
+		return nil, nil, fmt.Errorf("app: connect %s: %w", url, err)
+	}
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
+	if err != nil {
+		nc.Close()
+		return nil, nil, fmt.Errorf("app: jetstream: %w", err)
+	}
+	return nc, js, nil
+}
+
+// Retry runs fn until it succeeds or ctx ends, backing off up to 2s: at
+// start a service may come up before its NATS server.
+func Retry(ctx context.Context, log *slog.Logger, what string, fn func(context.Context) error) error {
+	wait := 100 * time.Millisecond
+	for {
+		err := fn(ctx)
+		if err == nil {
+			return nil
+		}
+		log.Warn("retrying", "what", what, "err", err, "in", wait)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("app: %s: %w (last error: %w)", what, ctx.Err(), err)
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
+}

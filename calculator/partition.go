@@ -1,0 +1,224 @@
+package calculator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sellable/inventory/kv"
+	"github.com/sellable/inventory/sellable"
+	"github.com/sellable/inventory/streams"
+)
+
+// partition folds one partition's events while this instance owns it.
+type partition struct {
+	id      int
+	js      jetstream.JetStream
+	writer  *kv.Writer
+	offsets *offsets
+	codecs  *streams.Codecs
+	cfg     Config
+	log     *slog.Logger
+	stats   *Stats
+}
+
+// applied is one decoded event with where it sits in the stream.
+type applied struct {
+	event streams.Event
+	seq   uint64
+	at    time.Time
+}
+
+// run consumes the partition from its checkpoint until ctx ends, then
+// saves the checkpoint of what it finished.
+func (p *partition) run(ctx context.Context) error {
+	start, err := p.offsets.get(ctx, p.id)
+	if err != nil {
+		return err
+	}
+	occ := jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{streams.PartitionFilter(p.id)},
+		DeliverPolicy:  jetstream.DeliverAllPolicy,
+	}
+	if start > 0 {
+		occ.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
+		occ.OptStartSeq = start + 1
+	}
+	cons, err := p.js.OrderedConsumer(ctx, streams.EventStream, occ)
+	if err != nil {
+		return fmt.Errorf("calculator: partition %d consumer: %w", p.id, err)
+	}
+	msgs := make(chan jetstream.Msg, p.cfg.MaxBatch)
+	done := make(chan struct{})
+	defer close(done)
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		select {
+		case msgs <- m:
+		case <-done:
+		}
+	}, jetstream.PullMaxMessages(p.cfg.MaxBatch))
+	if err != nil {
+		return fmt.Errorf("calculator: partition %d consume: %w", p.id, err)
+	}
+	defer cc.Stop()
+	p.log.Info("partition started", "partition", p.id, "from", start+1)
+
+	through := start // highest sequence fully applied
+	saved := start
+	tick := time.NewTicker(p.cfg.CheckpointEvery)
+	defer tick.Stop()
+	batch := make([]jetstream.Msg, 0, p.cfg.MaxBatch)
+	for {
+		select {
+		case <-ctx.Done():
+			return p.saveFinal(saved, through)
+		case <-tick.C:
+			if through > saved {
+				if err := p.offsets.put(ctx, p.id, through); err != nil {
+					p.log.Warn("checkpoint failed", "partition", p.id, "err", err)
+				} else {
+					saved = through
+				}
+			}
+		case m := <-msgs:
+			batch = append(batch[:0], m)
+			batch = drain(msgs, batch, p.cfg.MaxBatch)
+			last, err := p.process(ctx, batch)
+			if err != nil {
+				if ctx.Err() != nil {
+					return p.saveFinal(saved, through)
+				}
+				// The state of this batch is unknown: restart from the
+				// checkpoint rather than skip or reorder anything.
+				return fmt.Errorf("calculator: partition %d: %w", p.id, err)
+			}
+			through = last
+		}
+	}
+}
+
+// saveFinal writes the checkpoint on the way out, with a fresh deadline
+// since the run's context is over.
+func (p *partition) saveFinal(saved, done uint64) error {
+	if done <= saved {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	return p.offsets.put(ctx, p.id, done)
+}
+
+// drain appends whatever is already waiting, up to max, without blocking:
+// under load batches grow, when idle each event goes alone at once.
+func drain(msgs <-chan jetstream.Msg, batch []jetstream.Msg, max int) []jetstream.Msg {
+	for len(batch) < max {
+		select {
+		case m := <-msgs:
+			batch = append(batch, m)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// process applies one batch: dead-letters what cannot be decoded, folds
+// the rest per key in one compare-and-set write each, then announces the
+// new values. It returns the last stream sequence of the batch.
+func (p *partition) process(ctx context.Context, batch []jetstream.Msg) (uint64, error) {
+	var last uint64
+	byKey := make(map[streams.Key][]applied)
+	var keys []streams.Key
+	var pending []jetstream.PubAckFuture
+	dead := 0
+	for _, m := range batch {
+		meta, err := m.Metadata()
+		if err != nil {
+			return 0, fmt.Errorf("metadata: %w", err)
+		}
+		last = meta.Sequence.Stream
+		ev, _, err := p.codecs.DecodeStored(m.Subject(), m.Headers(), m.Data())
+		if err != nil {
+			f, err := p.deadLetter(m, meta.Sequence.Stream, err)
+			if err != nil {
+				return 0, err
+			}
+			pending = append(pending, f)
+			dead++
+			continue
+		}
+		if _, ok := byKey[ev.Key]; !ok {
+			keys = append(keys, ev.Key)
+		}
+		byKey[ev.Key] = append(byKey[ev.Key], applied{event: ev, seq: meta.Sequence.Stream, at: meta.Timestamp})
+	}
+	positions, err := p.writer.Update(ctx, keys, func(k streams.Key, cur sellable.Position) (sellable.Position, bool) {
+		changed := false
+		cur.LocationID, cur.SKU = k.LocationID, k.SKU
+		for _, a := range byKey[k] {
+			if cur.Apply(a.event.Kind, a.event.Count, a.seq, a.at.UTC()) {
+				changed = true
+			}
+		}
+		return cur, changed
+	})
+	if err != nil {
+		return 0, err
+	}
+	for i, pos := range positions {
+		msg, err := streams.ChangeMsg(pos)
+		if err != nil {
+			return 0, err
+		}
+		f, err := p.js.PublishMsgAsync(msg)
+		if err != nil {
+			return 0, fmt.Errorf("publish change %s: %w", keys[i], err)
+		}
+		pending = append(pending, f)
+	}
+	if err := waitAcks(ctx, pending); err != nil {
+		return 0, err
+	}
+	p.stats.add(p.id, len(batch)-dead, dead, last)
+	return last, nil
+}
+
+// deadLetter sends m to the dead-letter stream with the reason. Its
+// Nats-Msg-Id is the original sequence, so a replay does not file it twice.
+func (p *partition) deadLetter(m jetstream.Msg, seq uint64, reason error) (jetstream.PubAckFuture, error) {
+	p.log.Warn("dead-lettering event", "partition", p.id, "seq", seq, "subject", m.Subject(), "reason", reason)
+	dl := nats.NewMsg(streams.DeadLetterSubject(p.id))
+	dl.Data = m.Data()
+	for k, v := range m.Headers() {
+		dl.Header[k] = v
+	}
+	dl.Header.Set(streams.HeaderError, reason.Error())
+	dl.Header.Set(streams.HeaderOrigSubject, m.Subject())
+	dl.Header.Set(streams.HeaderOrigSeq, strconv.FormatUint(seq, 10))
+	dl.Header.Set(nats.MsgIdHdr, "dlq-"+strconv.FormatUint(seq, 10))
+	f, err := p.js.PublishMsgAsync(dl)
+	if err != nil {
+		return nil, fmt.Errorf("dead-letter seq %d: %w", seq, err)
+	}
+	return f, nil
+}
+
+func waitAcks(ctx context.Context, fs []jetstream.PubAckFuture) error {
+	var errs []error
+	for _, f := range fs {
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			errs = append(errs, err)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,2 @@
+// Package natstest gives package tests a real, embedded JetStream server.
+package natstest

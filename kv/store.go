@@ -1,0 +1,79 @@
+package kv
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sellable/inventory/sellable"
+	"github.com/sellable/inventory/streams"
+)
+
+// Config sets how the buckets are created.
+type Config struct {
+	Partitions int
+	Replicas   int
+}
+
+// BucketName is the bucket of partition p.
+func BucketName(p int) string { return "sellable_p" + strconv.Itoa(p) }
+
+// Store reads positions from the partition buckets.
+type Store struct {
+	buckets []jetstream.KeyValue
+}
+
+// Open creates the buckets when absent and returns a store over them.
+func Open(ctx context.Context, js jetstream.JetStream, c Config) (*Store, error) {
+	if c.Partitions < 1 {
+		return nil, fmt.Errorf("kv: partitions %d < 1", c.Partitions)
+	}
+	s := &Store{buckets: make([]jetstream.KeyValue, c.Partitions)}
+	for p := range s.buckets {
+		b, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      BucketName(p),
+			Description: "Sellable quantity per location and SKU, partition " + strconv.Itoa(p),
+			History:     1,
+			Storage:     jetstream.FileStorage,
+			Replicas:    max(c.Replicas, 1),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("kv: open %s: %w", BucketName(p), err)
+		}
+		s.buckets[p] = b
+	}
+	return s, nil
+}
+
+// Partitions is the number of buckets.
+func (s *Store) Partitions() int { return len(s.buckets) }
+
+// Get reads the position of a location and SKU from its partition's
+// bucket. Invalid identifiers wrap a *sellable.FieldError.
+func (s *Store) Get(ctx context.Context, locationID, sku string) (sellable.Position, error) {
+	k := streams.Key{LocationID: locationID, SKU: sku}
+	if err := k.Validate(); err != nil {
+		return sellable.Position{}, err
+	}
+	pos, _, err := get(ctx, s.buckets[k.Partition(len(s.buckets))], k.String())
+	return pos, err
+}
+
+func get(ctx context.Context, b jetstream.KeyValue, key string) (sellable.Position, uint64, error) {
+	e, err := b.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return sellable.Position{}, 0, ErrNotFound
+	}
+	if err != nil {
+		return sellable.Position{}, 0, fmt.Errorf("kv: get %s: %w: %w", key, sellable.ErrUnavailable, err)
+	}
+	var pos sellable.Position
+	if err := json.Unmarshal(e.Value(), &pos); err != nil {
+		return sellable.Position{}, 0, fmt.Errorf("kv: decode %s: %w", key, err)
+	}
+	return pos, e.Revision(), nil
+}

@@ -1,0 +1,4 @@
+// Package natsembed runs a nats-server with JetStream inside the process:
+// the all-in-one program's default, and the server every package test
+// talks to. It is the real server, not a fake.
+package natsembed

@@ -1,0 +1,41 @@
+package sellable
+
+import "errors"
+
+var (
+	// ErrNotFound means no event has reached a position yet.
+	ErrNotFound = errors.New("position not found")
+	// ErrUnavailable means the event store or the view cannot be reached
+	// or did not answer in time; the call may be retried.
+	ErrUnavailable = errors.New("store unavailable")
+)
+
+// Command asks to record one adjustment or reservation.
+type Command struct {
+	Kind       Kind
+	LocationID string
+	SKU        string
+	Count      int64
+	// IdempotencyKey, when set, makes a retry within the event stream's
+	// duplicate window record nothing new.
+	IdempotencyKey string
+}
+
+// Receipt says where a recorded event was stored.
+type Receipt struct {
+	Stream    string `json:"stream"`
+	Seq       uint64 `json:"seq"`
+	Partition int    `json:"partition"`
+	// Duplicate is true when the idempotency key was seen before and
+	// nothing new was stored.
+	Duplicate bool `json:"duplicate"`
+}
+
+// FieldError names the input field a validation error is about.
+type FieldError struct {
+	Field string
+	Err   error
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Err.Error() }
+func (e *FieldError) Unwrap() error { return e.Err }

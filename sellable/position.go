@@ -1,0 +1,39 @@
+package sellable
+
+import "time"
+
+// Position is the folded state of one (location, SKU): the view the
+// calculator keeps and the query side serves.
+type Position struct {
+	LocationID string `json:"locationId"`
+	SKU        string `json:"sku"`
+	// Count is the sellable quantity, Adjusted - Reserved. It is stored
+	// rather than derived so that the KV value reads on its own.
+	Count    int64 `json:"count"`
+	Adjusted int64 `json:"adjusted"`
+	Reserved int64 `json:"reserved"`
+	// Seq is the event stream sequence of the last event folded in; events
+	// at or below it are already reflected and are skipped.
+	Seq uint64 `json:"seq"`
+	// UpdatedAt is when the last event folded in was stored.
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// Apply folds one event stored at seq and time at into p. It reports false,
+// leaving p alone, when p already reflects seq: that is what makes
+// redelivery harmless.
+func (p *Position) Apply(kind Kind, count int64, seq uint64, at time.Time) bool {
+	if seq <= p.Seq {
+		return false
+	}
+	switch kind {
+	case Adjustment:
+		p.Adjusted += count
+	case Reservation:
+		p.Reserved += count
+	}
+	p.Count = p.Adjusted - p.Reserved
+	p.Seq = seq
+	p.UpdatedAt = at
+	return true
+}

@@ -1,0 +1,87 @@
+// Command inventory is the all-in-one: an embedded NATS server with
+// JetStream on disk (unless NATS_URL names one), the command API, the
+// calculator and the query API, behind one HTTP listener.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/sellable/inventory/api"
+	"github.com/sellable/inventory/app"
+	"github.com/sellable/inventory/natsembed"
+	"github.com/sellable/inventory/streams"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "inventory:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	f := app.NewFlags("inventory")
+	httpAddr := f.String("http-addr", "INVENTORY_HTTP_ADDR", "127.0.0.1:9091", "HTTP listen address")
+	dataDir := f.String("data-dir", "INVENTORY_DATA_DIR", "./data", "directory of the embedded server's JetStream files")
+	natsListen := f.String("nats-listen", "INVENTORY_NATS_LISTEN", "127.0.0.1:4222", "client address of the embedded NATS server")
+	natsURL := f.String("nats-url", "NATS_URL", "", "external NATS server; when set, none is embedded")
+	partitions := f.Int("partitions", "INVENTORY_PARTITIONS", streams.DefaultPartitions, "partitions of a new event stream")
+	replicas := f.Int("replicas", "INVENTORY_REPLICAS", 1, "replicas of streams and buckets")
+	_ = f.Parse(os.Args[1:])
+	log := app.Logger()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	url := *natsURL
+	if url == "" {
+		srv, err := natsembed.Start(natsembed.Config{
+			Listen: *natsListen, StoreDir: filepath.Join(*dataDir, "jetstream"), ServerName: "inventory",
+		})
+		if err != nil {
+			return err
+		}
+		defer srv.WaitForShutdown()
+		defer srv.Shutdown()
+		url = srv.ClientURL()
+		log.Info("embedded nats running", "url", url, "data", *dataDir)
+	}
+	nc, js, err := app.Connect(url, "inventory", log)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+
+	topo := app.Topology{Partitions: *partitions, Replicas: *replicas}
+	if err := app.EnsureStreams(ctx, js, topo, log); err != nil {
+		return err
+	}
+	store, err := app.OpenView(ctx, js, topo, log)
+	if err != nil {
+		return err
+	}
+	calc, err := app.NewCalculator(ctx, js, store, topo, log)
+	if err != nil {
+		return err
+	}
+
+	e := api.NewServer(log)
+	api.RegisterCommands(e, app.Commands(js, topo))
+	api.RegisterQueries(e, store)
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return calc.Run(gctx) })
+	g.Go(func() error { return app.Serve(gctx, e, *httpAddr, log) })
+	err = g.Wait()
+	if ferr := nc.Drain(); ferr != nil {
+		log.Warn("nats drain", "err", ferr)
+	}
+	return err
+}

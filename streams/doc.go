@@ -1,0 +1,9 @@
+// Package streams owns everything that names or shapes a message on NATS:
+// the JetStream stream definitions, subject builders, the reversible
+// encoding of identifiers into subject tokens and KV keys, the partition
+// function shared with the server, the event types and their codecs.
+//
+// Nobody else formats a subject string. Identifiers are encoded in exactly
+// one function (EncodeToken) so that no input can inject wildcards or extra
+// tokens into a subject or a KV key.
+package streams

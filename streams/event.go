@@ -1,0 +1,110 @@
+package streams
+
+import (
+	"fmt"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/sellable/inventory/sellable"
+)
+
+// Event is one adjustment or reservation of one position.
+type Event struct {
+	Kind  sellable.Kind
+	Key   Key
+	Count int64
+}
+
+// Validate checks the key and the count, naming the field that is wrong.
+func (e Event) Validate() error {
+	if err := e.Key.Validate(); err != nil {
+		return err
+	}
+	if err := sellable.ValidateCount(e.Kind, e.Count); err != nil {
+		return &sellable.FieldError{Field: "count", Err: err}
+	}
+	return nil
+}
+
+// Subject is where the event is published.
+func (e Event) Subject() string { return EventSubject(e.Kind, e.Key) }
+
+// Header names used on inventory messages.
+const (
+	// HeaderContentType says how a body is encoded. A message without it
+	// is JSON, so that `nats pub` works by hand.
+	HeaderContentType = "Content-Type"
+	// HeaderError, on a dead letter, says why it could not be applied.
+	HeaderError = "Inventory-Error"
+	// HeaderOrigSubject, on a dead letter, is the subject it was stored on.
+	HeaderOrigSubject = "Inventory-Original-Subject"
+	// HeaderOrigSeq, on a dead letter, is its event stream sequence.
+	HeaderOrigSeq = "Inventory-Original-Sequence"
+)
+
+// Body is what an event body says, before it is checked against the
+// subject it arrived on. LocationID and SKU are optional in a body: the
+// subject names the key.
+type Body struct {
+	LocationID *string
+	SKU        *string
+	Count      sellable.Quantity
+}
+
+// EventCodec encodes and decodes event bodies of one content type.
+type EventCodec interface {
+	ContentType() string
+	EncodeEvent(e Event) ([]byte, error)
+	DecodeEvent(data []byte) (Body, error)
+}
+
+// Codecs picks a codec by a message's Content-Type header.
+type Codecs struct {
+	byType map[string]EventCodec
+}
+
+// NewCodecs serves the given codecs; JSON is always included and is used
+// for messages without a Content-Type.
+func NewCodecs(cs ...EventCodec) *Codecs {
+	m := map[string]EventCodec{ContentTypeJSON: JSON{}}
+	for _, c := range cs {
+		m[c.ContentType()] = c
+	}
+	return &Codecs{byType: m}
+}
+
+// DecodeStored turns a stored event message into an event and its
+// partition. Any error means the message can never be applied and belongs
+// in the dead-letter stream.
+func (cs *Codecs) DecodeStored(subject string, h nats.Header, data []byte) (Event, int, error) {
+	kind, p, key, err := ParseStoredSubject(subject)
+	if err != nil {
+		return Event{}, 0, err
+	}
+	ct := h.Get(HeaderContentType)
+	if ct == "" {
+		ct = ContentTypeJSON
+	}
+	codec, ok := cs.byType[ct]
+	if !ok {
+		return Event{}, p, fmt.Errorf("%w: unknown content type %q", ErrDecode, ct)
+	}
+	body, err := codec.DecodeEvent(data)
+	if err != nil {
+		return Event{}, p, err
+	}
+	if body.LocationID != nil && *body.LocationID != key.LocationID {
+		return Event{}, p, fmt.Errorf("%w: locationId %q, subject says %q", ErrMismatch, *body.LocationID, key.LocationID)
+	}
+	if body.SKU != nil && *body.SKU != key.SKU {
+		return Event{}, p, fmt.Errorf("%w: sku %q, subject says %q", ErrMismatch, *body.SKU, key.SKU)
+	}
+	if !body.Count.Set {
+		return Event{}, p, &sellable.FieldError{Field: "count", Err: sellable.ErrMissingCount}
+	}
+	e := Event{Kind: kind, Key: key, Count: body.Count.Value}
+	if err := e.Validate(); err != nil {
+		return Event{}, p, err
+	}
+	return e, p, nil
+}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -16,7 +18,19 @@ import (
 // maxAttempts bounds the compare-and-set loop of one batch. A conflict
 // only happens while two instances briefly own a partition, so a few
 // rounds always settle it.
-const maxAttempts = 8
+const maxAttempts = 16
+
+// backoff waits a random moment that grows with the attempt, so that
+// competing writers stop colliding.
+func backoff(ctx context.Context, attempt int) error {
+	d := time.Duration(rand.Int64N(int64(attempt) * int64(time.Millisecond)))
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
 
 // Writer is the single writer of one partition's bucket. It caches each
 // key's value and revision, so that in the steady state a write costs one
@@ -62,6 +76,11 @@ func (w *Writer) Update(ctx context.Context, keys []streams.Key, fn UpdateFunc) 
 	for attempt := 0; len(pending) > 0; attempt++ {
 		if attempt == maxAttempts {
 			return nil, fmt.Errorf("%w: %d keys in %s", ErrConflict, len(pending), w.bucket.Bucket())
+		}
+		if attempt > 0 {
+			if err := backoff(ctx, attempt); err != nil {
+				return nil, err
+			}
 		}
 		var err error
 		if pending, err = w.round(ctx, keys, pending, out, fn); err != nil {

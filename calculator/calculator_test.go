@@ -1,0 +1,260 @@
+package calculator_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sellable/inventory/calculator"
+	"github.com/sellable/inventory/command"
+	"github.com/sellable/inventory/internal/natstest"
+	"github.com/sellable/inventory/kv"
+	"github.com/sellable/inventory/sellable"
+	"github.com/sellable/inventory/streams"
+)
+
+const partitions = 4
+
+type env struct {
+	*natstest.Server
+	store *kv.Store
+	cmds  *command.Service
+}
+
+func setup(t *testing.T) *env {
+	t.Helper()
+	s := natstest.Start(t)
+	ctx := context.Background()
+	cfg := streams.DefaultConfig()
+	cfg.Partitions = partitions
+	if err := streams.Ensure(ctx, s.JS, cfg); err != nil {
+		t.Fatal(err)
+	}
+	store, err := kv.Open(ctx, s.JS, kv.Config{Partitions: partitions, Replicas: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{Server: s, store: store, cmds: command.NewService(s.JS, streams.JSON{}, partitions)}
+}
+
+// startCalculator runs an instance until the test ends or stop is called.
+func (e *env) startCalculator(t *testing.T, name string) (c *calculator.Calculator, stop func()) {
+	t.Helper()
+	cfg := calculator.DefaultConfig()
+	cfg.Partitions = partitions
+	cfg.InstanceID = name
+	cfg.LeaseTTL = time.Second
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	c, err := calculator.New(context.Background(), e.JS, e.store, streams.NewCodecs(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = c.Run(ctx) }()
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-done }) }
+	t.Cleanup(stop)
+	return c, stop
+}
+
+func (e *env) record(t *testing.T, kind sellable.Kind, loc, sku string, n int64) uint64 {
+	t.Helper()
+	rc, err := e.cmds.Record(context.Background(), sellable.Command{Kind: kind, LocationID: loc, SKU: sku, Count: n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rc.Seq
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t *testing.T, d time.Duration, what string, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v: %v", what, d, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (e *env) wantPosition(t *testing.T, loc, sku string, count int64, seq uint64) {
+	t.Helper()
+	eventually(t, 10*time.Second, loc+"/"+sku, func() error {
+		p, err := e.store.Get(context.Background(), loc, sku)
+		if err != nil {
+			return err
+		}
+		if p.Count != count || p.Seq != seq {
+			return fmt.Errorf("have count %d seq %d, want %d seq %d", p.Count, p.Seq, count, seq)
+		}
+		return nil
+	})
+}
+
+func TestFoldsAdjustmentsAndReservations(t *testing.T) {
+	e := setup(t)
+	e.startCalculator(t, "c1")
+	e.record(t, sellable.Adjustment, "STL", "123123", 100)
+	seq := e.record(t, sellable.Reservation, "STL", "123123", 10)
+	e.wantPosition(t, "STL", "123123", 90, seq)
+	seq = e.record(t, sellable.Adjustment, "STL", "123123", 100)
+	e.wantPosition(t, "STL", "123123", 190, seq)
+}
+
+// Replaying the whole stream, as after a lost checkpoint, changes nothing.
+func TestReplayFromScratchAppliesNothingTwice(t *testing.T) {
+	e := setup(t)
+	_, stop := e.startCalculator(t, "c1")
+	var last uint64
+	for i := 0; i < 50; i++ {
+		e.record(t, sellable.Adjustment, "STL", fmt.Sprint(i%5), 3)
+		last = e.record(t, sellable.Reservation, "STL", fmt.Sprint(i%5), 1)
+	}
+	e.wantPosition(t, "STL", "4", 20, last)
+	stop()
+
+	offsets, err := e.JS.Stream(context.Background(), "KV_calculator_offsets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := offsets.Purge(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.startCalculator(t, "c2")
+	last = e.record(t, sellable.Adjustment, "STL", "4", 1)
+	e.wantPosition(t, "STL", "4", 21, last)
+	for i := 0; i < 4; i++ {
+		p, err := e.store.Get(context.Background(), "STL", fmt.Sprint(i))
+		if err != nil || p.Count != 20 {
+			t.Fatalf("sku %d after replay: %+v, %v; want count 20", i, p, err)
+		}
+	}
+}
+
+// Garbage published straight onto a subject is dead-lettered with the
+// reason and does not block the next valid event of the same key.
+func TestGarbageIsDeadLetteredAndPartitionGoesOn(t *testing.T) {
+	e := setup(t)
+	e.startCalculator(t, "c1")
+	ctx := context.Background()
+	k := streams.Key{LocationID: "STL", SKU: "poison"}
+	bad := []string{`not json`, `{"count":"ten"}`, `{"count":0}`, `{"locationId":"OTHER","count":1}`, `{}`, `{"count":1.5}`}
+	for _, body := range bad {
+		if _, err := e.JS.Publish(ctx, streams.EventSubject(sellable.Adjustment, k), []byte(body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A token that is not a canonical encoding would put the key in
+	// another partition; it must be refused too.
+	if _, err := e.JS.Publish(ctx, "inventory.adjustments.=53TL.poison", []byte(`{"count":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	seq := e.record(t, sellable.Adjustment, "STL", "poison", 7)
+	e.wantPosition(t, "STL", "poison", 7, seq)
+
+	dlq, err := e.JS.Stream(ctx, streams.DeadLetterStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "dead letters", func() error {
+		info, err := dlq.Info(ctx)
+		if err != nil {
+			return err
+		}
+		if info.State.Msgs != uint64(len(bad)+1) {
+			return fmt.Errorf("%d dead letters, want %d", info.State.Msgs, len(bad)+1)
+		}
+		return nil
+	})
+	for seq := uint64(1); seq <= uint64(len(bad)+1); seq++ {
+		m, err := dlq.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Header.Get(streams.HeaderError) == "" || m.Header.Get(streams.HeaderOrigSeq) == "" {
+			t.Fatalf("dead letter %d lacks reason headers: %v", seq, m.Header)
+		}
+	}
+}
+
+func TestPublishesSellableChanges(t *testing.T) {
+	e := setup(t)
+	e.startCalculator(t, "c1")
+	ctx := context.Background()
+	e.record(t, sellable.Adjustment, "STL", "ch", 5)
+	seq := e.record(t, sellable.Reservation, "STL", "ch", 2)
+	stream, err := e.JS.Stream(ctx, streams.SellableStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject := streams.SellableSubject(streams.Key{LocationID: "STL", SKU: "ch"})
+	eventually(t, 5*time.Second, "sellable change", func() error {
+		m, err := stream.GetLastMsgForSubject(ctx, subject)
+		if err != nil {
+			return err
+		}
+		p, err := streams.DecodeChange(m.Header, m.Data)
+		if err != nil {
+			return err
+		}
+		if p.Count != 3 || p.Seq != seq {
+			return fmt.Errorf("change %+v, want count 3 seq %d", p, seq)
+		}
+		return nil
+	})
+}
+
+// Instances split the partitions between them, and when one goes the
+// other takes its share over; counts stay exact throughout.
+func TestInstancesSharePartitionsAndTakeOver(t *testing.T) {
+	e := setup(t)
+	c1, _ := e.startCalculator(t, "c1")
+	c2, stop2 := e.startCalculator(t, "c2")
+	eventually(t, 10*time.Second, "balanced ownership", func() error {
+		o1, o2 := c1.Owned(), c2.Owned()
+		if len(o1) != partitions/2 || len(o2) != partitions/2 {
+			return fmt.Errorf("c1 owns %v, c2 owns %v", o1, o2)
+		}
+		return nil
+	})
+	want := map[string]int64{}
+	var seqs = map[string]uint64{}
+	publish := func(n int) {
+		for i := 0; i < n; i++ {
+			sku := fmt.Sprint(rand.IntN(16))
+			seqs[sku] = e.record(t, sellable.Adjustment, "L", sku, 2)
+			want[sku] += 2
+		}
+	}
+	publish(200)
+	stop2()
+	publish(200)
+	eventually(t, 10*time.Second, "takeover", func() error {
+		if o := c1.Owned(); len(o) != partitions {
+			return fmt.Errorf("c1 owns %v", o)
+		}
+		return nil
+	})
+	for sku, n := range want {
+		e.wantPosition(t, "L", sku, n, seqs[sku])
+	}
+}
+
+func TestNewRejectsMismatchedStore(t *testing.T) {
+	e := setup(t)
+	cfg := calculator.DefaultConfig()
+	cfg.Partitions = partitions + 1
+	if _, err := calculator.New(context.Background(), e.JS, e.store, streams.NewCodecs(), cfg); err == nil {
+		t.Fatal("New accepted a store with another partition count")
+	}
+}

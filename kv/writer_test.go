@@ -88,7 +88,7 @@ func TestWriterUnchangedWritesNothing(t *testing.T) {
 func TestConcurrentWritersLoseNoUpdate(t *testing.T) {
 	s, store := openStore(t)
 	ctx := context.Background()
-	keys := []streams.Key{{"A", "1"}, {"A", "2"}, {"B", "1"}}
+	keys := []streams.Key{{LocationID: "A", SKU: "1"}, {LocationID: "A", SKU: "2"}, {LocationID: "B", SKU: "1"}}
 	p := keys[0].Partition(store.Partitions())
 	var same []streams.Key
 	for _, k := range keys {

@@ -1,0 +1,242 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sellable/inventory/api"
+	"github.com/sellable/inventory/calculator"
+	"github.com/sellable/inventory/command"
+	"github.com/sellable/inventory/internal/natstest"
+	"github.com/sellable/inventory/kv"
+	"github.com/sellable/inventory/streams"
+)
+
+type stack struct {
+	nats *natstest.Server
+	http *httptest.Server
+}
+
+// newStack serves the command and query API over a real embedded server
+// with a calculator running, as the all-in-one does.
+func newStack(t *testing.T) *stack {
+	t.Helper()
+	s := natstest.Start(t)
+	ctx := context.Background()
+	cfg := streams.DefaultConfig()
+	if err := streams.Ensure(ctx, s.JS, cfg); err != nil {
+		t.Fatal(err)
+	}
+	store, err := kv.Open(ctx, s.JS, kv.Config{Partitions: cfg.Partitions, Replicas: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	ccfg := calculator.DefaultConfig()
+	ccfg.Partitions, ccfg.Logger = cfg.Partitions, log
+	calc, err := calculator.New(ctx, s.JS, store, streams.NewCodecs(), ccfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = calc.Run(runCtx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	e := api.NewServer(log)
+	api.RegisterCommands(e, command.NewService(s.JS, streams.JSON{}, cfg.Partitions))
+	api.RegisterQueries(e, store)
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	return &stack{nats: s, http: srv}
+}
+
+func (s *stack) do(t *testing.T, method, path, body string, hdr ...string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, s.http.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("%s %s: status %d, body %q is not a JSON object", method, path, resp.StatusCode, raw)
+	}
+	return resp.StatusCode, out
+}
+
+func (s *stack) storedEvents(t *testing.T) uint64 {
+	t.Helper()
+	st, err := s.nats.JS.Stream(context.Background(), streams.EventStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.State.Msgs
+}
+
+func queryPath(loc, sku string) string {
+	return "/inventory/locations/" + url.PathEscape(loc) + "/skus/" + url.PathEscape(sku)
+}
+
+// getCount polls the query API until the position shows count.
+func (s *stack) waitCount(t *testing.T, loc, sku string, count float64) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		status, body := s.do(t, http.MethodGet, queryPath(loc, sku), "")
+		if status == http.StatusOK && body["count"] == count {
+			return body
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s/%s: %d %v, want count %v", loc, sku, status, body, count)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestWalkthrough(t *testing.T) {
+	s := newStack(t)
+	status, body := s.do(t, http.MethodPost, "/inventory/adjustment", `{"locationId":"STL","sku":"123123", "count": "100"}`)
+	if status != http.StatusCreated || body["seq"] == nil || body["partition"] == nil {
+		t.Fatalf("adjustment: %d %v", status, body)
+	}
+	if status, body = s.do(t, http.MethodPost, "/inventory/reservation", `{"locationId":"STL","sku":"123123", "count": "10"}`); status != http.StatusCreated {
+		t.Fatalf("reservation: %d %v", status, body)
+	}
+	got := s.waitCount(t, "STL", "123123", 90)
+	if got["locationId"] != "STL" || got["sku"] != "123123" || got["adjusted"] != 100.0 || got["reserved"] != 10.0 || got["updatedAt"] == nil {
+		t.Fatalf("query: %v", got)
+	}
+	s.do(t, http.MethodPost, "/inventory/adjustment", `{"locationId":"STL","sku":"123123", "count": 100}`)
+	s.waitCount(t, "STL", "123123", 190)
+}
+
+func TestBadCommandsGet400NamingTheFieldAndStoreNothing(t *testing.T) {
+	s := newStack(t)
+	cases := []struct {
+		path, body, field string
+	}{
+		{"/inventory/adjustment", `{"locationId":"STL","sku":"1","count":0}`, "count"},
+		{"/inventory/adjustment", `{"locationId":"STL","sku":"1"}`, "count"},
+		{"/inventory/adjustment", `{"locationId":"STL","sku":"1","count":"ten"}`, "count"},
+		{"/inventory/adjustment", `{"locationId":"STL","sku":"1","count":1.5}`, "count"},
+		{"/inventory/adjustment", `{"locationId":"STL","sku":"1","count":1000000001}`, "count"},
+		{"/inventory/adjustment", `{"locationId":"STL","sku":"1","count":99999999999999999999999}`, "count"},
+		{"/inventory/reservation", `{"locationId":"STL","sku":"1","count":-1}`, "count"},
+		{"/inventory/reservation", `{"locationId":"STL","sku":"1","count":"0"}`, "count"},
+		{"/inventory/adjustment", `{"sku":"1","count":1}`, "locationId"},
+		{"/inventory/adjustment", `{"locationId":"","sku":"1","count":1}`, "locationId"},
+		{"/inventory/adjustment", `{"locationId":7,"sku":"1","count":1}`, "locationId"},
+		{"/inventory/adjustment", `{"locationId":"STL","sku":"` + strings.Repeat("x", 129) + `","count":1}`, "sku"},
+		{"/inventory/adjustment", `{"locationId":"STL","sku":"a\u0000b","count":1}`, "sku"},
+		{"/inventory/adjustment", `{"locationId":"STL","sku":null,"count":1}`, "sku"},
+		{"/inventory/adjustment", `[1,2]`, "body"},
+		{"/inventory/adjustment", `{"locationId":`, "body"},
+		{"/inventory/adjustment", ``, "body"},
+		{"/inventory/adjustment", `null`, "body"},
+	}
+	for _, c := range cases {
+		status, body := s.do(t, http.MethodPost, c.path, c.body)
+		if status != http.StatusBadRequest || body["field"] != c.field || body["error"] == "" {
+			t.Errorf("POST %s %s: %d %v, want 400 naming %q", c.path, c.body, status, body, c.field)
+		}
+	}
+	if n := s.storedEvents(t); n != 0 {
+		t.Fatalf("bad commands stored %d events", n)
+	}
+}
+
+func TestOversizedBodyGets413(t *testing.T) {
+	s := newStack(t)
+	big := `{"locationId":"STL","sku":"1","count":1,"pad":"` + strings.Repeat("x", 70<<10) + `"}`
+	status, body := s.do(t, http.MethodPost, "/inventory/adjustment", big)
+	if status != http.StatusRequestEntityTooLarge || body["error"] == nil {
+		t.Fatalf("oversized: %d %v", status, body)
+	}
+	if n := s.storedEvents(t); n != 0 {
+		t.Fatalf("oversized body stored %d events", n)
+	}
+}
+
+func TestUnknownPositionGets404(t *testing.T) {
+	s := newStack(t)
+	status, body := s.do(t, http.MethodGet, queryPath("STL", "none"), "")
+	if status != http.StatusNotFound || body["error"] == nil {
+		t.Fatalf("unknown: %d %v", status, body)
+	}
+}
+
+// Any identifier the command side accepts reads back through the URL.
+func TestIdentifiersAreDataNotSyntax(t *testing.T) {
+	s := newStack(t)
+	ids := []string{"a.b", "*", ">", "x y", "50%", "a/b", "東京", "=41", "..", "?q=1#f", "tab\tx"}
+	for i, id := range ids {
+		loc := "L" + id
+		body, _ := json.Marshal(map[string]any{"locationId": loc, "sku": id, "count": i + 1})
+		if status, resp := s.do(t, http.MethodPost, "/inventory/adjustment", string(body)); status != http.StatusCreated {
+			if strings.Contains(id, "\t") && status == http.StatusBadRequest {
+				continue // control characters are refused, by design
+			}
+			t.Fatalf("POST %q: %d %v", id, status, resp)
+		}
+	}
+	for i, id := range ids {
+		if strings.Contains(id, "\t") {
+			continue
+		}
+		got := s.waitCount(t, "L"+id, id, float64(i+1))
+		if got["locationId"] != "L"+id || got["sku"] != id {
+			t.Fatalf("read back %q: %v", id, got)
+		}
+	}
+}
+
+func TestIdempotencyKeyStoresOnce(t *testing.T) {
+	s := newStack(t)
+	cmd := `{"locationId":"STL","sku":"idem","count":5}`
+	status1, b1 := s.do(t, http.MethodPost, "/inventory/adjustment", cmd, api.IdempotencyHeader, "order-42")
+	status2, b2 := s.do(t, http.MethodPost, "/inventory/adjustment", cmd, api.IdempotencyHeader, "order-42")
+	if status1 != http.StatusCreated || status2 != http.StatusOK || b2["duplicate"] != true || b1["seq"] != b2["seq"] {
+		t.Fatalf("first %d %v, retry %d %v", status1, b1, status2, b2)
+	}
+	s.waitCount(t, "STL", "idem", 5)
+	if n := s.storedEvents(t); n != 1 {
+		t.Fatalf("stored %d events, want 1", n)
+	}
+}
+
+// Without NATS nothing can be stored: 503, never a 2xx.
+func TestNATSDownGets503(t *testing.T) {
+	s := newStack(t)
+	s.nats.Shutdown()
+	s.nats.WaitForShutdown()
+	status, body := s.do(t, http.MethodPost, "/inventory/adjustment", `{"locationId":"STL","sku":"1","count":1}`)
+	if status != http.StatusServiceUnavailable || body["error"] == nil {
+		t.Fatalf("NATS down: %d %v", status, body)
+	}
+	status, body = s.do(t, http.MethodGet, queryPath("STL", "1"), "")
+	if status != http.StatusServiceUnavailable {
+		t.Fatalf("query with NATS down: %d %v", status, body)
+	}
+}

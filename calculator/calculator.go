@@ -201,3 +201,16 @@ func (c *Calculator) Owned() []int {
 
 // Stats is what this instance's partitions applied.
 func (c *Calculator) Stats() map[int]PartitionStats { return c.stats.Snapshot() }
+
+// Status is what an operator sees of this instance.
+type Status struct {
+	Instance   string                 `json:"instance"`
+	Partitions int                    `json:"partitions"`
+	Owned      []int                  `json:"owned"`
+	Stats      map[int]PartitionStats `json:"stats"`
+}
+
+// Status reports the partitions owned and what they applied.
+func (c *Calculator) Status() Status {
+	return Status{Instance: c.cfg.InstanceID, Partitions: c.cfg.Partitions, Owned: c.Owned(), Stats: c.Stats()}
+}

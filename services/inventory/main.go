@@ -75,6 +75,8 @@ func run() error {
 	e := api.NewServer(log)
 	api.RegisterCommands(e, app.Commands(js, topo))
 	api.RegisterQueries(e, store)
+	api.RegisterReady(e, map[string]api.Check{"nats": app.NATSConnected(nc), "streams": app.StreamsPresent(js)})
+	api.RegisterStatus(e, "/calculator/status", func(context.Context) any { return calc.Status() })
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return calc.Run(gctx) })

@@ -1,0 +1,100 @@
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+type allInOne struct {
+	base, natsURL string
+	env           map[string]string
+}
+
+func newAllInOne(t *testing.T) *allInOne {
+	httpAddr, natsAddr := freeAddr(t), freeAddr(t)
+	return &allInOne{
+		base:    "http://" + httpAddr,
+		natsURL: "nats://" + natsAddr,
+		env: map[string]string{
+			"INVENTORY_HTTP_ADDR":   httpAddr,
+			"INVENTORY_NATS_LISTEN": natsAddr,
+			"INVENTORY_DATA_DIR":    filepath.Join(t.TempDir(), "data"),
+			"NATS_URL":              "",
+		},
+	}
+}
+
+func (a *allInOne) start(t *testing.T) *process {
+	t.Helper()
+	p := start(t, "inventory", "inventory", a.env)
+	waitReady(t, a.base)
+	return p
+}
+
+// The original system's walkthrough, on the one command a newcomer runs;
+// then garbage on a subject, a graceful restart and a crash.
+func TestAllInOne(t *testing.T) {
+	t.Parallel()
+	a := newAllInOne(t)
+	p := a.start(t)
+
+	command(t, a.base, "adjustment", "STL", "123123", 100, "")
+	command(t, a.base, "reservation", "STL", "123123", 10, "")
+	waitCount(t, a.base, "STL", "123123", 90)
+	command(t, a.base, "adjustment", "STL", "123123", 100, "")
+	waitCount(t, a.base, "STL", "123123", 190)
+
+	// Garbage straight onto the subject, as with `nats pub`: it goes to
+	// the dead-letter stream and the next valid event still applies.
+	nc, err := nats.Connect(a.natsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := js.Publish(ctx, "inventory.adjustments.STL.123123", []byte("garbage")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Publish(ctx, "inventory.adjustments.STL.123123", []byte(`{"count":5}`)); err != nil {
+		t.Fatal(err)
+	}
+	waitCount(t, a.base, "STL", "123123", 195)
+	dlq, err := js.Stream(ctx, "INVENTORY_DLQ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := dlq.GetLastMsgForSubject(ctx, "inventory.deadletter.>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(m.Data) != "garbage" || m.Header.Get("Inventory-Error") == "" {
+		t.Fatalf("dead letter %q with headers %v", m.Data, m.Header)
+	}
+	nc.Close()
+
+	// Graceful restart: the value is there before any new command.
+	p.stop()
+	p = a.start(t)
+	waitCount(t, a.base, "STL", "123123", 195)
+
+	// Crash: acknowledged commands survive kill -9 of the whole process.
+	command(t, a.base, "reservation", "STL", "123123", 95, "")
+	p.kill()
+	a.start(t)
+	waitCount(t, a.base, "STL", "123123", 100)
+	command(t, a.base, "adjustment", "STL", "123123", 1, "")
+	waitCount(t, a.base, "STL", "123123", 101)
+
+	status, out, err := position(a.base, "STL", "nothing-here")
+	if err != nil || status != http.StatusNotFound {
+		t.Fatalf("unknown key: %d %v %v", status, out, err)
+	}
+}

@@ -1,0 +1,230 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// process is a program under test, with its output kept in a log file
+// that is printed when the test fails.
+type process struct {
+	t    *testing.T
+	name string
+	cmd  *exec.Cmd
+	log  string
+	done chan struct{}
+	mu   sync.Mutex
+	err  error
+}
+
+func start(t *testing.T, name, program string, env map[string]string, args ...string) *process {
+	t.Helper()
+	logPath := filepath.Join(t.TempDir(), name+".log")
+	f, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(filepath.Join(bin, program), args...)
+	cmd.Stdout, cmd.Stderr = f, f
+	cmd.Env = os.Environ()
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &process{t: t, name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
+	go func() {
+		err := cmd.Wait()
+		f.Close()
+		p.mu.Lock()
+		p.err = err
+		p.mu.Unlock()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		p.kill()
+		if t.Failed() {
+			out, _ := os.ReadFile(logPath)
+			t.Logf("--- %s log ---\n%s", name, tail(out, 4000))
+		}
+	})
+	return p
+}
+
+func tail(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[len(b)-n:]
+	}
+	return b
+}
+
+// kill sends SIGKILL and waits: the crash case.
+func (p *process) kill() {
+	_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+}
+
+// stop sends SIGTERM and waits for a graceful exit.
+func (p *process) stop() {
+	p.t.Helper()
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(15 * time.Second):
+		p.t.Fatalf("%s did not stop within 15s of SIGTERM", p.name)
+	}
+}
+
+// freeAddr finds a free 127.0.0.1 port.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func port(addr string) string {
+	_, p, _ := net.SplitHostPort(addr)
+	return p
+}
+
+// startNATS runs a nats-server process with JetStream in dir.
+func startNATS(t *testing.T, name, addr, dir string, extra ...string) *process {
+	t.Helper()
+	args := append([]string{"-a", "127.0.0.1", "-p", port(addr), "-js", "-sd", dir, "-n", name}, extra...)
+	p := start(t, name, "nats-server", nil, args...)
+	waitTCP(t, addr)
+	return p
+}
+
+func waitTCP(t *testing.T, addr string) {
+	t.Helper()
+	eventually(t, 20*time.Second, "listening on "+addr, func() error {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err
+	})
+}
+
+// waitReady polls GET /readyz until it answers 200.
+func waitReady(t *testing.T, base string) {
+	t.Helper()
+	eventually(t, 30*time.Second, base+" ready", func() error {
+		resp, err := http.Get(base + "/readyz")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return nil
+	})
+}
+
+func eventually(t *testing.T, d time.Duration, what string, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v: %v", what, d, err)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+var client = &http.Client{Timeout: 10 * time.Second}
+
+// post sends a command and decodes the JSON answer.
+func post(ctx context.Context, base, path string, body any, idemKey string) (int, map[string]any, error) {
+	b, _ := json.Marshal(body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, bytes.NewReader(b))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if idemKey != "" {
+		req.Header.Set("Idempotency-Key", idemKey)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	raw, _ := io.ReadAll(resp.Body)
+	_ = json.Unmarshal(raw, &out)
+	return resp.StatusCode, out, nil
+}
+
+// command posts until the command is acknowledged, retrying with the same
+// idempotency key through outages, as a careful client does.
+func command(t *testing.T, base, kind, loc, sku string, count int, idemKey string) {
+	t.Helper()
+	body := map[string]any{"locationId": loc, "sku": sku, "count": strconv.Itoa(count)}
+	eventually(t, 60*time.Second, kind+" "+loc+"/"+sku, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		status, out, err := post(ctx, base, "/inventory/"+kind, body, idemKey)
+		if err != nil {
+			return err
+		}
+		if status/100 != 2 {
+			return fmt.Errorf("status %d: %v", status, out)
+		}
+		return nil
+	})
+}
+
+// position reads a position from a query API.
+func position(base, loc, sku string) (int, map[string]any, error) {
+	resp, err := client.Get(base + "/inventory/locations/" + url.PathEscape(loc) + "/skus/" + url.PathEscape(sku))
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return resp.StatusCode, nil, err
+	}
+	return resp.StatusCode, out, nil
+}
+
+// waitCount polls a query API until the position shows count.
+func waitCount(t *testing.T, base, loc, sku string, count int) {
+	t.Helper()
+	eventually(t, 30*time.Second, fmt.Sprintf("%s %s/%s = %d", base, loc, sku, count), func() error {
+		status, out, err := position(base, loc, sku)
+		if err != nil {
+			return err
+		}
+		if status != http.StatusOK || out["count"] != float64(count) {
+			return fmt.Errorf("status %d: %v", status, out)
+		}
+		return nil
+	})
+}

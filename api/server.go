@@ -3,10 +3,13 @@ package api
 import (
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/sellable/inventory/metrics"
 )
 
 // MaxBodyBytes bounds a request body; larger ones get 413.
@@ -30,8 +33,29 @@ func NewServer(log *slog.Logger) *echo.Echo {
 			return nil
 		},
 	}))
+	e.Use(observe)
+	e.GET("/metrics", echo.WrapHandler(metrics.Handler()))
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})
 	return e
+}
+
+// observe records each request's latency by route (the pattern, not the
+// path, so identifiers do not explode the label set) and status.
+func observe(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		status := c.Response().Status
+		if err != nil {
+			status, _ = classify(err)
+		}
+		route := c.Path()
+		if route == "" {
+			route = "unmatched"
+		}
+		metrics.HTTPRequestSeconds.WithLabelValues(c.Request().Method, route, strconv.Itoa(status)).Observe(time.Since(start).Seconds())
+		return err
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sellable/inventory/kv"
+	"github.com/sellable/inventory/metrics"
 	"github.com/sellable/inventory/streams"
 )
 
@@ -141,6 +142,7 @@ func (c *Calculator) start(p int) {
 	w := &worker{cancel: cancel, done: make(chan struct{})}
 	c.mu.Lock()
 	c.running[p] = w
+	metrics.PartitionsOwned.Set(float64(len(c.running)))
 	c.mu.Unlock()
 	part := &partition{
 		id: p, js: c.js, writer: c.store.Writer(c.js, p), offsets: c.offsets,
@@ -155,6 +157,7 @@ func (c *Calculator) start(p int) {
 		if c.running[p] == w {
 			delete(c.running, p)
 		}
+		metrics.PartitionsOwned.Set(float64(len(c.running)))
 		c.mu.Unlock()
 	}()
 }
@@ -164,6 +167,7 @@ func (c *Calculator) stop(p int) {
 	c.mu.Lock()
 	w, ok := c.running[p]
 	delete(c.running, p)
+	metrics.PartitionsOwned.Set(float64(len(c.running)))
 	c.mu.Unlock()
 	if !ok {
 		return

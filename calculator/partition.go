@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sellable/inventory/kv"
+	"github.com/sellable/inventory/metrics"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
 )
@@ -132,7 +133,7 @@ func drain(msgs <-chan jetstream.Msg, batch []jetstream.Msg, max int) []jetstrea
 // the rest per key in one compare-and-set write each, then announces the
 // new values. It returns the last stream sequence of the batch.
 func (p *partition) process(ctx context.Context, batch []jetstream.Msg) (uint64, error) {
-	var last uint64
+	var last, lag uint64
 	byKey := make(map[streams.Key][]applied)
 	var keys []streams.Key
 	var pending []jetstream.PubAckFuture
@@ -142,7 +143,7 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) (uint64,
 		if err != nil {
 			return 0, fmt.Errorf("metadata: %w", err)
 		}
-		last = meta.Sequence.Stream
+		last, lag = meta.Sequence.Stream, meta.NumPending
 		ev, _, err := p.codecs.DecodeStored(m.Subject(), m.Headers(), m.Data())
 		if err != nil {
 			f, err := p.deadLetter(m, meta.Sequence.Stream, err)
@@ -158,6 +159,7 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) (uint64,
 		}
 		byKey[ev.Key] = append(byKey[ev.Key], applied{event: ev, seq: meta.Sequence.Stream, at: meta.Timestamp})
 	}
+	began := time.Now()
 	positions, err := p.writer.Update(ctx, keys, func(k streams.Key, cur sellable.Position) (sellable.Position, bool) {
 		changed := false
 		cur.LocationID, cur.SKU = k.LocationID, k.SKU
@@ -171,6 +173,7 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) (uint64,
 	if err != nil {
 		return 0, err
 	}
+	metrics.KVWriteSeconds.Observe(time.Since(began).Seconds())
 	for i, pos := range positions {
 		msg, err := streams.ChangeMsg(pos)
 		if err != nil {
@@ -185,7 +188,7 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) (uint64,
 	if err := waitAcks(ctx, pending); err != nil {
 		return 0, err
 	}
-	p.stats.add(p.id, len(batch)-dead, dead, last)
+	p.stats.add(p.id, len(batch)-dead, dead, last, lag)
 	return last, nil
 }
 

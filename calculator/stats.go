@@ -1,6 +1,11 @@
 package calculator
 
-import "sync"
+import (
+	"strconv"
+	"sync"
+
+	"github.com/sellable/inventory/metrics"
+)
 
 // Stats counts what the partitions of this instance did.
 type Stats struct {
@@ -14,9 +19,12 @@ type PartitionStats struct {
 	DeadLettered uint64 `json:"deadLettered"`
 	// LastSeq is the last event stream sequence processed.
 	LastSeq uint64 `json:"lastSeq"`
+	// Lag is how many events of the partition were stored but not yet
+	// processed when the last batch was.
+	Lag uint64 `json:"lag"`
 }
 
-func (s *Stats) add(p, applied, dead int, last uint64) {
+func (s *Stats) add(p, applied, dead int, last, lag uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.parts == nil {
@@ -26,7 +34,12 @@ func (s *Stats) add(p, applied, dead int, last uint64) {
 	ps.Applied += uint64(applied)
 	ps.DeadLettered += uint64(dead)
 	ps.LastSeq = last
+	ps.Lag = lag
 	s.parts[p] = ps
+	label := strconv.Itoa(p)
+	metrics.EventsApplied.WithLabelValues(label).Add(float64(applied))
+	metrics.EventsDeadLettered.WithLabelValues(label).Add(float64(dead))
+	metrics.PartitionLag.WithLabelValues(label).Set(float64(lag))
 }
 
 // Snapshot copies the counters.

@@ -22,19 +22,79 @@ func ChangeMsg(p sellable.Position) (*nats.Msg, error) {
 	if err != nil {
 		return nil, fmt.Errorf("streams: encode change: %w", err)
 	}
+	return changeMsg(p, data, ContentTypeJSON), nil
+}
+
+func changeMsg(p sellable.Position, data []byte, contentType string) *nats.Msg {
 	k := Key{LocationID: p.LocationID, SKU: p.SKU}
 	m := nats.NewMsg(SellableSubject(k))
 	m.Data = data
-	m.Header.Set(HeaderContentType, ContentTypeJSON)
+	m.Header.Set(HeaderContentType, contentType)
 	m.Header.Set(nats.MsgIdHdr, k.String()+"@"+strconv.FormatUint(p.Seq, 10))
-	return m, nil
+	return m
 }
 
-// DecodeChange reads a sellable change message.
+// DecodeChange reads a JSON sellable change message; an Avro one needs a
+// ChangeCodec.
 func DecodeChange(h nats.Header, data []byte) (sellable.Position, error) {
 	if ct := h.Get(HeaderContentType); ct != "" && ct != ContentTypeJSON {
 		return sellable.Position{}, fmt.Errorf("%w: unknown content type %q", ErrDecode, ct)
 	}
+	return decodeJSONChange(data)
+}
+
+// ChangeCodec writes sellable changes in one format and reads both JSON
+// and Avro, chosen by the Content-Type header (none: JSON). A nil
+// *ChangeCodec, or one without Avro, writes and reads JSON only, exactly
+// as ChangeMsg and DecodeChange do.
+type ChangeCodec struct {
+	avro *AvroChanges
+}
+
+// NewChangeCodec writes Avro with avro, or JSON if avro is nil.
+func NewChangeCodec(avro *AvroChanges) *ChangeCodec {
+	return &ChangeCodec{avro: avro}
+}
+
+// ContentType is the format ChangeMsg writes.
+func (c *ChangeCodec) ContentType() string {
+	if c == nil || c.avro == nil {
+		return ContentTypeJSON
+	}
+	return ContentTypeAvro
+}
+
+// ChangeMsg is the package's ChangeMsg in the codec's format: same
+// subject, same Nats-Msg-Id.
+func (c *ChangeCodec) ChangeMsg(p sellable.Position) (*nats.Msg, error) {
+	if c == nil || c.avro == nil {
+		return ChangeMsg(p)
+	}
+	data, err := c.avro.EncodeChange(p)
+	if err != nil {
+		return nil, err
+	}
+	return changeMsg(p, data, ContentTypeAvro), nil
+}
+
+// DecodeChange reads a sellable change message in either format. Errors
+// about the message wrap ErrDecode; an unreachable registry gives
+// ErrRegistry.
+func (c *ChangeCodec) DecodeChange(h nats.Header, data []byte) (sellable.Position, error) {
+	switch ct := h.Get(HeaderContentType); ct {
+	case "", ContentTypeJSON:
+		return decodeJSONChange(data)
+	case ContentTypeAvro:
+		if c == nil || c.avro == nil {
+			return sellable.Position{}, fmt.Errorf("%w: avro change, but no avro codec configured", ErrDecode)
+		}
+		return c.avro.DecodeChange(data)
+	default:
+		return sellable.Position{}, fmt.Errorf("%w: unknown content type %q", ErrDecode, ct)
+	}
+}
+
+func decodeJSONChange(data []byte) (sellable.Position, error) {
 	var p sellable.Position
 	if err := json.Unmarshal(data, &p); err != nil {
 		return sellable.Position{}, fmt.Errorf("%w: change: %v", ErrDecode, err)

@@ -58,6 +58,13 @@ type EventCodec interface {
 	DecodeEvent(data []byte) (Body, error)
 }
 
+// kindCodec is a codec whose bodies name their kind (Avro: the record of
+// the writer schema), so that a body of one kind stored on the other
+// kind's subject is refused rather than applied as the subject's kind.
+type kindCodec interface {
+	decodeEventOf(kind sellable.Kind, data []byte) (Body, error)
+}
+
 // Codecs picks a codec by a message's Content-Type header.
 type Codecs struct {
 	byType map[string]EventCodec
@@ -89,7 +96,12 @@ func (cs *Codecs) DecodeStored(subject string, h nats.Header, data []byte) (Even
 	if !ok {
 		return Event{}, p, fmt.Errorf("%w: unknown content type %q", ErrDecode, ct)
 	}
-	body, err := codec.DecodeEvent(data)
+	var body Body
+	if kc, ok := codec.(kindCodec); ok {
+		body, err = kc.decodeEventOf(kind, data)
+	} else {
+		body, err = codec.DecodeEvent(data)
+	}
 	if err != nil {
 		return Event{}, p, err
 	}

@@ -1,0 +1,765 @@
+package streams_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"flag"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hamba/avro/v2"
+	"github.com/labstack/echo/v4"
+	"github.com/nats-io/nats.go"
+
+	"github.com/sellable/inventory/app"
+	"github.com/sellable/inventory/internal/natstest"
+	"github.com/sellable/inventory/registry"
+	"github.com/sellable/inventory/sellable"
+	"github.com/sellable/inventory/streams"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+func testCtx(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// newStore is a real registry on a fresh embedded server.
+func newStore(t testing.TB) (*natstest.Server, *registry.Store) {
+	t.Helper()
+	s := natstest.Start(t)
+	store, err := registry.NewStore(testCtx(t), s.JS, registry.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, store
+}
+
+// serveStore serves store over Confluent's HTTP API, as the
+// schema-registry program does.
+func serveStore(t testing.TB, store *registry.Store) *httptest.Server {
+	t.Helper()
+	e := echo.New()
+	registry.NewHandler(store, nil).Register(e)
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// registries are the two ways a codec reaches the registry: in-process
+// on the Store, and over HTTP with hamba's client.
+var registries = []struct {
+	name string
+	open func(t testing.TB, store *registry.Store) streams.SchemaRegistry
+}{
+	{"store", func(t testing.TB, store *registry.Store) streams.SchemaRegistry {
+		return app.StoreRegistry{Store: store}
+	}},
+	{"http", func(t testing.TB, store *registry.Store) streams.SchemaRegistry {
+		c, err := app.RegistryURL(serveStore(t, store).URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}},
+}
+
+func newCodecs(t testing.TB, reg streams.SchemaRegistry, cfg streams.AvroConfig) (*streams.AvroEvents, *streams.AvroChanges) {
+	t.Helper()
+	ctx := testCtx(t)
+	ev, err := streams.NewAvroEvents(ctx, reg, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := streams.NewAvroChanges(ctx, reg, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev, ch
+}
+
+func avroHeader() nats.Header {
+	return nats.Header{streams.HeaderContentType: []string{streams.ContentTypeAvro}}
+}
+
+// storedSubject is where the stream stores an event of kind on key.
+func storedSubject(kind sellable.Kind, k streams.Key) string {
+	kindTok := map[sellable.Kind]string{sellable.Adjustment: "adjustments", sellable.Reservation: "reservations"}[kind]
+	return "inventory." + kindTok + ".0." + k.String()
+}
+
+func TestAvroThroughStreams(t *testing.T) {
+	for _, r := range registries {
+		t.Run(r.name, func(t *testing.T) {
+			ctx := testCtx(t)
+			s, store := newStore(t)
+			evs, chs := newCodecs(t, r.open(t, store), streams.AvroConfig{})
+			codecs := streams.NewCodecs(evs)
+			changes := streams.NewChangeCodec(chs)
+			cfg := streams.DefaultConfig()
+			if err := streams.Ensure(ctx, s.JS, cfg); err != nil {
+				t.Fatal(err)
+			}
+			stream, err := s.JS.Stream(ctx, streams.EventStream)
+			if err != nil {
+				t.Fatal(err)
+			}
+			events := []streams.Event{
+				{Kind: sellable.Adjustment, Key: streams.Key{LocationID: "STL", SKU: "123123"}, Count: 100},
+				{Kind: sellable.Adjustment, Key: streams.Key{LocationID: "STL", SKU: "123123"}, Count: -sellable.MaxCount},
+				{Kind: sellable.Reservation, Key: streams.Key{LocationID: "a.b c", SKU: "ü*>"}, Count: 7},
+			}
+			for _, e := range events {
+				data, err := evs.EncodeEvent(e)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if data[0] != 0 || int(binary.BigEndian.Uint32(data[1:5])) != evs.SchemaID(e.Kind) {
+					t.Fatalf("prefix % x, want schema id %d", data[:5], evs.SchemaID(e.Kind))
+				}
+				m := nats.NewMsg(e.Subject())
+				m.Data = data
+				m.Header.Set(streams.HeaderContentType, evs.ContentType())
+				ack, err := s.JS.PublishMsg(ctx, m)
+				if err != nil {
+					t.Fatal(err)
+				}
+				stored, err := stream.GetMsg(ctx, ack.Sequence)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, p, err := codecs.DecodeStored(stored.Subject, stored.Header, stored.Data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got != e || p != e.Key.Partition(cfg.Partitions) {
+					t.Fatalf("decoded %+v in partition %d, want %+v in %d", got, p, e, e.Key.Partition(cfg.Partitions))
+				}
+			}
+
+			// JSON keeps working on the same subjects, without a header.
+			e := events[0]
+			ack, err := s.JS.Publish(ctx, e.Subject(), []byte(`{"count":"5"}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			stored, err := stream.GetMsg(ctx, ack.Sequence)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, _, err := codecs.DecodeStored(stored.Subject, stored.Header, stored.Data); err != nil || got.Count != 5 {
+				t.Fatalf("json = %+v, %v", got, err)
+			}
+
+			// Sellable changes, through the SELLABLE stream.
+			sellStream, err := s.JS.Stream(ctx, streams.SellableStream)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pos := sellable.Position{LocationID: "a.b c", SKU: "ü*>", Count: 90, Adjusted: 100, Reserved: 10, Seq: 42,
+				UpdatedAt: time.Date(2024, 1, 2, 3, 4, 5, 123456789, time.UTC)}
+			m, err := changes.ChangeMsg(pos)
+			if err != nil {
+				t.Fatal(err)
+			}
+			jm, err := streams.ChangeMsg(pos)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Subject != jm.Subject || m.Header.Get(nats.MsgIdHdr) != jm.Header.Get(nats.MsgIdHdr) {
+				t.Fatalf("avro change msg %s %v, json %s %v", m.Subject, m.Header, jm.Subject, jm.Header)
+			}
+			ack, err = s.JS.PublishMsg(ctx, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stored, err = sellStream.GetMsg(ctx, ack.Sequence)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ct := stored.Header.Get(streams.HeaderContentType); ct != streams.ContentTypeAvro {
+				t.Fatalf("content type %q", ct)
+			}
+			got, err := changes.DecodeChange(stored.Header, stored.Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := pos
+			want.UpdatedAt = pos.UpdatedAt.Truncate(time.Microsecond)
+			if got != want {
+				t.Fatalf("change = %+v, want %+v", got, want)
+			}
+			// The same codec reads JSON changes, as DecodeChange does.
+			if got, err := changes.DecodeChange(jm.Header, jm.Data); err != nil || !got.UpdatedAt.Equal(pos.UpdatedAt) || got.Seq != 42 {
+				t.Fatalf("json change = %+v, %v", got, err)
+			}
+		})
+	}
+}
+
+func TestChangeCodecWithoutAvroIsJSON(t *testing.T) {
+	pos := sellable.Position{LocationID: "STL", SKU: "1", Count: 3, Adjusted: 3, Seq: 9, UpdatedAt: time.Unix(1700000000, 5).UTC()}
+	for _, c := range []*streams.ChangeCodec{nil, streams.NewChangeCodec(nil)} {
+		m, err := c.ChangeMsg(pos)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := streams.ChangeMsg(pos)
+		if !bytes.Equal(m.Data, want.Data) || m.Header.Get(streams.HeaderContentType) != streams.ContentTypeJSON || c.ContentType() != streams.ContentTypeJSON {
+			t.Fatalf("msg %s %v", m.Data, m.Header)
+		}
+		if got, err := c.DecodeChange(m.Header, m.Data); err != nil || got != pos {
+			t.Fatalf("decode = %+v, %v", got, err)
+		}
+		if _, err := c.DecodeChange(avroHeader(), []byte{0, 0, 0, 0, 1, 2}); !errors.Is(err, streams.ErrDecode) {
+			t.Fatalf("avro without codec: %v", err)
+		}
+	}
+}
+
+// Golden bodies: a fixed record encodes to exactly the bytes in
+// testdata/. A failure means the wire format changed; if that is
+// intended, run `go test ./streams -run Golden -update` and review.
+func TestAvroGolden(t *testing.T) {
+	_, store := newStore(t)
+	evs, chs := newCodecs(t, app.StoreRegistry{Store: store}, streams.AvroConfig{})
+	key := streams.Key{LocationID: "STL", SKU: "123123"}
+	pos := sellable.Position{LocationID: "STL", SKU: "123123", Count: 90, Adjusted: 100, Reserved: 10, Seq: 42,
+		UpdatedAt: time.Date(2024, 1, 2, 3, 4, 5, 123456000, time.UTC)}
+	cases := []struct {
+		file   string
+		id     int
+		encode func() ([]byte, error)
+		check  func(data []byte) error
+	}{
+		{"adjustment.avro", evs.SchemaID(sellable.Adjustment),
+			func() ([]byte, error) {
+				return evs.EncodeEvent(streams.Event{Kind: sellable.Adjustment, Key: key, Count: 100})
+			},
+			func(data []byte) error {
+				b, err := evs.DecodeEvent(data)
+				if err == nil && (*b.LocationID != "STL" || *b.SKU != "123123" || b.Count.Value != 100) {
+					err = errors.New("wrong body")
+				}
+				return err
+			}},
+		{"reservation.avro", evs.SchemaID(sellable.Reservation),
+			func() ([]byte, error) {
+				return evs.EncodeEvent(streams.Event{Kind: sellable.Reservation, Key: key, Count: 10})
+			},
+			func(data []byte) error {
+				b, err := evs.DecodeEvent(data)
+				if err == nil && (*b.LocationID != "STL" || *b.SKU != "123123" || b.Count.Value != 10) {
+					err = errors.New("wrong body")
+				}
+				return err
+			}},
+		{"sellable_change.avro", chs.SchemaID(),
+			func() ([]byte, error) { return chs.EncodeChange(pos) },
+			func(data []byte) error {
+				p, err := chs.DecodeChange(data)
+				if err == nil && p != pos {
+					err = errors.New("wrong change")
+				}
+				return err
+			}},
+	}
+	for _, c := range cases {
+		t.Run(c.file, func(t *testing.T) {
+			data, err := c.encode()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := binary.BigEndian.AppendUint32([]byte{0}, uint32(c.id)); !bytes.Equal(data[:5], want) {
+				t.Fatalf("prefix % x, want % x", data[:5], want)
+			}
+			path := filepath.Join("testdata", c.file)
+			if *update {
+				if err := os.WriteFile(path, data[5:], 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			golden, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(data[5:], golden) {
+				t.Fatalf("body % x\ngolden % x", data[5:], golden)
+			}
+			if err := c.check(append(data[:5:5], golden...)); err != nil {
+				t.Fatalf("golden does not decode: %v", err)
+			}
+		})
+	}
+}
+
+// withField is schema with one more field, inserted after the field
+// named after (mid-record, so that an old reader must skip it).
+func withField(t testing.TB, schema, after string, field map[string]any) string {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(schema), &m); err != nil {
+		t.Fatal(err)
+	}
+	var fields []any
+	for _, f := range m["fields"].([]any) {
+		fields = append(fields, f)
+		if f.(map[string]any)["name"] == after {
+			fields = append(fields, field)
+		}
+	}
+	m["fields"] = fields
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func optionalString(name string) map[string]any {
+	return map[string]any{"name": name, "type": []any{"null", "string"}, "default": nil, "doc": "added in v2"}
+}
+
+// adjustmentV2 is what a newer producer writes.
+type adjustmentV2 struct {
+	LocationID string  `avro:"locationId"`
+	SKU        string  `avro:"sku"`
+	Note       *string `avro:"note"`
+	Count      int64   `avro:"count"`
+	EventID    *string `avro:"eventId"`
+	Source     *string `avro:"source"`
+}
+
+type changeV2 struct {
+	LocationID string    `avro:"locationId"`
+	SKU        string    `avro:"sku"`
+	Count      int64     `avro:"count"`
+	Warehouse  *string   `avro:"warehouse"`
+	Adjusted   int64     `avro:"adjusted"`
+	Reserved   int64     `avro:"reserved"`
+	Seq        int64     `avro:"seq"`
+	UpdatedAt  time.Time `avro:"updatedAt"`
+	Source     *string   `avro:"source"`
+}
+
+func wire(t testing.TB, id int, schema string, v any) []byte {
+	t.Helper()
+	sch, err := avro.ParseWithCache(schema, "", &avro.SchemaCache{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := avro.Marshal(sch, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(binary.BigEndian.AppendUint32([]byte{0}, uint32(id)), body...)
+}
+
+// Version 1 is the embedded schemas; version 2 adds an optional field.
+// Readers of either version read writers of either version, as the
+// calculator must while producers roll forward or back.
+func TestAvroEvolution(t *testing.T) {
+	for _, r := range registries {
+		t.Run(r.name, func(t *testing.T) {
+			ctx := testCtx(t)
+			_, store := newStore(t)
+			reg := r.open(t, store)
+			evsV1, chsV1 := newCodecs(t, reg, streams.AvroConfig{})
+			all := streams.Schemas()
+			adjV2 := withField(t, all[streams.SubjectAdjustments], "sku", optionalString("note"))
+			chV2 := withField(t, all[streams.SubjectSellable], "count", optionalString("warehouse"))
+			evsV2, chsV2 := newCodecs(t, reg, streams.AvroConfig{AdjustmentSchema: adjV2, ChangeSchema: chV2})
+			if evsV2.SchemaID(sellable.Adjustment) == evsV1.SchemaID(sellable.Adjustment) || chsV2.SchemaID() == chsV1.SchemaID() {
+				t.Fatal("v2 got v1's schema id")
+			}
+			if v, err := store.Versions(ctx, streams.SubjectAdjustments); err != nil || len(v) != 2 {
+				t.Fatalf("versions = %v, %v", v, err)
+			}
+			codecsV1, codecsV2 := streams.NewCodecs(evsV1), streams.NewCodecs(evsV2)
+			key := streams.Key{LocationID: "STL", SKU: "123123"}
+			subject := storedSubject(sellable.Adjustment, key)
+			want := streams.Event{Kind: sellable.Adjustment, Key: key, Count: 12}
+
+			// Older writer, newer reader: note takes its default.
+			old, err := evsV1.EncodeEvent(want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, _, err := codecsV2.DecodeStored(subject, avroHeader(), old); err != nil || got != want {
+				t.Fatalf("v1 under reader v2 = %+v, %v", got, err)
+			}
+
+			// Newer writer with the new field set, older reader: skipped.
+			note, src := "hello", "wms"
+			newer := wire(t, evsV2.SchemaID(sellable.Adjustment), adjV2,
+				&adjustmentV2{LocationID: "STL", SKU: "123123", Note: &note, Count: 12, Source: &src})
+			if got, _, err := codecsV1.DecodeStored(subject, avroHeader(), newer); err != nil || got != want {
+				t.Fatalf("v2 under reader v1 = %+v, %v", got, err)
+			}
+			// And the v2 codec's own encoding reads back under both.
+			own, err := evsV2.EncodeEvent(want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, c := range []*streams.Codecs{codecsV1, codecsV2} {
+				if got, _, err := c.DecodeStored(subject, avroHeader(), own); err != nil || got != want {
+					t.Fatalf("v2 own encoding under reader v%d = %+v, %v", i+1, got, err)
+				}
+			}
+
+			// Sellable changes, both ways.
+			pos := sellable.Position{LocationID: "STL", SKU: "123123", Count: 90, Adjusted: 100, Reserved: 10, Seq: 7,
+				UpdatedAt: time.Date(2024, 5, 6, 7, 8, 9, 1000, time.UTC)}
+			oldCh, err := chsV1.EncodeChange(pos)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, err := chsV2.DecodeChange(oldCh); err != nil || got != pos {
+				t.Fatalf("change v1 under reader v2 = %+v, %v", got, err)
+			}
+			wh := "north"
+			newCh := wire(t, chsV2.SchemaID(), chV2, &changeV2{LocationID: "STL", SKU: "123123", Count: 90, Warehouse: &wh,
+				Adjusted: 100, Reserved: 10, Seq: 7, UpdatedAt: pos.UpdatedAt})
+			if got, err := streams.NewChangeCodec(chsV1).DecodeChange(avroHeader(), newCh); err != nil || got != pos {
+				t.Fatalf("change v2 under reader v1 = %+v, %v", got, err)
+			}
+
+			// A version the registry refuses is an error at construction.
+			bad := withField(t, all[streams.SubjectAdjustments], "count",
+				map[string]any{"name": "required", "type": "string", "doc": "no default: breaks BACKWARD"})
+			_, err = streams.NewAvroEvents(ctx, reg, streams.AvroConfig{AdjustmentSchema: bad})
+			if !errors.Is(err, streams.ErrSchemaRejected) {
+				t.Fatalf("incompatible v3 = %v, want ErrSchemaRejected", err)
+			}
+		})
+	}
+}
+
+func TestAvroBadMessages(t *testing.T) {
+	ctx := testCtx(t)
+	_, store := newStore(t)
+	reg := app.StoreRegistry{Store: store}
+	evs, chs := newCodecs(t, reg, streams.AvroConfig{})
+	codecs := streams.NewCodecs(evs)
+	changes := streams.NewChangeCodec(chs)
+
+	key := streams.Key{LocationID: "STL", SKU: "123123"}
+	adjSubject := storedSubject(sellable.Adjustment, key)
+	good, err := evs.EncodeEvent(streams.Event{Kind: sellable.Adjustment, Key: key, Count: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reservation, err := evs.EncodeEvent(streams.Event{Kind: sellable.Reservation, Key: key, Count: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	change, err := chs.EncodeChange(sellable.Position{LocationID: "STL", SKU: "123123", Count: 1, Adjusted: 1, Seq: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	withID := func(id int, body []byte) []byte {
+		return append(binary.BigEndian.AppendUint32([]byte{0}, uint32(id)), body...)
+	}
+	// An unrelated record, and an Adjustment whose count is a string:
+	// both registered, neither readable as an event.
+	otherID, err := reg.Register(ctx, "other-value", `{"type":"record","name":"Other","fields":[{"name":"x","type":"long"}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stringCount := `{"type":"record","name":"Adjustment","namespace":"com.sellable.inventory","fields":[
+		{"name":"locationId","type":"string"},{"name":"sku","type":"string"},{"name":"count","type":"string"}]}`
+	stringCountID, err := reg.Register(ctx, "elsewhere-value", stringCount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flipped := bytes.Clone(good)
+	flipped[0] = 1
+
+	cases := []struct {
+		name   string
+		header nats.Header
+		data   []byte
+		want   error
+	}{
+		{"empty", avroHeader(), nil, streams.ErrDecode},
+		{"shorter than the prefix", avroHeader(), []byte{0, 0, 0}, streams.ErrDecode},
+		{"missing magic byte", avroHeader(), flipped, streams.ErrDecode},
+		{"json body with avro header", avroHeader(), []byte(`{"count":5}`), streams.ErrDecode},
+		{"unknown schema id", avroHeader(), withID(999999, good[5:]), streams.ErrDecode},
+		{"schema id 0", avroHeader(), withID(0, good[5:]), streams.ErrDecode},
+		{"truncated in the last field", avroHeader(), good[:len(good)-1], streams.ErrDecode},
+		{"truncated in a string", avroHeader(), good[:8], streams.ErrDecode},
+		{"prefix only", avroHeader(), good[:5], streams.ErrDecode},
+		{"trailing bytes", avroHeader(), append(bytes.Clone(good), 0), streams.ErrDecode},
+		{"string length beyond the body", avroHeader(), withID(evs.SchemaID(sellable.Adjustment), []byte{0x7e, 'a'}), streams.ErrDecode},
+		{"sellable change schema", avroHeader(), change, streams.ErrDecode},
+		{"unrelated schema", avroHeader(), wire(t, otherID, `{"type":"record","name":"Other","fields":[{"name":"x","type":"long"}]}`, map[string]any{"x": int64(1)}), streams.ErrDecode},
+		{"unresolvable version", avroHeader(), wire(t, stringCountID, stringCount, map[string]any{"locationId": "STL", "sku": "123123", "count": "100"}), streams.ErrDecode},
+		{"reservation record on an adjustment subject", avroHeader(), reservation, streams.ErrMismatch},
+		{"avro without the header", nil, good, streams.ErrDecode},
+		{"json count of the wrong type", nil, []byte(`{"count":true}`), streams.ErrDecode},
+		{"json sku of the wrong type", nil, []byte(`{"sku":5,"count":1}`), streams.ErrDecode},
+		{"unknown content type", nats.Header{streams.HeaderContentType: []string{"text/plain"}}, good, streams.ErrDecode},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, _, err := codecs.DecodeStored(adjSubject, c.header, c.data)
+			if !errors.Is(err, c.want) {
+				t.Fatalf("err = %v, want %v", err, c.want)
+			}
+			if errors.Is(err, streams.ErrRegistry) {
+				t.Fatalf("bad message reported as a registry failure: %v", err)
+			}
+		})
+	}
+
+	changeCases := []struct {
+		name   string
+		header nats.Header
+		data   []byte
+	}{
+		{"shorter than the prefix", avroHeader(), change[:4]},
+		{"missing magic byte", avroHeader(), append([]byte{'{'}, change[1:]...)},
+		{"unknown schema id", avroHeader(), withID(999999, change[5:])},
+		{"truncated", avroHeader(), change[:len(change)-2]},
+		{"trailing bytes", avroHeader(), append(bytes.Clone(change), 1, 2)},
+		{"event schema", avroHeader(), good},
+		{"json with wrong types", nil, []byte(`{"locationId":"STL","sku":"1","count":"many"}`)},
+		{"avro without the header", nil, change},
+		{"unknown content type", nats.Header{streams.HeaderContentType: []string{"application/x-protobuf"}}, change},
+	}
+	for _, c := range changeCases {
+		t.Run("change "+c.name, func(t *testing.T) {
+			if _, err := changes.DecodeChange(c.header, c.data); !errors.Is(err, streams.ErrDecode) {
+				t.Fatalf("err = %v, want ErrDecode", err)
+			}
+		})
+	}
+	// The JSON-only DecodeChange refuses Avro, as before.
+	if _, err := streams.DecodeChange(avroHeader(), change); !errors.Is(err, streams.ErrDecode) {
+		t.Fatalf("DecodeChange(avro) = %v", err)
+	}
+}
+
+// A registry that cannot be reached is not the message's fault: the error
+// says so instead of claiming the message is undecodable.
+func TestAvroRegistryUnavailable(t *testing.T) {
+	ctx := testCtx(t)
+	_, store := newStore(t)
+	srv := serveStore(t, store)
+	client, err := streams.NewRegistryClient(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, err := streams.NewAvroEvents(ctx, client, streams.AvroConfig{FetchTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another producer registers v2 and writes with it; this process has
+	// not seen that id yet when the registry goes away.
+	adjV2 := withField(t, streams.Schemas()[streams.SubjectAdjustments], "sku", optionalString("note"))
+	sv, err := store.Register(ctx, streams.SubjectAdjustments, adjV2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := wire(t, sv.ID, adjV2, &adjustmentV2{LocationID: "STL", SKU: "1", Count: 3})
+	own, err := evs.EncodeEvent(streams.Event{Kind: sellable.Adjustment, Key: streams.Key{LocationID: "STL", SKU: "1"}, Count: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+
+	_, err = evs.DecodeEvent(msg)
+	if !errors.Is(err, streams.ErrRegistry) || errors.Is(err, streams.ErrDecode) {
+		t.Fatalf("err = %v, want ErrRegistry and not ErrDecode", err)
+	}
+	// Its own schemas need no registry.
+	if b, err := evs.DecodeEvent(own); err != nil || b.Count.Value != 3 {
+		t.Fatalf("own schema = %+v, %v", b, err)
+	}
+}
+
+// Many partitions decode a writer schema they have not seen at once.
+func TestAvroConcurrentFirstDecode(t *testing.T) {
+	ctx := testCtx(t)
+	_, store := newStore(t)
+	evs, _ := newCodecs(t, app.StoreRegistry{Store: store}, streams.AvroConfig{})
+	adjV2 := withField(t, streams.Schemas()[streams.SubjectAdjustments], "sku", optionalString("note"))
+	sv, err := store.Register(ctx, streams.SubjectAdjustments, adjV2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	note := "x"
+	msg := wire(t, sv.ID, adjV2, &adjustmentV2{LocationID: "STL", SKU: "1", Note: &note, Count: 3})
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for range 64 {
+		wg.Go(func() {
+			b, err := evs.DecodeEvent(msg)
+			if err == nil && (b.Count.Value != 3 || *b.SKU != "1") {
+				err = errors.New("wrong body")
+			}
+			if err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
+
+func TestAvroConfigValidate(t *testing.T) {
+	_, store := newStore(t)
+	ctx := testCtx(t)
+	if _, err := streams.NewAvroEvents(ctx, app.StoreRegistry{Store: store}, streams.AvroConfig{FetchTimeout: -1}); err == nil {
+		t.Fatal("negative timeout accepted")
+	}
+	if _, err := streams.NewAvroEvents(ctx, nil, streams.AvroConfig{}); err == nil {
+		t.Fatal("nil registry accepted")
+	}
+	if _, err := streams.NewAvroChanges(ctx, app.StoreRegistry{Store: store}, streams.AvroConfig{ChangeSchema: `{"type":"string"}`}); err == nil {
+		t.Fatal("non-record schema accepted")
+	}
+	if _, err := streams.NewAvroEvents(ctx, app.StoreRegistry{Store: store},
+		streams.AvroConfig{AdjustmentSchema: `{"type":"record","name":"Renamed","fields":[{"name":"count","type":"long"}]}`}); err == nil {
+		t.Fatal("renamed record accepted")
+	}
+}
+
+func TestAppAvroCodecs(t *testing.T) {
+	ctx := testCtx(t)
+	_, store := newStore(t)
+	evs, codecs, changes, err := app.AvroCodecs(ctx, app.StoreRegistry{Store: store}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := streams.Event{Kind: sellable.Reservation, Key: streams.Key{LocationID: "STL", SKU: "9"}, Count: 4}
+	data, err := evs.EncodeEvent(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := codecs.DecodeStored(storedSubject(e.Kind, e.Key), avroHeader(), data); err != nil || got != e {
+		t.Fatalf("decoded %+v, %v", got, err)
+	}
+	if changes.ContentType() != streams.ContentTypeAvro {
+		t.Fatalf("change codec writes %s", changes.ContentType())
+	}
+	// A registry refusing the schemas fails at once instead of retrying.
+	reg := rejecting{app.StoreRegistry{Store: store}}
+	if _, _, _, err := app.AvroCodecs(ctx, reg, nil); !errors.Is(err, streams.ErrSchemaRejected) {
+		t.Fatalf("err = %v, want ErrSchemaRejected", err)
+	}
+}
+
+// rejecting registers the change schema with a required field added,
+// which the subject's BACKWARD compatibility refuses.
+type rejecting struct{ app.StoreRegistry }
+
+func (r rejecting) Register(ctx context.Context, subject, schema string) (int, error) {
+	if subject != streams.SubjectSellable {
+		return r.StoreRegistry.Register(ctx, subject, schema)
+	}
+	var m map[string]any
+	_ = json.Unmarshal([]byte(schema), &m)
+	m["fields"] = append(m["fields"].([]any), map[string]any{"name": "required", "type": "long"})
+	b, _ := json.Marshal(m)
+	return r.StoreRegistry.Register(ctx, subject, string(b))
+}
+
+var benchEvent = streams.Event{Kind: sellable.Adjustment, Key: streams.Key{LocationID: "STL", SKU: "123123"}, Count: 100}
+
+var benchChange = sellable.Position{LocationID: "STL", SKU: "123123", Count: 90, Adjusted: 100, Reserved: 10, Seq: 42,
+	UpdatedAt: time.Date(2024, 1, 2, 3, 4, 5, 123456000, time.UTC)}
+
+func benchCodecs(b *testing.B) (map[string]streams.EventCodec, *streams.AvroChanges) {
+	_, store := newStore(b)
+	evs, chs := newCodecs(b, app.StoreRegistry{Store: store}, streams.AvroConfig{})
+	return map[string]streams.EventCodec{"avro": evs, "json": streams.JSON{}}, chs
+}
+
+func BenchmarkEncodeEvent(b *testing.B) {
+	codecs, _ := benchCodecs(b)
+	for _, name := range []string{"avro", "json"} {
+		c := codecs[name]
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.EncodeEvent(benchEvent); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkDecodeEvent(b *testing.B) {
+	codecs, _ := benchCodecs(b)
+	for _, name := range []string{"avro", "json"} {
+		c := codecs[name]
+		data, err := c.EncodeEvent(benchEvent)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				if _, err := c.DecodeEvent(data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkChange(b *testing.B) {
+	_, chs := benchCodecs(b)
+	cc := streams.NewChangeCodec(chs)
+	avroMsg, err := cc.ChangeMsg(benchChange)
+	if err != nil {
+		b.Fatal(err)
+	}
+	jsonMsg, err := streams.ChangeMsg(benchChange)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("encode/avro", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := chs.EncodeChange(benchChange); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encode/json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := json.Marshal(benchChange); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	for name, m := range map[string]*nats.Msg{"avro": avroMsg, "json": jsonMsg} {
+		b.Run("decode/"+name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(m.Data)))
+			for b.Loop() {
+				if _, err := cc.DecodeChange(m.Header, m.Data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -42,7 +42,7 @@ func newStack(t *testing.T) *stack {
 	log := slog.New(slog.DiscardHandler)
 	ccfg := calculator.DefaultConfig()
 	ccfg.Partitions, ccfg.Logger = cfg.Partitions, log
-	calc, err := calculator.New(ctx, s.JS, store, streams.NewCodecs(), ccfg)
+	calc, err := calculator.New(ctx, s.JS, store, streams.NewCodecs(), nil, ccfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/sellable/inventory/calculator"
 	"github.com/sellable/inventory/command"
 	"github.com/sellable/inventory/kv"
+	"github.com/sellable/inventory/registry"
 	"github.com/sellable/inventory/streams"
 )
 
@@ -42,19 +43,50 @@ func OpenView(ctx context.Context, js jetstream.JetStream, t Topology, log *slog
 	return store, err
 }
 
+// Wire is how a program encodes and decodes messages: Avro with schemas
+// from the registry, which lives in a JetStream bucket and so needs no
+// server of its own; JSON is still read, for hand-published events.
+type Wire struct {
+	Registry *registry.Store
+	Events   streams.EventCodec
+	Decoders *streams.Codecs
+	Changes  *streams.ChangeCodec
+}
+
+// OpenWire opens the registry bucket and registers (or finds) the
+// schemas this version writes.
+func OpenWire(ctx context.Context, js jetstream.JetStream, t Topology, log *slog.Logger) (Wire, error) {
+	rcfg := registry.DefaultConfig()
+	rcfg.Replicas = t.Replicas
+	var store *registry.Store
+	err := Retry(ctx, log, "open schema registry", func(ctx context.Context) error {
+		var err error
+		store, err = registry.NewStore(ctx, js, rcfg)
+		return err
+	})
+	if err != nil {
+		return Wire{}, err
+	}
+	events, decoders, changes, err := AvroCodecs(ctx, StoreRegistry{Store: store}, log)
+	if err != nil {
+		return Wire{}, err
+	}
+	return Wire{Registry: store, Events: events, Decoders: decoders, Changes: changes}, nil
+}
+
 // Commands is the write side's service.
-func Commands(js jetstream.JetStream, t Topology) *command.Service {
-	return command.NewService(js, streams.JSON{}, t.Partitions)
+func Commands(js jetstream.JetStream, t Topology, w Wire) *command.Service {
+	return command.NewService(js, w.Events, t.Partitions)
 }
 
 // NewCalculator builds a calculator instance over the view.
-func NewCalculator(ctx context.Context, js jetstream.JetStream, store *kv.Store, t Topology, log *slog.Logger) (*calculator.Calculator, error) {
+func NewCalculator(ctx context.Context, js jetstream.JetStream, store *kv.Store, t Topology, w Wire, log *slog.Logger) (*calculator.Calculator, error) {
 	cfg := calculator.DefaultConfig()
 	cfg.Partitions, cfg.Replicas, cfg.Logger = t.Partitions, t.Replicas, log
 	var calc *calculator.Calculator
 	err := Retry(ctx, log, "start calculator", func(ctx context.Context) error {
 		var err error
-		calc, err = calculator.New(ctx, js, store, streams.NewCodecs(), cfg)
+		calc, err = calculator.New(ctx, js, store, w.Decoders, w.Changes, cfg)
 		return err
 	})
 	return calc, err

@@ -21,6 +21,7 @@ type Calculator struct {
 	js      jetstream.JetStream
 	store   *kv.Store
 	codecs  *streams.Codecs
+	changes *streams.ChangeCodec
 	cfg     Config
 	log     *slog.Logger
 	leases  *leases
@@ -36,8 +37,9 @@ type worker struct {
 	done   chan struct{}
 }
 
-// New prepares an instance; Run makes it take part.
-func New(ctx context.Context, js jetstream.JetStream, store *kv.Store, codecs *streams.Codecs, cfg Config) (*Calculator, error) {
+// New prepares an instance; Run makes it take part. It reads events with
+// codecs and writes sellable changes with changes (nil: JSON).
+func New(ctx context.Context, js jetstream.JetStream, store *kv.Store, codecs *streams.Codecs, changes *streams.ChangeCodec, cfg Config) (*Calculator, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -53,7 +55,7 @@ func New(ctx context.Context, js jetstream.JetStream, store *kv.Store, codecs *s
 		return nil, err
 	}
 	return &Calculator{
-		js: js, store: store, codecs: codecs, cfg: cfg,
+		js: js, store: store, codecs: codecs, changes: changes, cfg: cfg,
 		log:    cfg.Logger.With("instance", cfg.InstanceID),
 		leases: l, offsets: o,
 		running: make(map[int]*worker),
@@ -146,7 +148,7 @@ func (c *Calculator) start(p int) {
 	c.mu.Unlock()
 	part := &partition{
 		id: p, js: c.js, writer: c.store.Writer(c.js, p), offsets: c.offsets,
-		codecs: c.codecs, cfg: c.cfg, log: c.log, stats: &c.stats,
+		codecs: c.codecs, changes: c.changes, cfg: c.cfg, log: c.log, stats: &c.stats,
 	}
 	go func() {
 		defer close(w.done)

@@ -49,7 +49,7 @@ func (e *env) startCalculator(t *testing.T, name string) (c *calculator.Calculat
 	cfg.InstanceID = name
 	cfg.LeaseTTL = time.Second
 	cfg.Logger = slog.New(slog.DiscardHandler)
-	c, err := calculator.New(context.Background(), e.JS, e.store, streams.NewCodecs(), cfg)
+	c, err := calculator.New(context.Background(), e.JS, e.store, streams.NewCodecs(), nil, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +254,7 @@ func TestNewRejectsMismatchedStore(t *testing.T) {
 	e := setup(t)
 	cfg := calculator.DefaultConfig()
 	cfg.Partitions = partitions + 1
-	if _, err := calculator.New(context.Background(), e.JS, e.store, streams.NewCodecs(), cfg); err == nil {
+	if _, err := calculator.New(context.Background(), e.JS, e.store, streams.NewCodecs(), nil, cfg); err == nil {
 		t.Fatal("New accepted a store with another partition count")
 	}
 }

@@ -24,6 +24,7 @@ type partition struct {
 	writer  *kv.Writer
 	offsets *offsets
 	codecs  *streams.Codecs
+	changes *streams.ChangeCodec
 	cfg     Config
 	log     *slog.Logger
 	stats   *Stats
@@ -145,6 +146,9 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) (uint64,
 		}
 		last, lag = meta.Sequence.Stream, meta.NumPending
 		ev, _, err := p.codecs.DecodeStored(m.Subject(), m.Headers(), m.Data())
+		if errors.Is(err, streams.ErrRegistry) {
+			return 0, err // the message may be fine: retry, never dead-letter
+		}
 		if err != nil {
 			f, err := p.deadLetter(m, meta.Sequence.Stream, err)
 			if err != nil {
@@ -175,7 +179,7 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) (uint64,
 	}
 	metrics.KVWriteSeconds.Observe(time.Since(began).Seconds())
 	for i, pos := range positions {
-		msg, err := streams.ChangeMsg(pos)
+		msg, err := p.changes.ChangeMsg(pos)
 		if err != nil {
 			return 0, err
 		}

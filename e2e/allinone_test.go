@@ -2,8 +2,10 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -77,6 +79,30 @@ func TestAllInOne(t *testing.T) {
 	}
 	if string(m.Data) != "garbage" || m.Header.Get("Inventory-Error") == "" {
 		t.Fatalf("dead letter %q with headers %v", m.Data, m.Header)
+	}
+
+	// Commands travel as Avro that names its schema in the registry the
+	// all-in-one serves.
+	events, err := js.Stream(ctx, "INVENTORY")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := events.GetMsg(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ct := first.Header.Get("Content-Type"); ct != "application/vnd.confluent.avro" || len(first.Data) < 5 || first.Data[0] != 0 {
+		t.Fatalf("stored command: content type %q, body % x", ct, first.Data)
+	}
+	resp, err := client.Get(a.base + "/subjects")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var subjects []string
+	_ = json.NewDecoder(resp.Body).Decode(&subjects)
+	resp.Body.Close()
+	if !slices.Contains(subjects, "inventory.adjustments-value") || !slices.Contains(subjects, "inventory.sellable-value") {
+		t.Fatalf("registry subjects: %v", subjects)
 	}
 	nc.Close()
 

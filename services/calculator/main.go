@@ -46,11 +46,15 @@ func run() error {
 	if err := app.EnsureStreams(ctx, js, topo, log); err != nil {
 		return err
 	}
+	wire, err := app.OpenWire(ctx, js, topo, log)
+	if err != nil {
+		return err
+	}
 	store, err := app.OpenView(ctx, js, topo, log)
 	if err != nil {
 		return err
 	}
-	calc, err := app.NewCalculator(ctx, js, store, topo, log)
+	calc, err := app.NewCalculator(ctx, js, store, topo, wire, log)
 	if err != nil {
 		return err
 	}

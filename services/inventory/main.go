@@ -16,6 +16,7 @@ import (
 	"github.com/sellable/inventory/api"
 	"github.com/sellable/inventory/app"
 	"github.com/sellable/inventory/natsembed"
+	"github.com/sellable/inventory/registry"
 	"github.com/sellable/inventory/streams"
 )
 
@@ -63,17 +64,22 @@ func run() error {
 	if err := app.EnsureStreams(ctx, js, topo, log); err != nil {
 		return err
 	}
+	wire, err := app.OpenWire(ctx, js, topo, log)
+	if err != nil {
+		return err
+	}
 	store, err := app.OpenView(ctx, js, topo, log)
 	if err != nil {
 		return err
 	}
-	calc, err := app.NewCalculator(ctx, js, store, topo, log)
+	calc, err := app.NewCalculator(ctx, js, store, topo, wire, log)
 	if err != nil {
 		return err
 	}
 
 	e := api.NewServer(log)
-	api.RegisterCommands(e, app.Commands(js, topo))
+	api.RegisterCommands(e, app.Commands(js, topo, wire))
+	registry.NewHandler(wire.Registry, log).Register(e)
 	api.RegisterQueries(e, store)
 	api.RegisterReady(e, map[string]api.Check{"nats": app.NATSConnected(nc), "streams": app.StreamsPresent(js)})
 	api.RegisterStatus(e, "/calculator/status", func(context.Context) any { return calc.Status() })

@@ -43,8 +43,12 @@ func run() error {
 		return err
 	}
 
+	wire, err := app.OpenWire(ctx, js, topo, log)
+	if err != nil {
+		return err
+	}
 	e := api.NewServer(log)
-	api.RegisterCommands(e, app.Commands(js, topo))
+	api.RegisterCommands(e, app.Commands(js, topo, wire))
 	api.RegisterReady(e, map[string]api.Check{"nats": app.NATSConnected(nc), "streams": app.StreamsPresent(js)})
 	err = app.Serve(ctx, e, *httpAddr, log)
 	_ = nc.Drain()

@@ -1,0 +1,94 @@
+// Command load drives a running inventory system over HTTP or NATS and
+// reports throughput, freshness and query latency against the raw
+// JetStream publish rate of the same server:
+//
+//	go run ./services/load <baseline|ingest|freshness|queries|all> [flags]
+//
+// It targets 127.0.0.1 only unless --allow-remote is given. See
+// BENCHMARKS.md for the method and the figures.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/sellable/inventory/loadtest"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "load:", err)
+		os.Exit(1)
+	}
+}
+
+func usage(fs *flag.FlagSet) func() {
+	return func() {
+		fmt.Fprintf(fs.Output(), "usage: load <%s|%s|%s|%s|%s> [flags]\n\n", loadtest.ModeIngest, loadtest.ModeFreshness,
+			loadtest.ModeQueries, loadtest.ModeBaseline, loadtest.ModeAll)
+		fs.PrintDefaults()
+	}
+}
+
+func run(args []string) error {
+	d := loadtest.DefaultConfig()
+	fs := flag.NewFlagSet("load", flag.ContinueOnError)
+	fs.Usage = usage(fs)
+	var c loadtest.Config
+	fs.StringVar(&c.HTTPURL, "http", d.HTTPURL, "command and query API")
+	fs.StringVar(&c.NATSURL, "nats", d.NATSURL, "NATS server of the system")
+	fs.BoolVar(&c.AllowRemote, "allow-remote", false, "allow targets other than localhost/127.0.0.1")
+	via := fs.String("via", "", "transport of events: http or nats (default nats; all: ingest over both)")
+	fs.IntVar(&c.Events, "events", d.Events, "events per ingest and baseline")
+	fs.IntVar(&c.Keys, "keys", d.Keys, "distinct (location, SKU) keys")
+	fs.Float64Var(&c.Skew, "skew", d.Skew, "Zipf exponent of key popularity (> 1; 0 = uniform)")
+	fs.StringVar(&c.Prefix, "prefix", d.Prefix, "prefix of the locations and SKUs written")
+	fs.Uint64Var(&c.Seed, "seed", d.Seed, "random seed")
+	fs.IntVar(&c.Concurrency, "concurrency", d.Concurrency, "HTTP requests in flight (ingest over HTTP, queries)")
+	fs.IntVar(&c.Window, "window", d.Window, "NATS async publishes awaiting their ack")
+	fs.Float64Var(&c.Rate, "rate", 0, "events/s: ingest pacing (0 = max), freshness rate (0 = 1000)")
+	fs.Float64Var(&c.FreshnessRate, "freshness-rate", d.FreshnessRate, "events/s of the freshness step of all")
+	fs.DurationVar(&c.Duration, "duration", d.Duration, "length of freshness and queries runs")
+	fs.DurationVar(&c.Timeout, "timeout", d.Timeout, "deadline for the view to catch up after publishing")
+	fs.IntVar(&c.VerifyHTTPEvery, "verify-http", d.VerifyHTTPEvery, "freshness: 1 in N events as HTTP POST polled with GET (0 = off)")
+	fs.DurationVar(&c.VerifyPoll, "verify-poll", d.VerifyPoll, "interval of the GET poll of --verify-http")
+	fs.Float64Var(&c.WithIngestRate, "with-ingest-rate", 0, "queries: run an ingest at this rate meanwhile (events/s)")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	quiet := fs.Bool("quiet", false, "no progress bars")
+	if len(args) == 0 {
+		fs.Usage()
+		return errors.New("no mode given")
+	}
+	mode, err := loadtest.ParseMode(args[0])
+	if err != nil {
+		fs.Usage()
+		return err
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %v", fs.Args())
+	}
+	c.Via = loadtest.Via(*via)
+	c.Progress = !*quiet
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := loadtest.Run(ctx, mode, c, os.Stderr)
+	if rep != nil {
+		var werr error
+		if *asJSON {
+			werr = rep.WriteJSON(os.Stdout)
+		} else {
+			werr = rep.WriteTable(os.Stdout)
+		}
+		err = errors.Join(err, werr)
+	}
+	return err
+}

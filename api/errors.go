@@ -25,7 +25,10 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			return
 		}
 		status, body := classify(err)
-		if status >= 500 {
+		switch {
+		case status == http.StatusServiceUnavailable: // expected during outages
+			log.Warn("request failed", "method", c.Request().Method, "path", c.Path(), "status", status, "err", err)
+		case status >= 500:
 			log.Error("request failed", "method", c.Request().Method, "path", c.Path(), "status", status, "err", err)
 		}
 		if c.Request().Method == http.MethodHead {

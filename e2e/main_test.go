@@ -34,10 +34,11 @@ func TestMain(m *testing.M) {
 
 func build() int {
 	targets := map[string]string{
-		"nats-server": "github.com/nats-io/nats-server/v2",
-		"inventory":   "github.com/sellable/inventory/services/inventory",
-		"mutator":     "github.com/sellable/inventory/services/mutator",
-		"calculator":  "github.com/sellable/inventory/services/calculator",
+		"nats-server":      "github.com/nats-io/nats-server/v2",
+		"inventory":        "github.com/sellable/inventory/services/inventory",
+		"mutator":          "github.com/sellable/inventory/services/mutator",
+		"calculator":       "github.com/sellable/inventory/services/calculator",
+		"sellable-service": "github.com/sellable/inventory/services/sellable-service",
 	}
 	for name, pkg := range targets {
 		cmd := exec.Command("go", "build", "-o", filepath.Join(bin, name), pkg)

@@ -16,6 +16,7 @@ import (
 	"github.com/sellable/inventory/api"
 	"github.com/sellable/inventory/app"
 	"github.com/sellable/inventory/natsembed"
+	"github.com/sellable/inventory/projection"
 	"github.com/sellable/inventory/registry"
 	"github.com/sellable/inventory/streams"
 )
@@ -35,6 +36,8 @@ func run() error {
 	natsURL := f.String("nats-url", "NATS_URL", "", "external NATS server; when set, none is embedded")
 	partitions := f.Int("partitions", "INVENTORY_PARTITIONS", streams.DefaultPartitions, "partitions of a new event stream")
 	replicas := f.Int("replicas", "INVENTORY_REPLICAS", 1, "replicas of streams and buckets")
+	sellableAddr := f.String("sellable-addr", "INVENTORY_SELLABLE_ADDR", "127.0.0.1:9093", "HTTP address of the Scylla-backed query API, when SCYLLA_HOSTS is set")
+	projectionConfig := app.ProjectionFlags(f, "")
 	_ = f.Parse(os.Args[1:])
 	log := app.Logger()
 
@@ -87,6 +90,17 @@ func run() error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return calc.Run(gctx) })
 	g.Go(func() error { return app.Serve(gctx, e, *httpAddr, log) })
+	if pcfg := projectionConfig(wire, log); len(pcfg.Hosts) > 0 {
+		svc, err := projection.New(js, pcfg)
+		if err != nil {
+			return err
+		}
+		se := api.NewServer(log)
+		api.RegisterQueries(se, svc.Reader())
+		api.RegisterList(se, svc.Reader())
+		g.Go(func() error { return svc.Run(gctx) })
+		g.Go(func() error { return app.Serve(gctx, se, *sellableAddr, log) })
+	}
 	err = g.Wait()
 	if ferr := nc.Drain(); ferr != nil {
 		log.Warn("nats drain", "err", ferr)

@@ -1,6 +1,7 @@
-// Command sellable-service is the projector and the query API over
-// Scylla: it copies sellable changes from the SELLABLE stream into the
-// projection and serves positions and per-location listings from it.
+// Command sellable-service keeps the sellable view in Scylla, fed by the
+// calculator's sellable changes, and answers the query API from it:
+// GET /inventory/locations/{location}/skus/{sku} and
+// GET /inventory/locations/{location}/skus (paged).
 package main
 
 import (
@@ -25,33 +26,28 @@ func main() {
 }
 
 func run() error {
-	def := projection.DefaultConfig()
 	f := app.NewFlags("sellable-service")
 	httpAddr := f.String("http-addr", "INVENTORY_HTTP_ADDR", "127.0.0.1:9093", "HTTP listen address")
-	natsURL := f.String("nats-url", "NATS_URL", "nats://127.0.0.1:4222", "NATS server")
-	hosts := f.String("scylla-hosts", "SCYLLA_HOSTS", "127.0.0.1:9042", "CQL contact points, comma-separated")
-	keyspace := f.String("scylla-keyspace", "SCYLLA_KEYSPACE", def.Keyspace, "keyspace of the projection")
-	replication := f.String("scylla-replication", "SCYLLA_REPLICATION", "", `replication of a new keyspace: N, "dc1:3,dc2:3" or a CQL map (default SimpleStrategy 1)`)
-	inFlight := f.Int("max-in-flight", "PROJECTOR_MAX_IN_FLIGHT", def.MaxInFlight, "concurrent writes of the projector")
+	natsURL := f.String("nats-url", "NATS_URL", "nats://127.0.0.1:4222", "NATS server(s), comma-separated")
+	replicas := f.Int("replicas", "INVENTORY_REPLICAS", 1, "replicas of the schema registry bucket")
+	projectionConfig := app.ProjectionFlags(f, "127.0.0.1:9042")
 	_ = f.Parse(os.Args[1:])
 	log := app.Logger()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	cfg := def
-	cfg.Hosts = projection.ParseHosts(*hosts)
-	cfg.Keyspace, cfg.Replication, cfg.MaxInFlight = *keyspace, *replication, *inFlight
-	cfg.Logger = log
-
-	// Connect retries in the background until NATS is up; the projection
-	// waits for Scylla and for the SELLABLE stream itself.
 	nc, js, err := app.Connect(*natsURL, "sellable-service", log)
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	svc, err := projection.New(js, cfg)
+	wire, err := app.OpenWire(ctx, js, app.Topology{Replicas: *replicas}, log)
+	if err != nil {
+		return err
+	}
+	// The projection waits for Scylla and for the SELLABLE stream itself.
+	svc, err := projection.New(js, projectionConfig(wire, log))
 	if err != nil {
 		return err
 	}
@@ -59,6 +55,7 @@ func run() error {
 	e := api.NewServer(log)
 	api.RegisterQueries(e, svc.Reader())
 	api.RegisterList(e, svc.Reader())
+	api.RegisterReady(e, map[string]api.Check{"nats": app.NATSConnected(nc)})
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return svc.Run(gctx) })

@@ -1,0 +1,150 @@
+package api_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sellable/inventory/api"
+	"github.com/sellable/inventory/app"
+	"github.com/sellable/inventory/internal/natstest"
+)
+
+// benchKeys is how many positions the benchmarks spread over.
+const benchKeys = 100
+
+// newBenchServer wires the command and query API exactly as the
+// all-in-one does (Avro events, a calculator over 8 partitions, the
+// query side on the KV buckets) on an embedded server. Requests go
+// straight to Echo's ServeHTTP: the handlers, middleware and NATS, no TCP.
+func newBenchServer(b *testing.B) *echo.Echo {
+	b.Helper()
+	s := natstest.Start(b)
+	ctx := context.Background()
+	log := slog.New(slog.DiscardHandler)
+	topo := app.Topology{Partitions: 8, Replicas: 1}
+	if err := app.EnsureStreams(ctx, s.JS, topo, log); err != nil {
+		b.Fatal(err)
+	}
+	wire, err := app.OpenWire(ctx, s.JS, topo, log)
+	if err != nil {
+		b.Fatal(err)
+	}
+	store, err := app.OpenView(ctx, s.JS, topo, log)
+	if err != nil {
+		b.Fatal(err)
+	}
+	calc, err := app.NewCalculator(ctx, s.JS, store, topo, wire, log)
+	if err != nil {
+		b.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = calc.Run(runCtx) }()
+	b.Cleanup(func() { cancel(); <-done })
+	e := api.NewServer(log)
+	api.RegisterCommands(e, app.Commands(s.JS, topo, wire))
+	api.RegisterQueries(e, store)
+	return e
+}
+
+func serve(e *echo.Echo, method, path, body string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	return rec
+}
+
+func adjustment(i int) string {
+	return fmt.Sprintf(`{"locationId":"STL","sku":"bench-%d","count":5}`, i%benchKeys)
+}
+
+// BenchmarkPostAdjustment is POST /inventory/adjustment to 201: decode,
+// validate, encode Avro, publish and wait for the JetStream ack. Serial
+// it is one round trip to the server; parallel shows how many commands
+// per second the API takes with many clients.
+func BenchmarkPostAdjustment(b *testing.B) {
+	e := newBenchServer(b)
+	post := func(b *testing.B, i int) {
+		if rec := serve(e, http.MethodPost, "/inventory/adjustment", adjustment(i)); rec.Code != http.StatusCreated {
+			b.Fatalf("POST: %d %s", rec.Code, rec.Body)
+		}
+	}
+	b.Run("serial", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			post(b, i)
+			i++
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "commands/s")
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetParallelism(16)
+		var n atomic.Int64
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				post(b, int(n.Add(1)))
+			}
+		})
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "commands/s")
+	})
+}
+
+// BenchmarkGetPosition is GET /inventory/locations/{loc}/skus/{sku} to
+// 200: route, one KV get, JSON decode and encode.
+func BenchmarkGetPosition(b *testing.B) {
+	e := newBenchServer(b)
+	for i := range benchKeys {
+		if rec := serve(e, http.MethodPost, "/inventory/adjustment", adjustment(i)); rec.Code != http.StatusCreated {
+			b.Fatalf("seed: %d %s", rec.Code, rec.Body)
+		}
+	}
+	path := func(i int) string { return fmt.Sprintf("/inventory/locations/STL/skus/bench-%d", i%benchKeys) }
+	deadline := time.Now().Add(10 * time.Second)
+	for i := range benchKeys {
+		for serve(e, http.MethodGet, path(i), "").Code != http.StatusOK {
+			if time.Now().After(deadline) {
+				b.Fatalf("position %d never appeared", i)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	get := func(b *testing.B, i int) {
+		if rec := serve(e, http.MethodGet, path(i), ""); rec.Code != http.StatusOK {
+			b.Fatalf("GET: %d %s", rec.Code, rec.Body)
+		}
+	}
+	b.Run("serial", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			get(b, i)
+			i++
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "queries/s")
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetParallelism(16)
+		var n atomic.Int64
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				get(b, int(n.Add(1)))
+			}
+		})
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "queries/s")
+	})
+}

@@ -1,0 +1,25 @@
+package app
+
+import (
+	"log/slog"
+
+	"github.com/sellable/inventory/projection"
+)
+
+// ProjectionFlags registers the Scylla settings on f; the returned
+// function builds the projection config after f is parsed. Hosts are
+// empty unless SCYLLA_HOSTS or --scylla-hosts names some, or defHosts.
+func ProjectionFlags(f Flags, defHosts string) func(w Wire, log *slog.Logger) projection.Config {
+	def := projection.DefaultConfig()
+	hosts := f.String("scylla-hosts", "SCYLLA_HOSTS", defHosts, "CQL contact points, comma-separated")
+	keyspace := f.String("scylla-keyspace", "SCYLLA_KEYSPACE", def.Keyspace, "keyspace of the projection")
+	replication := f.String("scylla-replication", "SCYLLA_REPLICATION", "", `replication of a new keyspace: N, "dc1:3,dc2:3" or a CQL map (default SimpleStrategy 1)`)
+	inFlight := f.Int("max-in-flight", "PROJECTOR_MAX_IN_FLIGHT", def.MaxInFlight, "concurrent writes of the projector")
+	return func(w Wire, log *slog.Logger) projection.Config {
+		cfg := def
+		cfg.Hosts = projection.ParseHosts(*hosts)
+		cfg.Keyspace, cfg.Replication, cfg.MaxInFlight = *keyspace, *replication, *inFlight
+		cfg.Changes, cfg.Logger = w.Changes, log
+		return cfg
+	}
+}

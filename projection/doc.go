@@ -1,0 +1,23 @@
+// Package projection is the Scylla side of the data flow: the projector
+// copies every sellable change (stream SELLABLE, one message per position
+// holding its newest value) into a CQL table, and the Reader serves
+// positions and per-location listings from that table.
+//
+//	SELLABLE ──durable pull consumer──▶ Projector ──upsert──▶ sellable table ──▶ Reader ──▶ api
+//
+// A write is "INSERT … USING TIMESTAMP <seq>": the event sequence a value
+// reflects is its write timestamp, so Cassandra's last-write-wins keeps the
+// newest value whatever order changes arrive in, and a redelivery rewrites
+// the same cells at the same timestamp. No read, no lightweight transaction:
+// BenchmarkUpsert measures the LWT alternative (UPDATE … IF seq < ?) at
+// 3-9x the latency and about a seventh of the throughput of the plain
+// write on a local Cassandra 5.0 node (Paxos costs extra round trips and
+// commitlog syncs per write). The price: a row can only be replaced by a
+// higher seq, so rebuilding the projection from a reset event stream needs
+// a fresh keyspace (or TRUNCATE), and nothing else may write the table
+// with wall-clock timestamps.
+//
+// Service ties it together for a program: Reader() at once (it answers
+// ErrUnavailable until the database is reachable), Run(ctx) to connect,
+// create the schema and project until ctx ends.
+package projection

@@ -101,11 +101,21 @@ func (w *Writer) round(ctx context.Context, keys []streams.Key, pending []int, o
 	flights := make([]inflight, 0, len(pending))
 	for _, i := range pending {
 		ks := keys[i].String()
-		cur, err := w.current(ctx, ks)
+		cur, cached, err := w.current(ctx, ks)
 		if err != nil {
 			return nil, err
 		}
 		next, changed := fn(keys[i], cur.pos)
+		if !changed && cached {
+			// Nothing to write happens only on replays, when another
+			// writer may have moved the key on since we cached it: report
+			// what the bucket holds, not what we remember.
+			delete(w.cache, ks)
+			if cur, _, err = w.current(ctx, ks); err != nil {
+				return nil, err
+			}
+			next, changed = fn(keys[i], cur.pos)
+		}
 		if !changed {
 			out[i] = cur.pos
 			continue
@@ -144,18 +154,19 @@ func (w *Writer) round(ctx context.Context, keys []streams.Key, pending []int, o
 	return conflicts, firstErr
 }
 
-// current returns the cached entry of key or reads it from the bucket.
-func (w *Writer) current(ctx context.Context, key string) (entry, error) {
+// current returns the entry of key, from the cache (reporting true) or
+// read from the bucket.
+func (w *Writer) current(ctx context.Context, key string) (entry, bool, error) {
 	if e, ok := w.cache[key]; ok {
-		return e, nil
+		return e, true, nil
 	}
 	pos, rev, err := get(ctx, w.bucket, key)
 	if err != nil && !errors.Is(err, ErrNotFound) {
-		return entry{}, err
+		return entry{}, false, err
 	}
 	e := entry{pos: pos, rev: rev}
 	w.cache[key] = e
-	return e, nil
+	return e, false, nil
 }
 
 // isRevisionMismatch tells a compare-and-set conflict (10071, or 10164 on

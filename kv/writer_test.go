@@ -127,3 +127,29 @@ func TestConcurrentWritersLoseNoUpdate(t *testing.T) {
 		}
 	}
 }
+
+// A writer whose cache went stale (another owner wrote since) must report
+// the bucket's value when it has nothing to write, so that the change it
+// announces is never older than the view.
+func TestUnchangedReportsFreshValueNotCache(t *testing.T) {
+	s, store := openStore(t)
+	ctx := context.Background()
+	k := streams.Key{LocationID: "STL", SKU: "stale"}
+	p := k.Partition(store.Partitions())
+	stale, fresh := store.Writer(s.JS, p), store.Writer(s.JS, p)
+	if _, err := stale.Update(ctx, []streams.Key{k}, add(1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fresh.Update(ctx, []streams.Key{k}, add(1)); err != nil {
+		t.Fatal(err)
+	}
+	out, err := stale.Update(ctx, []streams.Key{k}, func(_ streams.Key, cur sellable.Position) (sellable.Position, bool) {
+		return cur, false
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out[0].Adjusted != 2 || out[0].Seq != 2 {
+		t.Fatalf("unchanged update reported %+v, want the bucket's adjusted 2 seq 2", out[0])
+	}
+}

@@ -1,0 +1,109 @@
+package kv_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/sellable/inventory/internal/natstest"
+	"github.com/sellable/inventory/kv"
+	"github.com/sellable/inventory/sellable"
+	"github.com/sellable/inventory/streams"
+)
+
+var benchPosition = sellable.Position{LocationID: "STL", SKU: "123123", Count: 90, Adjusted: 100, Reserved: 10,
+	Seq: 123456, UpdatedAt: time.Date(2024, 1, 2, 3, 4, 5, 123456789, time.UTC)}
+
+// The KV value: what the writer encodes per changed key and the query
+// side decodes per GET.
+func BenchmarkPositionJSON(b *testing.B) {
+	data, err := json.Marshal(benchPosition)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("encode", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			if _, err := json.Marshal(benchPosition); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("decode", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			var p sellable.Position
+			if err := json.Unmarshal(data, &p); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func benchStore(b *testing.B) (*natstest.Server, *kv.Store) {
+	b.Helper()
+	s := natstest.Start(b)
+	store, err := kv.Open(context.Background(), s.JS, kv.Config{Partitions: 1, Replicas: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s, store
+}
+
+// One Writer.Update is one calculator batch: every key changed once,
+// written with compare-and-set, all in flight at once. The cache is warm
+// after the first round, as in steady state.
+func BenchmarkWriterUpdate(b *testing.B) {
+	for _, n := range []int{1, 10, 100} {
+		b.Run(fmt.Sprintf("keys=%d", n), func(b *testing.B) {
+			s, store := benchStore(b)
+			w := store.Writer(s.JS, 0)
+			keys := make([]streams.Key, n)
+			for i := range keys {
+				keys[i] = streams.Key{LocationID: "STL", SKU: fmt.Sprintf("sku-%05d", i)}
+			}
+			ctx := context.Background()
+			if _, err := w.Update(ctx, keys, bump); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := w.Update(ctx, keys, bump); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "writes/s")
+		})
+	}
+}
+
+// Store.Get is the query side: one KV get and a JSON decode.
+func BenchmarkStoreGet(b *testing.B) {
+	s, store := benchStore(b)
+	ctx := context.Background()
+	k := streams.Key{LocationID: "STL", SKU: "123123"}
+	if _, err := store.Writer(s.JS, 0).Update(ctx, []streams.Key{k}, bump); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := store.Get(ctx, k.LocationID, k.SKU); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// bump is the benchmarks' own update: one more adjusted unit, next seq.
+func bump(k streams.Key, cur sellable.Position) (sellable.Position, bool) {
+	cur.LocationID, cur.SKU = k.LocationID, k.SKU
+	cur.Adjusted++
+	cur.Count = cur.Adjusted - cur.Reserved
+	cur.Seq++
+	cur.UpdatedAt = time.Now().UTC()
+	return cur, true
+}

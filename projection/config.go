@@ -45,7 +45,6 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-
 // DefaultConfig is a local single node with keyspace "inventory".
 func DefaultConfig() Config {
 	return Config{

@@ -44,12 +44,19 @@ func setup(t *testing.T) *env {
 // startCalculator runs an instance until the test ends or stop is called.
 func (e *env) startCalculator(t *testing.T, name string) (c *calculator.Calculator, stop func()) {
 	t.Helper()
+	return e.startCalculatorWith(t, name, streams.NewCodecs(), slog.New(slog.DiscardHandler))
+}
+
+// startCalculatorWith is startCalculator reading events with codecs and
+// logging to log.
+func (e *env) startCalculatorWith(t *testing.T, name string, codecs *streams.Codecs, log *slog.Logger) (c *calculator.Calculator, stop func()) {
+	t.Helper()
 	cfg := calculator.DefaultConfig()
 	cfg.Partitions = partitions
 	cfg.InstanceID = name
 	cfg.LeaseTTL = time.Second
-	cfg.Logger = slog.New(slog.DiscardHandler)
-	c, err := calculator.New(context.Background(), e.JS, e.store, streams.NewCodecs(), nil, cfg)
+	cfg.Logger = log
+	c, err := calculator.New(context.Background(), e.JS, e.store, codecs, nil, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,17 +71,31 @@ func (p *partition) run(ctx context.Context) error {
 	defer cc.Stop()
 	p.log.Info("partition started", "partition", p.id, "from", start+1)
 
-	through := start // highest sequence fully applied
+	// A batch is done once its KV writes succeeded and its announcements
+	// (changes, dead letters) were acknowledged. The acks of one batch
+	// are awaited after the next batch's KV writes, so their round trip
+	// overlaps useful work; only a done batch moves the checkpoint.
+	through := start // highest sequence fully done
 	saved := start
+	var pending flight
+	settle := func(ctx context.Context) error {
+		if err := waitAcks(ctx, pending.acks); err != nil {
+			return err
+		}
+		through = max(through, pending.last)
+		pending = flight{}
+		return nil
+	}
 	tick := time.NewTicker(p.cfg.CheckpointEvery)
 	defer tick.Stop()
 	batch := make([]jetstream.Msg, 0, p.cfg.MaxBatch)
 	for {
+		var err error
 		select {
 		case <-ctx.Done():
-			return p.saveFinal(saved, through)
+			return p.stop(settle, &saved, &through)
 		case <-tick.C:
-			if through > saved {
+			if err = settle(ctx); err == nil && through > saved {
 				if err := p.offsets.put(ctx, p.id, through); err != nil {
 					p.log.Warn("checkpoint failed", "partition", p.id, "err", err)
 				} else {
@@ -91,29 +105,41 @@ func (p *partition) run(ctx context.Context) error {
 		case m := <-msgs:
 			batch = append(batch[:0], m)
 			batch = drain(msgs, batch, p.cfg.MaxBatch)
-			last, err := p.process(ctx, batch)
-			if err != nil {
-				if ctx.Err() != nil {
-					return p.saveFinal(saved, through)
-				}
-				// The state of this batch is unknown: restart from the
-				// checkpoint rather than skip or reorder anything.
-				return fmt.Errorf("calculator: partition %d: %w", p.id, err)
+			var next flight
+			if next, err = p.process(ctx, batch); err == nil {
+				err = settle(ctx)
+				pending = next
 			}
-			through = last
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return p.stop(settle, &saved, &through)
+			}
+			// The state of this batch is unknown: restart from the
+			// checkpoint rather than skip or reorder anything.
+			return fmt.Errorf("calculator: partition %d: %w", p.id, err)
 		}
 	}
 }
 
-// saveFinal writes the checkpoint on the way out, with a fresh deadline
-// since the run's context is over.
-func (p *partition) saveFinal(saved, done uint64) error {
-	if done <= saved {
-		return nil
-	}
+// flight is a processed batch whose announcements may be unacknowledged.
+type flight struct {
+	last uint64
+	acks []jetstream.PubAckFuture
+}
+
+// stop settles what is in flight and saves the checkpoint on the way
+// out, with a fresh deadline since the run's context is over.
+func (p *partition) stop(settle func(context.Context) error, saved, through *uint64) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	return p.offsets.put(ctx, p.id, done)
+	if err := settle(ctx); err != nil {
+		p.log.Warn("announcements unconfirmed at stop; the next owner replays them", "partition", p.id, "err", err)
+	}
+	if *through <= *saved {
+		return nil
+	}
+	return p.offsets.put(ctx, p.id, *through)
 }
 
 // drain appends whatever is already waiting, up to max, without blocking:
@@ -132,8 +158,9 @@ func drain(msgs <-chan jetstream.Msg, batch []jetstream.Msg, max int) []jetstrea
 
 // process applies one batch: dead-letters what cannot be decoded, folds
 // the rest per key in one compare-and-set write each, then announces the
-// new values. It returns the last stream sequence of the batch.
-func (p *partition) process(ctx context.Context, batch []jetstream.Msg) (uint64, error) {
+// new values. It returns the batch's last stream sequence with the acks
+// of its announcements still to come.
+func (p *partition) process(ctx context.Context, batch []jetstream.Msg) (flight, error) {
 	var last, lag uint64
 	byKey := make(map[streams.Key][]applied)
 	var keys []streams.Key
@@ -142,17 +169,17 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) (uint64,
 	for _, m := range batch {
 		meta, err := m.Metadata()
 		if err != nil {
-			return 0, fmt.Errorf("metadata: %w", err)
+			return flight{}, fmt.Errorf("metadata: %w", err)
 		}
 		last, lag = meta.Sequence.Stream, meta.NumPending
 		ev, _, err := p.codecs.DecodeStored(m.Subject(), m.Headers(), m.Data())
 		if errors.Is(err, streams.ErrRegistry) {
-			return 0, err // the message may be fine: retry, never dead-letter
+			return flight{}, err // the message may be fine: retry, never dead-letter
 		}
 		if err != nil {
 			f, err := p.deadLetter(m, meta.Sequence.Stream, err)
 			if err != nil {
-				return 0, err
+				return flight{}, err
 			}
 			pending = append(pending, f)
 			dead++
@@ -175,25 +202,22 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) (uint64,
 		return cur, changed
 	})
 	if err != nil {
-		return 0, err
+		return flight{}, err
 	}
 	metrics.KVWriteSeconds.Observe(time.Since(began).Seconds())
 	for i, pos := range positions {
 		msg, err := p.changes.ChangeMsg(pos)
 		if err != nil {
-			return 0, err
+			return flight{}, err
 		}
 		f, err := p.js.PublishMsgAsync(msg)
 		if err != nil {
-			return 0, fmt.Errorf("publish change %s: %w", keys[i], err)
+			return flight{}, fmt.Errorf("publish change %s: %w", keys[i], err)
 		}
 		pending = append(pending, f)
 	}
-	if err := waitAcks(ctx, pending); err != nil {
-		return 0, err
-	}
 	p.stats.add(p.id, len(batch)-dead, dead, last, lag)
-	return last, nil
+	return flight{last: last, acks: pending}, nil
 }
 
 // deadLetter sends m to the dead-letter stream with the reason. Its

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/nats-io/nats.go"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sellable/inventory/api"
@@ -38,13 +39,16 @@ func run() error {
 	replicas := f.Int("replicas", "INVENTORY_REPLICAS", 1, "replicas of streams and buckets")
 	sellableAddr := f.String("sellable-addr", "INVENTORY_SELLABLE_ADDR", "127.0.0.1:9093", "HTTP address of the Scylla-backed query API, when SCYLLA_HOSTS is set")
 	projectionConfig := app.ProjectionFlags(f, "")
+	pprofAddr := f.String("pprof-addr", "INVENTORY_PPROF_ADDR", "", "serve Go's profiler here (off when empty)")
 	_ = f.Parse(os.Args[1:])
 	log := app.Logger()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	app.ServePprof(ctx, *pprofAddr, log)
 
 	url := *natsURL
+	var inProcess []nats.Option
 	if url == "" {
 		srv, err := natsembed.Start(natsembed.Config{
 			Listen: *natsListen, StoreDir: filepath.Join(*dataDir, "jetstream"), ServerName: "inventory",
@@ -55,9 +59,11 @@ func run() error {
 		defer srv.WaitForShutdown()
 		defer srv.Shutdown()
 		url = srv.ClientURL()
+		// Talk to it in memory: no loopback TCP between our own parts.
+		inProcess = append(inProcess, nats.InProcessServer(srv))
 		log.Info("embedded nats running", "url", url, "data", *dataDir)
 	}
-	nc, js, err := app.Connect(url, "inventory", log)
+	nc, js, err := app.Connect(url, "inventory", log, inProcess...)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,153 @@
+package loadtest
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Mode is what a run measures.
+type Mode string
+
+// The modes of a run.
+const (
+	ModeIngest    Mode = "ingest"
+	ModeFreshness Mode = "freshness"
+	ModeQueries   Mode = "queries"
+	ModeBaseline  Mode = "baseline"
+	ModeAll       Mode = "all"
+)
+
+// Modes lists every mode, in the order ModeAll runs them.
+var Modes = []Mode{ModeBaseline, ModeIngest, ModeFreshness, ModeQueries, ModeAll}
+
+// Via is how events reach the system.
+type Via string
+
+// The transports for events.
+const (
+	ViaHTTP Via = "http"
+	ViaNATS Via = "nats"
+)
+
+// Config is one run's settings. Zero values are not defaults: start from
+// DefaultConfig.
+type Config struct {
+	// HTTPURL is the command and query API, NATSURL the server behind it.
+	HTTPURL string
+	NATSURL string
+	// AllowRemote lets targets be other hosts than the loopback.
+	AllowRemote bool
+	// Via is the transport of events; in ModeAll an empty Via means both
+	// for ingest and NATS for freshness.
+	Via Via
+
+	// Events is the number of events of an ingest (and of the baseline).
+	Events int
+	// Keys is the number of distinct (location, SKU) positions.
+	Keys int
+	// Skew is the Zipf exponent s (> 1) of key popularity; 0 is uniform.
+	Skew float64
+	// Prefix starts every SKU the tool writes, to keep its keys apart.
+	Prefix string
+	// Seed makes the event sequence reproducible.
+	Seed uint64
+
+	// Concurrency is the number of HTTP requests in flight.
+	Concurrency int
+	// Window is the number of NATS async publishes awaiting their ack.
+	Window int
+	// Rate paces ingest (0: as fast as possible) and sets the rate of
+	// ModeFreshness (0: DefaultFreshnessRate), in events per second.
+	Rate float64
+	// FreshnessRate is the rate of the freshness step of ModeAll.
+	FreshnessRate float64
+	// Duration bounds freshness and queries runs.
+	Duration time.Duration
+	// Timeout bounds the wait for the view to catch up after publishing.
+	Timeout time.Duration
+
+	// VerifyHTTPEvery sends one in this many freshness events as an HTTP
+	// POST and polls GET until it shows; 0 disables.
+	VerifyHTTPEvery int
+	// VerifyPoll is the interval between GETs of that poll.
+	VerifyPoll time.Duration
+	// WithIngestRate runs an ingest at this rate while queries run; 0
+	// means none.
+	WithIngestRate float64
+
+	// Progress shows progress bars on the progress writer.
+	Progress bool
+}
+
+// DefaultConfig targets the all-in-one on its default ports.
+func DefaultConfig() Config {
+	return Config{
+		HTTPURL:         "http://127.0.0.1:9091",
+		NATSURL:         "nats://127.0.0.1:4222",
+		Events:          100_000,
+		Keys:            1000,
+		Skew:            1.1,
+		Prefix:          "loadtest",
+		Seed:            1,
+		Concurrency:     32,
+		Window:          1024,
+		FreshnessRate:   5000,
+		Duration:        10 * time.Second,
+		Timeout:         2 * time.Minute,
+		VerifyHTTPEvery: 100,
+		VerifyPoll:      time.Millisecond,
+		Progress:        true,
+	}
+}
+
+// Validate reports every setting that is out of range, and refuses
+// non-loopback targets unless AllowRemote is set.
+func (c Config) Validate() error {
+	var errs []error
+	if err := checkTarget(c.HTTPURL, []string{"http", "https"}, c.AllowRemote); err != nil {
+		errs = append(errs, fmt.Errorf("--http: %w", err))
+	}
+	if err := checkTarget(c.NATSURL, []string{"nats", "tls"}, c.AllowRemote); err != nil {
+		errs = append(errs, fmt.Errorf("--nats: %w", err))
+	}
+	switch c.Via {
+	case "", ViaHTTP, ViaNATS:
+	default:
+		errs = append(errs, fmt.Errorf("--via %q: want http or nats", c.Via))
+	}
+	if c.Events < 1 || c.Events > 100_000_000 {
+		errs = append(errs, fmt.Errorf("--events %d not in 1..100000000", c.Events))
+	}
+	if c.Keys < 1 || c.Keys > 10_000_000 {
+		errs = append(errs, fmt.Errorf("--keys %d not in 1..10000000", c.Keys))
+	}
+	if c.Skew != 0 && c.Skew <= 1 {
+		errs = append(errs, fmt.Errorf("--skew %v: a Zipf exponent must be > 1 (0 for uniform)", c.Skew))
+	}
+	if c.Prefix == "" {
+		errs = append(errs, errors.New("--prefix must not be empty"))
+	}
+	if c.Concurrency < 1 || c.Concurrency > 4096 {
+		errs = append(errs, fmt.Errorf("--concurrency %d not in 1..4096", c.Concurrency))
+	}
+	if c.Window < 1 || c.Window > 65536 {
+		errs = append(errs, fmt.Errorf("--window %d not in 1..65536", c.Window))
+	}
+	if c.Rate < 0 || c.FreshnessRate <= 0 || c.WithIngestRate < 0 {
+		errs = append(errs, errors.New("rates must be positive (--rate 0 means unpaced)"))
+	}
+	if c.Duration <= 0 || c.Duration > time.Hour {
+		errs = append(errs, fmt.Errorf("--duration %v not in (0, 1h]", c.Duration))
+	}
+	if c.Timeout <= 0 || c.Timeout > time.Hour {
+		errs = append(errs, fmt.Errorf("--timeout %v not in (0, 1h]", c.Timeout))
+	}
+	if c.VerifyHTTPEvery < 0 {
+		errs = append(errs, fmt.Errorf("--verify-http %d must be >= 0", c.VerifyHTTPEvery))
+	}
+	if c.VerifyPoll <= 0 {
+		errs = append(errs, errors.New("--verify-poll must be positive"))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,15 @@
+// Package loadtest drives a running inventory system (the all-in-one or
+// the separate services) and measures it from the outside, the way a
+// client sees it: events accepted per second (publish acks), events
+// applied per second end to end (until every key's view in the
+// sellable_p<i> KV buckets reflects its last event), freshness (publish
+// ack to the new value being visible), query throughput and latency, and
+// the raw JetStream publish rate of the same server as the baseline every
+// figure is compared with.
+//
+// It publishes over HTTP (the command API) or straight onto the event
+// subjects over NATS, and watches the view with a KV watch on every
+// partition bucket, since KV reads are exactly what the query API serves.
+// Every loop is bounded in count and time, and only loopback targets are
+// accepted unless Config.AllowRemote is set. services/load is its command.
+package loadtest

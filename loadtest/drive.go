@@ -1,0 +1,214 @@
+package loadtest
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sellable/inventory/sellable"
+	"github.com/sellable/inventory/streams"
+)
+
+// source yields the events to send, from one goroutine.
+type source interface{ next() event }
+
+// seeder yields one adjustment of 1 for every key, in order.
+type seeder struct{ i int }
+
+func (s *seeder) next() event {
+	e := event{key: s.i, kind: sellable.Adjustment, count: 1}
+	s.i++
+	return e
+}
+
+// ack is one event the system stored: its stream sequence, when it was
+// sent and when its acknowledgement was read.
+type ack struct {
+	ev           event
+	seq          uint64
+	pubAt, ackAt time.Time
+}
+
+// sendStats is what a drive did.
+type sendStats struct {
+	sent, acked, failed int
+	firstErr            error
+	start, lastAck      time.Time
+	ackLatency          Summary // send to ack: HTTP request time, or publish to ack over NATS
+}
+
+// driveOpts is one stream of events.
+type driveOpts struct {
+	via    Via
+	n      int
+	rate   float64 // per second; 0 is as fast as the window allows
+	src    source
+	keys   *keySet
+	conc   int // HTTP requests in flight
+	window int // NATS publishes awaiting their ack
+	onAck  func(ack)
+	bar    *bar
+}
+
+// maxFailures stops a drive that keeps failing (the system is down)
+// instead of spending its whole count on errors.
+func maxFailures(n int) int { return 100 + n/100 }
+
+// drive sends o.n events and calls onAck for each stored one, possibly
+// from several goroutines. It returns when every send has been answered
+// or ctx ends.
+func (t *target) drive(ctx context.Context, o driveOpts) (sendStats, error) {
+	if o.via == ViaHTTP {
+		return t.driveHTTP(ctx, o)
+	}
+	return t.driveNATS(ctx, o)
+}
+
+type tally struct {
+	n        int
+	mu       sync.Mutex
+	st       sendStats
+	lat      latencies
+	failures atomic.Int64
+}
+
+func (ty *tally) ok(o driveOpts, a ack) {
+	ty.lat.add(a.ackAt.Sub(a.pubAt))
+	ty.mu.Lock()
+	ty.st.acked++
+	if a.ackAt.After(ty.st.lastAck) {
+		ty.st.lastAck = a.ackAt
+	}
+	ty.mu.Unlock()
+	if o.onAck != nil {
+		o.onAck(a)
+	}
+	o.bar.add(1)
+}
+
+// fail counts a failed send and reports whether the drive should stop.
+func (ty *tally) fail(o driveOpts, err error) bool {
+	ty.mu.Lock()
+	ty.st.failed++
+	if ty.st.firstErr == nil {
+		ty.st.firstErr = err
+	}
+	ty.mu.Unlock()
+	o.bar.add(1)
+	return ty.failures.Add(1) > int64(maxFailures(ty.n))
+}
+
+func (ty *tally) result(ctx context.Context) (sendStats, error) {
+	ty.mu.Lock()
+	defer ty.mu.Unlock()
+	ty.st.ackLatency = ty.lat.summary()
+	if ty.failures.Load() > int64(maxFailures(ty.n)) {
+		return ty.st, errTooManyErrors
+	}
+	return ty.st, ctx.Err()
+}
+
+func (t *target) driveHTTP(ctx context.Context, o driveOpts) (sendStats, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ty := &tally{n: o.n}
+	jobs := make(chan event, o.conc)
+	var wg sync.WaitGroup
+	for range o.conc {
+		wg.Go(func() {
+			for ev := range jobs {
+				k := o.keys.keys[ev.key]
+				pubAt := time.Now()
+				seq, err := t.http.post(ctx, ev.kind, k, ev.count)
+				if err != nil {
+					if ctx.Err() == nil && ty.fail(o, err) {
+						cancel()
+					}
+					continue
+				}
+				ty.ok(o, ack{ev: ev, seq: seq, pubAt: pubAt, ackAt: time.Now()})
+			}
+		})
+	}
+	p := newPacer(o.rate)
+	ty.st.start = p.start
+	for i := range o.n {
+		if sleepUntil(ctx, p.due(i)) != nil {
+			break
+		}
+		ev := o.src.next()
+		select {
+		case jobs <- ev:
+			ty.st.sent++
+		case <-ctx.Done():
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	return ty.result(ctx)
+}
+
+type flight struct {
+	ev    event
+	pubAt time.Time
+	f     jetstream.PubAckFuture
+}
+
+func (t *target) driveNATS(ctx context.Context, o driveOpts) (sendStats, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ty := &tally{n: o.n}
+	// The channel is the window: a publish waits for room, and the reader
+	// makes room as acks arrive, in publish order.
+	flights := make(chan flight, o.window)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for fl := range flights {
+			select {
+			case pa := <-fl.f.Ok():
+				ty.ok(o, ack{ev: fl.ev, seq: pa.Sequence, pubAt: fl.pubAt, ackAt: time.Now()})
+			case err := <-fl.f.Err():
+				if ty.fail(o, err) {
+					cancel()
+				}
+			case <-ctx.Done():
+				for range flights { // let the publisher finish
+				}
+				return
+			}
+		}
+	}()
+	p := newPacer(o.rate)
+	ty.st.start = p.start
+	for i := range o.n {
+		if sleepUntil(ctx, p.due(i)) != nil {
+			break
+		}
+		ev := o.src.next()
+		k := o.keys.keys[ev.key]
+		data, _ := streams.JSON{}.EncodeEvent(streams.Event{Kind: ev.kind, Key: k, Count: ev.count})
+		pubAt := time.Now()
+		f, err := t.js.PublishAsync(streams.EventSubject(ev.kind, k), data)
+		if err != nil {
+			if ty.fail(o, err) {
+				break
+			}
+			continue
+		}
+		ty.st.sent++
+		select {
+		case flights <- flight{ev: ev, pubAt: pubAt, f: f}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	close(flights)
+	<-done
+	return ty.result(ctx)
+}

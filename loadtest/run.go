@@ -1,0 +1,102 @@
+package loadtest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+)
+
+// ParseMode checks a mode name.
+func ParseMode(s string) (Mode, error) {
+	m := Mode(s)
+	if !slices.Contains(Modes, m) {
+		return "", fmt.Errorf("unknown mode %q: want one of %v", s, Modes)
+	}
+	return m, nil
+}
+
+// Run performs one mode against the running system and reports. Progress
+// bars go to progress (nil: none). A step that fails ends the run; the
+// report holds what was measured until then, the failing step with its
+// error.
+func Run(ctx context.Context, mode Mode, cfg Config, progress io.Writer) (*Report, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if !cfg.Progress {
+		progress = nil
+	}
+	t, err := connect(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer t.close()
+	r := &Report{Mode: mode, Started: time.Now().UTC(), HTTP: cfg.HTTPURL, NATS: cfg.NATSURL, Partitions: t.partitions}
+	for _, step := range plan(mode, cfg) {
+		sec, err := step(ctx, t, progress)
+		if err != nil {
+			sec.Error = err.Error()
+		}
+		r.Sections = append(r.Sections, sec)
+		if err != nil {
+			r.relate()
+			return r, err
+		}
+	}
+	r.relate()
+	return r, nil
+}
+
+type step func(ctx context.Context, t *target, progress io.Writer) (Section, error)
+
+// plan is the steps of a mode. Without --via, events go over NATS, and
+// ModeAll ingests over both transports.
+func plan(mode Mode, cfg Config) []step {
+	via := cfg.Via
+	if via == "" {
+		via = ViaNATS
+	}
+	baseline := func(ctx context.Context, t *target, w io.Writer) (Section, error) { return t.baseline(ctx, cfg, w) }
+	ingest := func(v Via) step {
+		return func(ctx context.Context, t *target, w io.Writer) (Section, error) { return t.ingest(ctx, cfg, v, w) }
+	}
+	freshness := func(r float64) step {
+		return func(ctx context.Context, t *target, w io.Writer) (Section, error) {
+			return t.freshness(ctx, cfg, via, r, w)
+		}
+	}
+	queries := func(r float64) step {
+		return func(ctx context.Context, t *target, w io.Writer) (Section, error) {
+			return t.queries(ctx, cfg, via, r, w)
+		}
+	}
+	freshRate := cfg.Rate
+	if freshRate <= 0 {
+		freshRate = DefaultFreshnessRate
+	}
+	switch mode {
+	case ModeBaseline:
+		return []step{baseline}
+	case ModeIngest:
+		return []step{ingest(via)}
+	case ModeFreshness:
+		return []step{freshness(freshRate)}
+	case ModeQueries:
+		return []step{queries(cfg.WithIngestRate)}
+	case ModeAll:
+		steps := []step{baseline}
+		if cfg.Via == "" {
+			steps = append(steps, ingest(ViaNATS), ingest(ViaHTTP))
+		} else {
+			steps = append(steps, ingest(cfg.Via))
+		}
+		steps = append(steps, freshness(cfg.FreshnessRate), queries(0))
+		if cfg.WithIngestRate > 0 {
+			steps = append(steps, queries(cfg.WithIngestRate))
+		}
+		return steps
+	}
+	return nil
+}

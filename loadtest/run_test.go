@@ -1,0 +1,128 @@
+package loadtest_test
+
+import (
+	"context"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sellable/inventory/api"
+	"github.com/sellable/inventory/app"
+	"github.com/sellable/inventory/internal/natstest"
+	"github.com/sellable/inventory/loadtest"
+)
+
+// startSystem runs what the all-in-one runs, wired the same way, on an
+// embedded server.
+func startSystem(t *testing.T) (httpURL, natsURL string) {
+	t.Helper()
+	s := natstest.Start(t)
+	ctx := context.Background()
+	log := slog.New(slog.DiscardHandler)
+	topo := app.Topology{Partitions: 4, Replicas: 1}
+	if err := app.EnsureStreams(ctx, s.JS, topo, log); err != nil {
+		t.Fatal(err)
+	}
+	wire, err := app.OpenWire(ctx, s.JS, topo, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := app.OpenView(ctx, s.JS, topo, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calc, err := app.NewCalculator(ctx, s.JS, store, topo, wire, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = calc.Run(runCtx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	e := api.NewServer(log)
+	api.RegisterCommands(e, app.Commands(s.JS, topo, wire))
+	api.RegisterQueries(e, store)
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	return srv.URL, s.ClientURL()
+}
+
+// A small `all` run against a real system measures every step, and every
+// rate is related to the baseline.
+func TestRunAllAgainstEmbeddedSystem(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives a whole embedded system")
+	}
+	httpURL, natsURL := startSystem(t)
+	cfg := loadtest.DefaultConfig()
+	cfg.HTTPURL, cfg.NATSURL = httpURL, natsURL
+	cfg.Events, cfg.Keys = 400, 20
+	cfg.FreshnessRate, cfg.Duration = 300, time.Second
+	cfg.VerifyHTTPEvery = 10
+	cfg.WithIngestRate = 100
+	cfg.Concurrency, cfg.Window = 4, 64
+	cfg.Timeout = 20 * time.Second
+	cfg.Progress = false
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rep, err := loadtest.Run(ctx, loadtest.ModeAll, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		mode   loadtest.Mode
+		via    loadtest.Via
+		metric string
+	}{
+		{loadtest.ModeBaseline, "", "publish rate"},
+		{loadtest.ModeIngest, loadtest.ViaNATS, "applied end to end"},
+		{loadtest.ModeIngest, loadtest.ViaHTTP, "applied end to end"},
+		{loadtest.ModeFreshness, loadtest.ViaNATS, "ack→visible p99"},
+		{loadtest.ModeFreshness, loadtest.ViaNATS, "POST→visible (GET) p99"},
+		{loadtest.ModeQueries, "", "queries"},
+		{loadtest.ModeQueries, "", "ingest accepted meanwhile"},
+	}
+	if len(rep.Sections) != 6 {
+		t.Fatalf("%d sections, want 6", len(rep.Sections))
+	}
+	for _, w := range want {
+		found := false
+		for _, s := range rep.Sections {
+			if s.Mode != w.mode || s.Via != w.via {
+				continue
+			}
+			if m, ok := s.Get(w.metric); ok {
+				found = true
+				if m.Value <= 0 || m.VsBaseline == nil {
+					t.Errorf("%s %s %s = %v (vs baseline %v)", w.mode, w.via, w.metric, m.Value, m.VsBaseline)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no %s via %q metric %q", w.mode, w.via, w.metric)
+		}
+	}
+	for _, s := range rep.Sections {
+		if acked, ok := s.Get("events acked"); ok && s.Mode == loadtest.ModeIngest && acked.Value != 400 {
+			t.Errorf("%s via %s acked %v events, want 400", s.Mode, s.Via, acked.Value)
+		}
+		if errs, ok := s.Get("send errors"); ok && errs.Value != 0 {
+			t.Errorf("%s via %s: %v send errors", s.Mode, s.Via, errs.Value)
+		}
+	}
+	var sb strings.Builder
+	if err := rep.WriteTable(&sb); err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + sb.String())
+}
+
+func TestRunRefusesRemoteTargets(t *testing.T) {
+	cfg := loadtest.DefaultConfig()
+	cfg.HTTPURL = "http://203.0.113.7:9091"
+	if _, err := loadtest.Run(context.Background(), loadtest.ModeIngest, cfg, nil); err == nil || !strings.Contains(err.Error(), "loopback") {
+		t.Fatalf("err %v, want a refusal of the remote target", err)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sellable/inventory/kv"
 )
 
 // offsetsBucket keeps, per partition, a stream sequence through which
@@ -20,7 +22,7 @@ type offsets struct {
 }
 
 func openOffsets(ctx context.Context, js jetstream.JetStream, replicas int) (*offsets, error) {
-	b, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	b, err := kv.Ensure(ctx, js, jetstream.KeyValueConfig{
 		Bucket:      offsetsBucket,
 		Description: "Per-partition replay points of the calculators",
 		History:     1,

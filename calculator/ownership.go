@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/sellable/inventory/kv"
 	"github.com/sellable/inventory/streams"
 )
 
@@ -32,7 +33,7 @@ type leases struct {
 }
 
 func openLeases(ctx context.Context, js jetstream.JetStream, c Config) (*leases, error) {
-	b, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	b, err := kv.Ensure(ctx, js, jetstream.KeyValueConfig{
 		Bucket:      leasesBucket,
 		Description: "Calculator membership and partition ownership",
 		History:     1,

@@ -34,7 +34,7 @@ func Open(ctx context.Context, js jetstream.JetStream, c Config) (*Store, error)
 	}
 	s := &Store{buckets: make([]jetstream.KeyValue, c.Partitions)}
 	for p := range s.buckets {
-		b, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		b, err := Ensure(ctx, js, jetstream.KeyValueConfig{
 			Bucket:      BucketName(p),
 			Description: "Sellable quantity per location and SKU, partition " + strconv.Itoa(p),
 			History:     1,
@@ -42,7 +42,7 @@ func Open(ctx context.Context, js jetstream.JetStream, c Config) (*Store, error)
 			Replicas:    max(c.Replicas, 1),
 		})
 		if err != nil {
-			return nil, fmt.Errorf("kv: open %s: %w", BucketName(p), err)
+			return nil, err
 		}
 		s.buckets[p] = b
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -140,11 +142,42 @@ func Ensure(ctx context.Context, js jetstream.JetStream, c Config) error {
 		return err
 	}
 	for _, cfg := range []jetstream.StreamConfig{EventStreamConfig(c), SellableStreamConfig(c), DeadLetterStreamConfig(c)} {
-		if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
+		if err := ensure(ctx, js, cfg); err != nil {
 			return fmt.Errorf("streams: ensure %s: %w", cfg.Name, err)
 		}
 	}
 	return nil
+}
+
+// ensure creates a stream, or updates it when a setting we own differs.
+// An unchanged stream is left alone: every instance calls this at start,
+// and on a cluster each update is a meta-layer proposal.
+func ensure(ctx context.Context, js jetstream.JetStream, want jetstream.StreamConfig) error {
+	s, err := js.Stream(ctx, want.Name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		_, err = js.CreateStream(ctx, want)
+		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			return nil // another instance was first
+		}
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	if same(s.CachedInfo().Config, want) {
+		return nil
+	}
+	_, err = js.UpdateStream(ctx, want)
+	return err
+}
+
+// same compares the settings this package sets; the server fills others.
+func same(have, want jetstream.StreamConfig) bool {
+	return slices.Equal(have.Subjects, want.Subjects) &&
+		reflect.DeepEqual(have.SubjectTransform, want.SubjectTransform) &&
+		have.Replicas == want.Replicas && have.Duplicates == want.Duplicates &&
+		have.MaxAge == want.MaxAge && limit(have.MaxMsgsPerSubject) == limit(want.MaxMsgsPerSubject) &&
+		have.Description == want.Description
 }
 
 func checkPartitions(ctx context.Context, js jetstream.JetStream, n int) error {
@@ -179,4 +212,12 @@ func Partitions(ctx context.Context, js jetstream.JetStream) (int, error) {
 		}
 	}
 	return 0, fmt.Errorf("%w: stream %s has transform %v", ErrPartitionCount, EventStream, tr)
+}
+
+// limit reads 0 as the server does: no limit, which it reports as -1.
+func limit(n int64) int64 {
+	if n == 0 {
+		return -1
+	}
+	return n
 }

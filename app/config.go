@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
-	"time"
 )
 
 // Flags registers flags whose defaults come from environment variables,
@@ -19,26 +18,32 @@ func NewFlags(name string) Flags {
 
 // String is a string flag with an environment fallback.
 func (f Flags) String(name, env, def, usage string) *string {
+	p := new(string)
+	f.StringVar(p, name, env, def, usage)
+	return p
+}
+
+// StringVar is String into p.
+func (f Flags) StringVar(p *string, name, env, def, usage string) {
 	if v, ok := os.LookupEnv(env); ok {
 		def = v
 	}
-	return f.FlagSet.String(name, def, usage+" (env "+env+")")
+	f.FlagSet.StringVar(p, name, def, usage+" (env "+env+")")
 }
 
 // Int is an int flag with an environment fallback.
 func (f Flags) Int(name, env string, def int, usage string) *int {
+	p := new(int)
+	f.IntVar(p, name, env, def, usage)
+	return p
+}
+
+// IntVar is Int into p.
+func (f Flags) IntVar(p *int, name, env string, def int, usage string) {
 	if v, err := strconv.Atoi(os.Getenv(env)); err == nil {
 		def = v
 	}
-	return f.FlagSet.Int(name, def, usage+" (env "+env+")")
-}
-
-// Duration is a duration flag with an environment fallback.
-func (f Flags) Duration(name, env string, def time.Duration, usage string) *time.Duration {
-	if v, err := time.ParseDuration(os.Getenv(env)); err == nil {
-		def = v
-	}
-	return f.FlagSet.Duration(name, def, usage+" (env "+env+")")
+	f.FlagSet.IntVar(p, name, def, usage+" (env "+env+")")
 }
 
 // Logger is the process logger: text on stderr at the level named by

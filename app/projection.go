@@ -3,6 +3,9 @@ package app
 import (
 	"log/slog"
 
+	"github.com/labstack/echo/v4"
+
+	"github.com/sellable/inventory/api"
 	"github.com/sellable/inventory/projection"
 )
 
@@ -22,4 +25,12 @@ func ProjectionFlags(f Flags, defHosts string) func(w Wire, log *slog.Logger) pr
 		cfg.Changes, cfg.Logger = w.Changes, log
 		return cfg
 	}
+}
+
+// ProjectionAPI is the query API served from Scylla.
+func ProjectionAPI(svc *projection.Service, log *slog.Logger) *echo.Echo {
+	e := api.NewServer(log)
+	api.RegisterQueries(e, svc.Reader())
+	api.RegisterList(e, svc.Reader())
+	return e
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/sellable/inventory/api"
 	"github.com/sellable/inventory/app"
-	"github.com/sellable/inventory/streams"
 )
 
 func main() {
@@ -23,34 +22,27 @@ func main() {
 
 func run() error {
 	f := app.NewFlags("mutator")
-	httpAddr := f.String("http-addr", "INVENTORY_HTTP_ADDR", "127.0.0.1:9091", "HTTP listen address")
-	natsURL := f.String("nats-url", "NATS_URL", "nats://127.0.0.1:4222", "NATS server(s), comma-separated")
-	partitions := f.Int("partitions", "INVENTORY_PARTITIONS", streams.DefaultPartitions, "partitions of a new event stream")
-	replicas := f.Int("replicas", "INVENTORY_REPLICAS", 1, "replicas of streams and buckets")
+	cfg := app.CommonFlags(f, "127.0.0.1:9091", "nats://127.0.0.1:4222", "NATS server(s), comma-separated")
 	_ = f.Parse(os.Args[1:])
 	log := app.Logger()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	nc, js, err := app.Connect(*natsURL, "mutator", log)
+	nc, js, err := app.Connect(cfg.NATSURL, "mutator", log)
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	topo := app.Topology{Partitions: *partitions, Replicas: *replicas}
-	if err := app.EnsureStreams(ctx, js, topo, log); err != nil {
+	if err := app.EnsureStreams(ctx, js, cfg.Topology, log); err != nil {
 		return err
 	}
-
-	wire, err := app.OpenWire(ctx, js, topo, log)
+	wire, err := app.OpenWire(ctx, js, cfg.Topology, log)
 	if err != nil {
 		return err
 	}
 	e := api.NewServer(log)
-	api.RegisterCommands(e, app.Commands(js, topo, wire))
+	api.RegisterCommands(e, app.Commands(js, cfg.Topology, wire))
 	api.RegisterReady(e, map[string]api.Check{"nats": app.NATSConnected(nc), "streams": app.StreamsPresent(js)})
-	err = app.Serve(ctx, e, *httpAddr, log)
-	_ = nc.Drain()
-	return err
+	return app.RunAll(ctx, nc, log, func(ctx context.Context) error { return app.Serve(ctx, e, cfg.HTTPAddr, log) })
 }

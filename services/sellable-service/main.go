@@ -11,8 +11,6 @@ import (
 	"os/signal"
 	"syscall"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/sellable/inventory/api"
 	"github.com/sellable/inventory/app"
 	"github.com/sellable/inventory/projection"
@@ -27,9 +25,7 @@ func main() {
 
 func run() error {
 	f := app.NewFlags("sellable-service")
-	httpAddr := f.String("http-addr", "INVENTORY_HTTP_ADDR", "127.0.0.1:9093", "HTTP listen address")
-	natsURL := f.String("nats-url", "NATS_URL", "nats://127.0.0.1:4222", "NATS server(s), comma-separated")
-	replicas := f.Int("replicas", "INVENTORY_REPLICAS", 1, "replicas of the schema registry bucket")
+	cfg := app.CommonFlags(f, "127.0.0.1:9093", "nats://127.0.0.1:4222", "NATS server(s), comma-separated")
 	projectionConfig := app.ProjectionFlags(f, "127.0.0.1:9042")
 	_ = f.Parse(os.Args[1:])
 	log := app.Logger()
@@ -37,12 +33,12 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	nc, js, err := app.Connect(*natsURL, "sellable-service", log)
+	nc, js, err := app.Connect(cfg.NATSURL, "sellable-service", log)
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	wire, err := app.OpenWire(ctx, js, app.Topology{Replicas: *replicas}, log)
+	wire, err := app.OpenWire(ctx, js, cfg.Topology, log)
 	if err != nil {
 		return err
 	}
@@ -51,18 +47,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-
-	e := api.NewServer(log)
-	api.RegisterQueries(e, svc.Reader())
-	api.RegisterList(e, svc.Reader())
+	e := app.ProjectionAPI(svc, log)
 	api.RegisterReady(e, map[string]api.Check{"nats": app.NATSConnected(nc)})
-
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return svc.Run(gctx) })
-	g.Go(func() error { return app.Serve(gctx, e, *httpAddr, log) })
-	err = g.Wait()
-	if ferr := nc.Drain(); ferr != nil {
-		log.Warn("nats drain", "err", ferr)
-	}
-	return err
+	return app.RunAll(ctx, nc, log, svc.Run, func(ctx context.Context) error { return app.Serve(ctx, e, cfg.HTTPAddr, log) })
 }

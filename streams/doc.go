@@ -6,4 +6,9 @@
 // Nobody else formats a subject string. Identifiers are encoded in exactly
 // one function (EncodeToken) so that no input can inject wildcards or extra
 // tokens into a subject or a KV key.
+//
+// Bodies are Avro in the Confluent wire format, marked by the header
+// Content-Type: application/vnd.confluent.avro (see ContentTypeAvro for
+// the whole decision), or JSON when that header is absent, so that events
+// published by hand with `nats pub` work.
 package streams

@@ -180,10 +180,17 @@ func (c *Calculator) stop(p int) {
 }
 
 func (c *Calculator) shutdown() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	owned := c.Owned()
+	// Stop the partitions together: each saves its checkpoint, and with
+	// NATS unreachable each waits out its own deadline.
+	var wg sync.WaitGroup
+	for _, p := range owned {
+		wg.Go(func() { c.stop(p) })
+	}
+	wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	for _, p := range c.Owned() {
-		c.stop(p)
+	for _, p := range owned {
 		if err := c.leases.release(ctx, p); err != nil {
 			c.log.Warn("release failed", "partition", p, "err", err)
 		}

@@ -3,6 +3,7 @@ package command
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -10,6 +11,11 @@ import (
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
 )
+
+// PublishTimeout bounds the wait for the stream's ack. A client should
+// hear 503 and retry (with its idempotency key) rather than hang while
+// NATS is unreachable; a healthy ack takes well under a millisecond.
+const PublishTimeout = 2 * time.Second
 
 // Service appends commands to the event stream.
 type Service struct {
@@ -41,6 +47,8 @@ func (s *Service) Record(ctx context.Context, c sellable.Command) (sellable.Rece
 	if c.IdempotencyKey != "" {
 		opts = append(opts, jetstream.WithMsgID(c.IdempotencyKey))
 	}
+	ctx, cancel := context.WithTimeout(ctx, PublishTimeout)
+	defer cancel()
 	ack, err := s.js.PublishMsg(ctx, msg, opts...)
 	if err != nil {
 		return sellable.Receipt{}, fmt.Errorf("%w: %w", sellable.ErrUnavailable, err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -63,7 +64,13 @@ func (s *Store) Get(ctx context.Context, locationID, sku string) (sellable.Posit
 	return pos, err
 }
 
+// getTimeout bounds a read, so that a query answers 503 soon while NATS
+// is unreachable instead of holding the client.
+const getTimeout = 2 * time.Second
+
 func get(ctx context.Context, b jetstream.KeyValue, key string) (sellable.Position, uint64, error) {
+	ctx, cancel := context.WithTimeout(ctx, getTimeout)
+	defer cancel()
 	e, err := b.Get(ctx, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return sellable.Position{}, 0, ErrNotFound

@@ -31,28 +31,19 @@ func newBenchServer(b *testing.B) *echo.Echo {
 	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
 	topo := app.Topology{Partitions: 8, Replicas: 1}
-	if err := app.EnsureStreams(ctx, s.JS, topo, log); err != nil {
-		b.Fatal(err)
-	}
-	wire, err := app.OpenWire(ctx, s.JS, topo, log)
-	if err != nil {
-		b.Fatal(err)
-	}
-	store, err := app.OpenView(ctx, s.JS, topo, log)
-	if err != nil {
-		b.Fatal(err)
-	}
-	calc, err := app.NewCalculator(ctx, s.JS, store, topo, wire, log)
+	p, err := app.OpenPipeline(ctx, s.JS, topo, log)
 	if err != nil {
 		b.Fatal(err)
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
-	go func() { defer close(done); _ = calc.Run(runCtx) }()
+	go func() { defer close(done); _ = p.Calculator.Run(runCtx) }()
 	b.Cleanup(func() { cancel(); <-done })
 	e := api.NewServer(log)
-	api.RegisterCommands(e, app.Commands(s.JS, topo, wire))
-	api.RegisterQueries(e, store)
+	cmds := app.Commands(s.JS, topo, p.Wire)
+	api.RegisterCommands(e, cmds)
+	api.RegisterBatch(e, cmds)
+	api.RegisterQueries(e, p.View)
 	return e
 }
 
@@ -101,6 +92,30 @@ func BenchmarkPostAdjustment(b *testing.B) {
 		})
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "commands/s")
 	})
+}
+
+// BenchmarkPostBatch is POST /inventory/batch with 100 commands to 201:
+// the same work per command as BenchmarkPostAdjustment, but one request
+// and one round of asynchronous acks per hundred.
+func BenchmarkPostBatch(b *testing.B) {
+	e := newBenchServer(b)
+	const size = 100
+	var body strings.Builder
+	body.WriteString(`{"commands":[`)
+	for i := range size {
+		if i > 0 {
+			body.WriteString(",")
+		}
+		fmt.Fprintf(&body, `{"type":"adjustment","locationId":"STL","sku":"bench-%d","count":5}`, i%benchKeys)
+	}
+	body.WriteString(`]}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if rec := serve(e, http.MethodPost, "/inventory/batch", body.String()); rec.Code != http.StatusCreated {
+			b.Fatalf("POST: %d %s", rec.Code, rec.Body)
+		}
+	}
+	b.ReportMetric(float64(b.N*size)/b.Elapsed().Seconds(), "commands/s")
 }
 
 // BenchmarkGetPosition is GET /inventory/locations/{loc}/skus/{sku} to

@@ -52,7 +52,9 @@ func newStack(t *testing.T) *stack {
 	t.Cleanup(func() { cancel(); <-done })
 
 	e := api.NewServer(log)
-	api.RegisterCommands(e, command.NewService(s.JS, streams.JSON{}, cfg.Partitions))
+	cmds := command.NewService(s.JS, streams.JSON{}, cfg.Partitions)
+	api.RegisterCommands(e, cmds)
+	api.RegisterBatch(e, cmds)
 	api.RegisterQueries(e, store)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
@@ -238,5 +240,60 @@ func TestNATSDownGets503(t *testing.T) {
 	status, body = s.do(t, http.MethodGet, queryPath("STL", "1"), "")
 	if status != http.StatusServiceUnavailable {
 		t.Fatalf("query with NATS down: %d %v", status, body)
+	}
+}
+
+func TestBatchStoresEveryCommandOrNone(t *testing.T) {
+	s := newStack(t)
+	body := `{"commands":[
+		{"type":"adjustment","locationId":"B","sku":"1","count":"100"},
+		{"type":"reservation","locationId":"B","sku":"1","count":10},
+		{"type":"adjustment","locationId":"B","sku":"2","count":5}]}`
+	status, out := s.do(t, http.MethodPost, "/inventory/batch", body, api.IdempotencyHeader, "receipt-7")
+	results, _ := out["results"].([]any)
+	if status != http.StatusCreated || len(results) != 3 {
+		t.Fatalf("batch: %d %v", status, out)
+	}
+	s.waitCount(t, "B", "1", 90)
+	s.waitCount(t, "B", "2", 5)
+
+	// The same batch again, as after a timeout: stored once.
+	status, out = s.do(t, http.MethodPost, "/inventory/batch", body, api.IdempotencyHeader, "receipt-7")
+	if status != http.StatusCreated || out["results"].([]any)[0].(map[string]any)["duplicate"] != true {
+		t.Fatalf("retried batch: %d %v", status, out)
+	}
+	if n := s.storedEvents(t); n != 3 {
+		t.Fatalf("stored %d events, want 3", n)
+	}
+
+	bad := []struct{ body, field string }{
+		{`{"commands":[{"type":"adjustment","locationId":"B","sku":"3","count":1},{"type":"reservation","locationId":"B","sku":"3","count":0}]}`, "commands[1].count"},
+		{`{"commands":[{"type":"refund","locationId":"B","sku":"3","count":1}]}`, "commands[0].type"},
+		{`{"commands":[{"locationId":"B","sku":"3","count":1}]}`, "commands[0].type"},
+		{`{"commands":[{"type":"adjustment","sku":"3","count":1}]}`, "commands[0].locationId"},
+		{`{"commands":[7]}`, "body"},
+		{`{"commands":[]}`, "commands"},
+		{`[]`, "body"},
+	}
+	for _, b := range bad {
+		status, out := s.do(t, http.MethodPost, "/inventory/batch", b.body)
+		if status != http.StatusBadRequest || out["field"] != b.field {
+			t.Errorf("%s: %d %v, want 400 naming %s", b.body, status, out, b.field)
+		}
+	}
+	var many strings.Builder
+	many.WriteString(`{"commands":[`)
+	for i := 0; i <= api.MaxBatch; i++ {
+		if i > 0 {
+			many.WriteString(",")
+		}
+		many.WriteString(`{"type":"adjustment","locationId":"B","sku":"4","count":1}`)
+	}
+	many.WriteString(`]}`)
+	if status, out := s.do(t, http.MethodPost, "/inventory/batch", many.String()); status/100 != 4 {
+		t.Errorf("oversized batch: %d %v", status, out)
+	}
+	if n := s.storedEvents(t); n != 3 {
+		t.Fatalf("invalid batches stored %d events", n-3)
 	}
 }

@@ -69,7 +69,13 @@ func decodeCommand(body io.Reader) (sellable.Command, error) {
 	if err := json.Unmarshal(data, &fields); err != nil || fields == nil {
 		return sellable.Command{}, &sellable.FieldError{Field: "body", Err: errors.New("must be a JSON object")}
 	}
+	return commandFields(fields)
+}
+
+// commandFields reads locationId, sku and count from a decoded object.
+func commandFields(fields map[string]json.RawMessage) (sellable.Command, error) {
 	var cmd sellable.Command
+	var err error
 	if cmd.LocationID, err = stringField(fields, "locationId"); err != nil {
 		return cmd, err
 	}

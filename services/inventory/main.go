@@ -70,7 +70,9 @@ func run() error {
 		return err
 	}
 	e := api.NewServer(log)
-	api.RegisterCommands(e, app.Commands(js, cfg.Topology, p.Wire))
+	cmds := app.Commands(js, cfg.Topology, p.Wire)
+	api.RegisterCommands(e, cmds)
+	api.RegisterBatch(e, cmds)
 	registry.NewHandler(p.Wire.Registry, log).Register(e)
 	p.Register(e, nc, js)
 	tasks := []func(context.Context) error{

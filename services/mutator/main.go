@@ -42,7 +42,9 @@ func run() error {
 		return err
 	}
 	e := api.NewServer(log)
-	api.RegisterCommands(e, app.Commands(js, cfg.Topology, wire))
+	cmds := app.Commands(js, cfg.Topology, wire)
+	api.RegisterCommands(e, cmds)
+	api.RegisterBatch(e, cmds)
 	api.RegisterReady(e, map[string]api.Check{"nats": app.NATSConnected(nc), "streams": app.StreamsPresent(js)})
 	return app.RunAll(ctx, nc, log, func(ctx context.Context) error { return app.Serve(ctx, e, cfg.HTTPAddr, log) })
 }

@@ -1,0 +1,112 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sellable/inventory/sellable"
+)
+
+// MaxBatch is the most commands one batch request may carry.
+const MaxBatch = 500
+
+// BatchRecorder stores many commands with one round of acks.
+type BatchRecorder interface {
+	RecordBatch(ctx context.Context, cs []sellable.Command) ([]sellable.Receipt, error)
+}
+
+// RegisterBatch mounts POST /inventory/batch: many adjustments and
+// reservations in one request, for warehouse receipts and bulk feeds.
+// Either every command is valid and stored before the 201, or nothing
+// valid was asked for (400), or some may be stored (503): retry the same
+// body with the same Idempotency-Key and each is stored exactly once.
+func RegisterBatch(e *echo.Echo, r BatchRecorder) {
+	e.POST("/inventory/batch", func(c echo.Context) error {
+		cmds, err := decodeBatch(c.Request().Body)
+		if err != nil {
+			return err
+		}
+		if key := c.Request().Header.Get(IdempotencyHeader); key != "" {
+			if len(key) > 100 {
+				return &sellable.FieldError{Field: IdempotencyHeader, Err: errors.New("at most 100 bytes for a batch")}
+			}
+			for i := range cmds {
+				cmds[i].IdempotencyKey = fmt.Sprintf("%s/%d", key, i)
+			}
+		}
+		receipts, err := r.RecordBatch(c.Request().Context(), cmds)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusCreated, BatchResponse{Results: receipts})
+	})
+}
+
+// BatchResponse says where each command was stored, in request order.
+type BatchResponse struct {
+	Results []sellable.Receipt `json:"results"`
+}
+
+type batchBody struct {
+	Commands []map[string]json.RawMessage `json:"commands"`
+}
+
+// decodeBatch reads {"commands":[{"type":"adjustment","locationId",..}]}.
+func decodeBatch(body io.Reader) ([]sellable.Command, error) {
+	data, err := io.ReadAll(body)
+	if err != nil {
+		return nil, err // the body limit's 413 comes through here
+	}
+	var b batchBody
+	if err := json.Unmarshal(data, &b); err != nil {
+		return nil, &sellable.FieldError{Field: "body", Err: errors.New(`must be {"commands":[...]}`)}
+	}
+	switch {
+	case len(b.Commands) == 0:
+		return nil, &sellable.FieldError{Field: "commands", Err: errors.New("must hold at least one command")}
+	case len(b.Commands) > MaxBatch:
+		return nil, &sellable.FieldError{Field: "commands", Err: fmt.Errorf("at most %d commands", MaxBatch)}
+	}
+	cmds := make([]sellable.Command, len(b.Commands))
+	for i, fields := range b.Commands {
+		cmd, err := batchCommand(fields)
+		if err != nil {
+			var fe *sellable.FieldError
+			if errors.As(err, &fe) {
+				return nil, &sellable.FieldError{Field: fmt.Sprintf("commands[%d].%s", i, fe.Field), Err: fe.Err}
+			}
+			return nil, err
+		}
+		cmds[i] = cmd
+	}
+	return cmds, nil
+}
+
+func batchCommand(fields map[string]json.RawMessage) (sellable.Command, error) {
+	if fields == nil {
+		return sellable.Command{}, &sellable.FieldError{Field: "body", Err: errors.New("must be a JSON object")}
+	}
+	var kind string
+	if err := json.Unmarshal(fields["type"], &kind); err != nil && fields["type"] != nil {
+		return sellable.Command{}, &sellable.FieldError{Field: "type", Err: errors.New("must be a string")}
+	}
+	cmd, err := commandFields(fields)
+	if err != nil {
+		return cmd, err
+	}
+	switch kind {
+	case "adjustment":
+		cmd.Kind = sellable.Adjustment
+	case "reservation":
+		cmd.Kind = sellable.Reservation
+	default:
+		return cmd, &sellable.FieldError{Field: "type", Err: errors.New(`must be "adjustment" or "reservation"`)}
+	}
+	return cmd, nil
+}

@@ -2,7 +2,11 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/labstack/echo/v4"
 	"github.com/nats-io/nats.go"
@@ -81,4 +85,19 @@ func RunAll(ctx context.Context, nc *nats.Conn, log *slog.Logger, fns ...func(co
 		log.Warn("nats drain", "err", ferr)
 	}
 	return err
+}
+
+// Main runs a program: it parses the flags, sets up the logger and a
+// context that ends on SIGINT or SIGTERM, calls run, and exits non-zero
+// with the error if run fails.
+func Main(f Flags, run func(ctx context.Context, log *slog.Logger) error) {
+	_ = f.Parse(os.Args[1:])
+	log := Logger()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, log)
+	stop()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", f.Name(), err)
+		os.Exit(1)
+	}
 }

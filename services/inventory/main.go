@@ -7,11 +7,8 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"os/signal"
+	"log/slog"
 	"path/filepath"
-	"syscall"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -24,13 +21,6 @@ import (
 )
 
 func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "inventory:", err)
-		os.Exit(1)
-	}
-}
-
-func run() error {
 	f := app.NewFlags("inventory")
 	cfg := app.CommonFlags(f, "127.0.0.1:9091", "", "external NATS server(s); when set, none is embedded")
 	dataDir := f.String("data-dir", "INVENTORY_DATA_DIR", "./data", "directory of the embedded server's JetStream files")
@@ -38,56 +28,52 @@ func run() error {
 	sellableAddr := f.String("sellable-addr", "INVENTORY_SELLABLE_ADDR", "127.0.0.1:9093", "HTTP address of the Scylla-backed query API, when SCYLLA_HOSTS is set")
 	projectionConfig := app.ProjectionFlags(f, "")
 	pprofAddr := f.String("pprof-addr", "INVENTORY_PPROF_ADDR", "", "serve Go's profiler here (off when empty)")
-	_ = f.Parse(os.Args[1:])
-	log := app.Logger()
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	app.ServePprof(ctx, *pprofAddr, log)
-
-	url := cfg.NATSURL
-	var inProcess []nats.Option
-	if url == "" {
-		srv, err := embed(*natsListen, *dataDir)
+	app.Main(f, func(ctx context.Context, log *slog.Logger) error {
+		app.ServePprof(ctx, *pprofAddr, log)
+		url := cfg.NATSURL
+		var inProcess []nats.Option
+		if url == "" {
+			srv, err := embed(*natsListen, *dataDir)
+			if err != nil {
+				return err
+			}
+			defer srv.WaitForShutdown()
+			defer srv.Shutdown()
+			url = srv.ClientURL()
+			// Talk to it in memory: no loopback TCP between our own parts.
+			inProcess = append(inProcess, nats.InProcessServer(srv))
+			log.Info("embedded nats running", "url", url, "data", *dataDir)
+		}
+		nc, js, err := app.Connect(url, "inventory", log, inProcess...)
 		if err != nil {
 			return err
 		}
-		defer srv.WaitForShutdown()
-		defer srv.Shutdown()
-		url = srv.ClientURL()
-		// Talk to it in memory: no loopback TCP between our own parts.
-		inProcess = append(inProcess, nats.InProcessServer(srv))
-		log.Info("embedded nats running", "url", url, "data", *dataDir)
-	}
-	nc, js, err := app.Connect(url, "inventory", log, inProcess...)
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
+		defer nc.Close()
 
-	p, err := app.OpenPipeline(ctx, js, cfg.Topology, log)
-	if err != nil {
-		return err
-	}
-	e := api.NewServer(log)
-	cmds := app.Commands(js, cfg.Topology, p.Wire)
-	api.RegisterCommands(e, cmds)
-	api.RegisterBatch(e, cmds)
-	registry.NewHandler(p.Wire.Registry, log).Register(e)
-	p.Register(e, nc, js)
-	tasks := []func(context.Context) error{
-		p.Calculator.Run,
-		func(ctx context.Context) error { return app.Serve(ctx, e, cfg.HTTPAddr, log) },
-	}
-	if pcfg := projectionConfig(p.Wire, log); len(pcfg.Hosts) > 0 {
-		svc, err := projection.New(js, pcfg)
+		p, err := app.OpenPipeline(ctx, js, cfg.Topology, log)
 		if err != nil {
 			return err
 		}
-		se := app.ProjectionAPI(svc, log)
-		tasks = append(tasks, svc.Run, func(ctx context.Context) error { return app.Serve(ctx, se, *sellableAddr, log) })
-	}
-	return app.RunAll(ctx, nc, log, tasks...)
+		e := api.NewServer(log)
+		cmds := app.Commands(js, cfg.Topology, p.Wire)
+		api.RegisterCommands(e, cmds)
+		api.RegisterBatch(e, cmds)
+		registry.NewHandler(p.Wire.Registry, log).Register(e)
+		p.Register(e, nc, js)
+		tasks := []func(context.Context) error{
+			p.Calculator.Run,
+			func(ctx context.Context) error { return app.Serve(ctx, e, cfg.HTTPAddr, log) },
+		}
+		if pcfg := projectionConfig(p.Wire, log); len(pcfg.Hosts) > 0 {
+			svc, err := projection.New(js, pcfg)
+			if err != nil {
+				return err
+			}
+			se := app.ProjectionAPI(svc, log)
+			tasks = append(tasks, svc.Run, func(ctx context.Context) error { return app.Serve(ctx, se, *sellableAddr, log) })
+		}
+		return app.RunAll(ctx, nc, log, tasks...)
+	})
 }
 
 func embed(listen, dataDir string) (*server.Server, error) {

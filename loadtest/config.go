@@ -55,6 +55,9 @@ type Config struct {
 
 	// Concurrency is the number of HTTP requests in flight.
 	Concurrency int
+	// Batch is how many commands one HTTP ingest request carries: 1 posts
+	// single commands, more use POST /inventory/batch.
+	Batch int
 	// Window is the number of NATS async publishes awaiting their ack.
 	Window int
 	// Rate paces ingest (0: as fast as possible) and sets the rate of
@@ -91,6 +94,7 @@ func DefaultConfig() Config {
 		Prefix:          "loadtest",
 		Seed:            1,
 		Concurrency:     32,
+		Batch:           1,
 		Window:          1024,
 		FreshnessRate:   5000,
 		Duration:        10 * time.Second,
@@ -130,6 +134,9 @@ func (c Config) Validate() error {
 	}
 	if c.Concurrency < 1 || c.Concurrency > 4096 {
 		errs = append(errs, fmt.Errorf("--concurrency %d not in 1..4096", c.Concurrency))
+	}
+	if c.Batch < 1 || c.Batch > 500 {
+		errs = append(errs, fmt.Errorf("--batch %d not in 1..500", c.Batch))
 	}
 	if c.Window < 1 || c.Window > 65536 {
 		errs = append(errs, fmt.Errorf("--window %d not in 1..65536", c.Window))

@@ -100,6 +100,50 @@ func (h *httpClient) post(ctx context.Context, kind sellable.Kind, k streams.Key
 	return rc.Seq, nil
 }
 
+// send records evs, one command alone or several as a batch, and returns
+// their stream sequences in order.
+func (h *httpClient) send(ctx context.Context, ks *keySet, evs []event) ([]uint64, error) {
+	if len(evs) == 1 {
+		seq, err := h.post(ctx, evs[0].kind, ks.keys[evs[0].key], evs[0].count)
+		return []uint64{seq}, err
+	}
+	type item struct {
+		Type string `json:"type"`
+		commandBody
+	}
+	items := make([]item, len(evs))
+	for i, ev := range evs {
+		k := ks.keys[ev.key]
+		items[i] = item{Type: ev.kind.String(), commandBody: commandBody{LocationID: k.LocationID, SKU: k.SKU, Count: ev.count}}
+	}
+	body, err := json.Marshal(map[string]any{"commands": items})
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.base+"/inventory/batch", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	var out struct {
+		Results []struct {
+			Seq uint64 `json:"seq"`
+		} `json:"results"`
+	}
+	status, err := h.do(req, &out)
+	if err != nil {
+		return nil, err
+	}
+	if status != http.StatusCreated || len(out.Results) != len(evs) {
+		return nil, fmt.Errorf("loadtest: POST /inventory/batch: status %d, %d results for %d commands", status, len(out.Results), len(evs))
+	}
+	seqs := make([]uint64, len(evs))
+	for i, r := range out.Results {
+		seqs[i] = r.Seq
+	}
+	return seqs, nil
+}
+
 // get reads a position's sequence; 0 when it does not exist yet.
 func (h *httpClient) get(ctx context.Context, k streams.Key) (uint64, error) {
 	u := h.base + "/inventory/locations/" + url.PathEscape(k.LocationID) + "/skus/" + url.PathEscape(k.SKU)

@@ -48,6 +48,7 @@ type driveOpts struct {
 	src    source
 	keys   *keySet
 	conc   int // HTTP requests in flight
+	batch  int // commands per HTTP request; 0 or 1 is single commands
 	window int // NATS publishes awaiting their ack
 	onAck  func(ack)
 	bar    *bar
@@ -115,21 +116,25 @@ func (t *target) driveHTTP(ctx context.Context, o driveOpts) (sendStats, error) 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ty := &tally{n: o.n}
-	jobs := make(chan event, o.conc)
+	jobs := make(chan event, o.conc*max(o.batch, 1))
 	var wg sync.WaitGroup
 	for range o.conc {
 		wg.Go(func() {
 			for ev := range jobs {
-				k := o.keys.keys[ev.key]
+				evs := gather(jobs, ev, o.batch)
 				pubAt := time.Now()
-				seq, err := t.http.post(ctx, ev.kind, k, ev.count)
+				seqs, err := t.http.send(ctx, o.keys, evs)
 				if err != nil {
-					if ctx.Err() == nil && ty.fail(o, err) {
-						cancel()
+					for range evs {
+						if ctx.Err() == nil && ty.fail(o, err) {
+							cancel()
+						}
 					}
 					continue
 				}
-				ty.ok(o, ack{ev: ev, seq: seq, pubAt: pubAt, ackAt: time.Now()})
+				for i, ev := range evs {
+					ty.ok(o, ack{ev: ev, seq: seqs[i], pubAt: pubAt, ackAt: time.Now()})
+				}
 			}
 		})
 	}
@@ -149,6 +154,23 @@ func (t *target) driveHTTP(ctx context.Context, o driveOpts) (sendStats, error) 
 	close(jobs)
 	wg.Wait()
 	return ty.result(ctx)
+}
+
+// gather is first plus whatever else is waiting, up to n events.
+func gather(jobs <-chan event, first event, n int) []event {
+	evs := []event{first}
+	for len(evs) < n {
+		select {
+		case ev, ok := <-jobs:
+			if !ok {
+				return evs
+			}
+			evs = append(evs, ev)
+		default:
+			return evs
+		}
+	}
+	return evs
 }
 
 type flight struct {

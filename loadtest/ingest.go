@@ -24,7 +24,7 @@ func (t *target) ingest(ctx context.Context, cfg Config, via Via, progress io.Wr
 	b := newBar(progress, int64(cfg.Events), "ingest via "+string(via), "ev")
 	st, err := t.drive(ctx, driveOpts{
 		via: via, n: cfg.Events, rate: cfg.Rate, src: newGenerator(cfg.Seed, cfg.Skew, cfg.Keys), keys: ks,
-		conc: cfg.Concurrency, window: cfg.Window, bar: b,
+		conc: cfg.Concurrency, batch: cfg.Batch, window: cfg.Window, bar: b,
 		onAck: func(a ack) { v.track(a, false) },
 	})
 	b.finish()
@@ -72,7 +72,7 @@ func rateSetting(r float64) string {
 
 func inflightSetting(via Via, cfg Config) string {
 	if via == ViaHTTP {
-		return fmt.Sprintf("concurrency=%d", cfg.Concurrency)
+		return fmt.Sprintf("concurrency=%d batch=%d", cfg.Concurrency, cfg.Batch)
 	}
 	return fmt.Sprintf("window=%d", cfg.Window)
 }

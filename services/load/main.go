@@ -50,6 +50,7 @@ func run(args []string) error {
 	fs.StringVar(&c.Prefix, "prefix", d.Prefix, "prefix of the locations and SKUs written")
 	fs.Uint64Var(&c.Seed, "seed", d.Seed, "random seed")
 	fs.IntVar(&c.Concurrency, "concurrency", d.Concurrency, "HTTP requests in flight (ingest over HTTP, queries)")
+	fs.IntVar(&c.Batch, "batch", d.Batch, "commands per HTTP ingest request (> 1: POST /inventory/batch)")
 	fs.IntVar(&c.Window, "window", d.Window, "NATS async publishes awaiting their ack")
 	fs.Float64Var(&c.Rate, "rate", 0, "events/s: ingest pacing (0 = max), freshness rate (0 = 1000)")
 	fs.Float64Var(&c.FreshnessRate, "freshness-rate", d.FreshnessRate, "events/s of the freshness step of all")

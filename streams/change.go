@@ -10,10 +10,6 @@ import (
 	"github.com/sellable/inventory/sellable"
 )
 
-// Change is a sellable change: the new value of a position after the
-// calculator folded events into it, published on SellableSubject.
-type Change = sellable.Position
-
 // ChangeMsg builds the message that announces p. Its Nats-Msg-Id is the
 // position and the event sequence it reflects, so republishing the same
 // value (after a crash or takeover) is dropped by the stream.

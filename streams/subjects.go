@@ -54,15 +54,6 @@ func (k Key) String() string {
 	return EncodeToken(k.LocationID) + "." + EncodeToken(k.SKU)
 }
 
-// ParseKey reverses Key.String.
-func ParseKey(s string) (Key, error) {
-	loc, sku, ok := strings.Cut(s, ".")
-	if !ok {
-		return Key{}, fmt.Errorf("%w: key %q has no separator", ErrBadToken, s)
-	}
-	return decodeKey(loc, sku)
-}
-
 func decodeKey(locTok, skuTok string) (Key, error) {
 	loc, err := DecodeToken(locTok)
 	if err != nil {

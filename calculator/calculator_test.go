@@ -12,6 +12,7 @@ import (
 	"github.com/sellable/inventory/calculator"
 	"github.com/sellable/inventory/command"
 	"github.com/sellable/inventory/internal/natstest"
+	"github.com/sellable/inventory/internal/poll"
 	"github.com/sellable/inventory/kv"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
@@ -78,25 +79,9 @@ func (e *env) record(t *testing.T, kind sellable.Kind, loc, sku string, n int64)
 	return rc.Seq
 }
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, d time.Duration, what string, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v: %v", what, d, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func (e *env) wantPosition(t *testing.T, loc, sku string, count int64, seq uint64) {
 	t.Helper()
-	eventually(t, 10*time.Second, loc+"/"+sku, func() error {
+	poll.Until(t, 10*time.Second, loc+"/"+sku, func() error {
 		p, err := e.store.Get(context.Background(), loc, sku)
 		if err != nil {
 			return err
@@ -173,7 +158,7 @@ func TestGarbageIsDeadLetteredAndPartitionGoesOn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, "dead letters", func() error {
+	poll.Until(t, 5*time.Second, "dead letters", func() error {
 		info, err := dlq.Info(ctx)
 		if err != nil {
 			return err
@@ -205,7 +190,7 @@ func TestPublishesSellableChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	subject := streams.SellableSubject(streams.Key{LocationID: "STL", SKU: "ch"})
-	eventually(t, 5*time.Second, "sellable change", func() error {
+	poll.Until(t, 5*time.Second, "sellable change", func() error {
 		m, err := stream.GetLastMsgForSubject(ctx, subject)
 		if err != nil {
 			return err
@@ -227,7 +212,7 @@ func TestInstancesSharePartitionsAndTakeOver(t *testing.T) {
 	e := setup(t)
 	c1, _ := e.startCalculator(t, "c1")
 	c2, stop2 := e.startCalculator(t, "c2")
-	eventually(t, 10*time.Second, "balanced ownership", func() error {
+	poll.Until(t, 10*time.Second, "balanced ownership", func() error {
 		o1, o2 := c1.Owned(), c2.Owned()
 		if len(o1) != partitions/2 || len(o2) != partitions/2 {
 			return fmt.Errorf("c1 owns %v, c2 owns %v", o1, o2)
@@ -246,7 +231,7 @@ func TestInstancesSharePartitionsAndTakeOver(t *testing.T) {
 	publish(200)
 	stop2()
 	publish(200)
-	eventually(t, 10*time.Second, "takeover", func() error {
+	poll.Until(t, 10*time.Second, "takeover", func() error {
 		if o := c1.Owned(); len(o) != partitions {
 			return fmt.Errorf("c1 owns %v", o)
 		}

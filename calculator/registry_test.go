@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/sellable/inventory/app"
+	"github.com/sellable/inventory/internal/poll"
 	"github.com/sellable/inventory/registry"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
@@ -25,7 +26,7 @@ import (
 func serveRegistry(t *testing.T, store *registry.Store, addr string) (stop func()) {
 	t.Helper()
 	var ln net.Listener
-	eventually(t, 5*time.Second, "listen "+addr, func() error {
+	poll.Until(t, 5*time.Second, "listen "+addr, func() error {
 		var err error
 		ln, err = net.Listen("tcp", addr)
 		return err
@@ -94,7 +95,7 @@ func TestRegistryOutageDelaysButNeverDeadLetters(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	eventually(t, 10*time.Second, "calculator meets the outage", func() error {
+	poll.Until(t, 10*time.Second, "calculator meets the outage", func() error {
 		if !logged.saw(streams.ErrRegistry.Error()) {
 			return errors.New("no registry error logged yet")
 		}

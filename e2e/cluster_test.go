@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sellable/inventory/internal/poll"
 )
 
 // natsCluster is three nats-server processes joined by routes.
@@ -129,7 +131,7 @@ func TestClusterFailover(t *testing.T) {
 		startCalc(i)
 	}
 	const partitions = 8
-	eventually(t, 30*time.Second, "partitions shared by three", func() error { return allOwnedOnce(bases[:3], partitions) })
+	poll.Until(t, 30*time.Second, "partitions shared by three", func() error { return allOwnedOnce(bases[:3], partitions) })
 
 	const commands, skus = 300, 16
 	loc := fmt.Sprintf("cluster-%d", rand.Int())
@@ -147,7 +149,7 @@ func TestClusterFailover(t *testing.T) {
 		case 50:
 			killed := time.Now()
 			procs[0].kill()
-			eventually(t, 20*time.Second, "takeover", func() error { return allOwnedOnce(bases[1:3], partitions) })
+			poll.Until(t, 20*time.Second, "takeover", func() error { return allOwnedOnce(bases[1:3], partitions) })
 			t.Logf("failover: every partition owned again %v after SIGKILL", time.Since(killed).Round(10*time.Millisecond))
 		case 100:
 			startCalc(0)
@@ -159,7 +161,7 @@ func TestClusterFailover(t *testing.T) {
 			startCalc(3)
 		}
 	}
-	eventually(t, 30*time.Second, "partitions shared by four", func() error { return allOwnedOnce(bases, partitions) })
+	poll.Until(t, 30*time.Second, "partitions shared by four", func() error { return allOwnedOnce(bases, partitions) })
 	for _, b := range bases {
 		for sku, n := range want {
 			waitCount(t, b, loc, sku, n)

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sellable/inventory/internal/poll"
 )
 
 // process is a program under test, with its output kept in a log file
@@ -117,7 +119,7 @@ func startNATS(t *testing.T, name, addr, dir string, extra ...string) *process {
 
 func waitTCP(t *testing.T, addr string) {
 	t.Helper()
-	eventually(t, 20*time.Second, "listening on "+addr, func() error {
+	poll.Until(t, 20*time.Second, "listening on "+addr, func() error {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
 			c.Close()
@@ -129,7 +131,7 @@ func waitTCP(t *testing.T, addr string) {
 // waitReady polls GET /readyz until it answers 200.
 func waitReady(t *testing.T, base string) {
 	t.Helper()
-	eventually(t, 30*time.Second, base+" ready", func() error {
+	poll.Until(t, 30*time.Second, base+" ready", func() error {
 		resp, err := http.Get(base + "/readyz")
 		if err != nil {
 			return err
@@ -140,21 +142,6 @@ func waitReady(t *testing.T, base string) {
 		}
 		return nil
 	})
-}
-
-func eventually(t *testing.T, d time.Duration, what string, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v: %v", what, d, err)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
 }
 
 var client = &http.Client{Timeout: 10 * time.Second}
@@ -186,7 +173,7 @@ func post(ctx context.Context, base, path string, body any, idemKey string) (int
 func command(t *testing.T, base, kind, loc, sku string, count int, idemKey string) {
 	t.Helper()
 	body := map[string]any{"locationId": loc, "sku": sku, "count": strconv.Itoa(count)}
-	eventually(t, 60*time.Second, kind+" "+loc+"/"+sku, func() error {
+	poll.Until(t, 60*time.Second, kind+" "+loc+"/"+sku, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		status, out, err := post(ctx, base, "/inventory/"+kind, body, idemKey)
@@ -217,7 +204,7 @@ func position(base, loc, sku string) (int, map[string]any, error) {
 // waitCount polls a query API until the position shows count.
 func waitCount(t *testing.T, base, loc, sku string, count int) {
 	t.Helper()
-	eventually(t, 30*time.Second, fmt.Sprintf("%s %s/%s = %d", base, loc, sku, count), func() error {
+	poll.Until(t, 30*time.Second, fmt.Sprintf("%s %s/%s = %d", base, loc, sku, count), func() error {
 		status, out, err := position(base, loc, sku)
 		if err != nil {
 			return err

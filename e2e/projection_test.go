@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"testing"
 	"time"
+
+	"github.com/sellable/inventory/internal/poll"
 )
 
 // scyllaHosts is the CQL server the projection tests use; they are
@@ -77,7 +79,7 @@ func TestProjectionSurvivesDatabaseOutage(t *testing.T) {
 		want--
 	}
 	waitCount(t, a.base, "OUT", "1", want) // the KV path does not need the database
-	eventually(t, 20*time.Second, "503 while the database is down", func() error {
+	poll.Until(t, 20*time.Second, "503 while the database is down", func() error {
 		status, _, err := position(scylla, "OUT", "1")
 		if err != nil || status != http.StatusServiceUnavailable {
 			return fmt.Errorf("status %d, %v", status, err)

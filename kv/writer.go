@@ -92,6 +92,7 @@ func (w *Writer) Update(ctx context.Context, keys []streams.Key, fn UpdateFunc) 
 
 type inflight struct {
 	idx int
+	key string // keys[idx].String(), encoded once
 	pos sellable.Position
 	ack jetstream.PubAckFuture
 }
@@ -129,12 +130,12 @@ func (w *Writer) round(ctx context.Context, keys []streams.Key, pending []int, o
 		if err != nil {
 			return nil, fmt.Errorf("kv: put %s: %w", ks, err)
 		}
-		flights = append(flights, inflight{idx: i, pos: next, ack: ack})
+		flights = append(flights, inflight{idx: i, key: ks, pos: next, ack: ack})
 	}
 	var conflicts []int
 	var firstErr error
 	for _, f := range flights {
-		ks := keys[f.idx].String()
+		ks := f.key
 		select {
 		case pa := <-f.ack.Ok():
 			w.cache[ks] = entry{pos: f.pos, rev: pa.Sequence}

@@ -31,28 +31,41 @@ func NewService(js jetstream.JetStream, codec streams.EventCodec, partitions int
 }
 
 // Record validates c and stores it as an event. Validation failures wrap
-// a *sellable.FieldError.
+// a *sellable.FieldError. With an idempotency key, a retry of the same
+// request answers the original receipt, and another request under the
+// same key is an ErrIdempotencyConflict that stores nothing.
 func (s *Service) Record(ctx context.Context, c sellable.Command) (sellable.Receipt, error) {
 	msg, key, err := s.message(c)
 	if err != nil {
 		return sellable.Receipt{}, err
 	}
+	var hash string
+	if c.IdempotencyKey != "" {
+		hash = fingerprint(scope(c.Kind), c)
+		stamp(msg, requestMsgID(c.IdempotencyKey), hash)
+	}
 	ctx, cancel := context.WithTimeout(ctx, PublishTimeout)
 	defer cancel()
-	ack, err := s.js.PublishMsg(ctx, msg, msgID(c)...)
+	ack, err := s.js.PublishMsg(ctx, msg)
 	if err != nil {
 		return sellable.Receipt{}, fmt.Errorf("%w: %w", sellable.ErrUnavailable, err)
 	}
-	return s.receipt(ack, key), nil
+	return s.settle(ctx, &originals{js: s.js}, ack, key, hash)
 }
 
 // RecordBatch validates every command, then stores them all, in order,
 // with their publishes in flight together. It answers once every one is
 // acknowledged; if any is not, the error says the batch may be partly
-// stored, and a retry with the same idempotency keys stores the rest
+// stored, and a retry with the same idempotency key stores the rest
 // exactly once. A validation failure stores nothing and names the
 // command: "commands[3].count".
-func (s *Service) RecordBatch(ctx context.Context, cs []sellable.Command) ([]sellable.Receipt, error) {
+//
+// With an idempotency key, command 0 is stored alone first: if the key
+// already names another request (a single command, or another batch),
+// command 0 meets that request with another fingerprint, and the
+// ErrIdempotencyConflict comes before anything of this batch is stored. The rest follow only once command 0
+// is stored, so a batch whose command 0 is not stored stored nothing.
+func (s *Service) RecordBatch(ctx context.Context, cs []sellable.Command, idempotencyKey string) ([]sellable.Receipt, error) {
 	msgs := make([]*nats.Msg, len(cs))
 	keys := make([]streams.Key, len(cs))
 	for i, c := range cs {
@@ -65,28 +78,65 @@ func (s *Service) RecordBatch(ctx context.Context, cs []sellable.Command) ([]sel
 			return nil, err
 		}
 	}
+	var hash string
+	if idempotencyKey != "" {
+		hash = fingerprint(scopeBatch, cs...)
+		for i, m := range msgs {
+			stamp(m, batchMsgID(idempotencyKey, i), hash)
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, PublishTimeout)
 	defer cancel()
+	orig := &originals{js: s.js}
+	out := make([]sellable.Receipt, len(msgs))
+	first := 0
+	if idempotencyKey != "" {
+		ack, err := s.js.PublishMsg(ctx, msgs[0])
+		if err != nil {
+			return nil, fmt.Errorf("%w: command 0: %w", sellable.ErrUnavailable, err)
+		}
+		if out[0], err = s.settle(ctx, orig, ack, keys[0], hash); err != nil {
+			return nil, fmt.Errorf("command 0: %w", err)
+		}
+		first = 1
+	}
 	acks := make([]jetstream.PubAckFuture, len(msgs))
-	for i, m := range msgs {
-		f, err := s.js.PublishMsgAsync(m, msgID(cs[i])...)
+	for i := first; i < len(msgs); i++ {
+		f, err := s.js.PublishMsgAsync(msgs[i])
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", sellable.ErrUnavailable, err)
 		}
 		acks[i] = f
 	}
-	out := make([]sellable.Receipt, len(acks))
-	for i, f := range acks {
+	for i := first; i < len(msgs); i++ {
+		var ack *jetstream.PubAck
 		select {
-		case ack := <-f.Ok():
-			out[i] = s.receipt(ack, keys[i])
-		case err := <-f.Err():
+		case ack = <-acks[i].Ok():
+		case err := <-acks[i].Err():
 			return nil, fmt.Errorf("%w: command %d: %w", sellable.ErrUnavailable, i, err)
 		case <-ctx.Done():
 			return nil, fmt.Errorf("%w: command %d: %w", sellable.ErrUnavailable, i, ctx.Err())
 		}
+		// Command 0 showed the key names this batch, yet a later command
+		// can still meet another batch's: one whose command 0 left the
+		// duplicate window just before the rest. Then this is a conflict
+		// too, though the commands before it are stored; checked, never
+		// assumed to be ours.
+		var err error
+		if out[i], err = s.settle(ctx, orig, ack, keys[i], hash); err != nil {
+			return nil, fmt.Errorf("command %d: %w", i, err)
+		}
 	}
 	return out, nil
+}
+
+// settle turns an ack into a receipt: a new event's own, or, for a
+// duplicate, the original's once it is shown to come from this request.
+func (s *Service) settle(ctx context.Context, orig *originals, ack *jetstream.PubAck, k streams.Key, hash string) (sellable.Receipt, error) {
+	if ack.Duplicate {
+		return orig.receipt(ctx, ack, hash)
+	}
+	return s.receipt(ack, k), nil
 }
 
 // message validates c and encodes it as the message to publish.
@@ -105,18 +155,10 @@ func (s *Service) message(c sellable.Command) (*nats.Msg, streams.Key, error) {
 	return msg, e.Key, nil
 }
 
-func msgID(c sellable.Command) []jetstream.PublishOpt {
-	if c.IdempotencyKey == "" {
-		return nil
-	}
-	return []jetstream.PublishOpt{jetstream.WithMsgID(c.IdempotencyKey)}
-}
-
 func (s *Service) receipt(ack *jetstream.PubAck, k streams.Key) sellable.Receipt {
 	return sellable.Receipt{
 		Stream:    ack.Stream,
 		Seq:       ack.Sequence,
 		Partition: k.Partition(s.partitions),
-		Duplicate: ack.Duplicate,
 	}
 }

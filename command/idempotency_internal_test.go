@@ -1,9 +1,13 @@
 package command
 
 import (
+	"context"
+	"fmt"
 	"testing"
 
+	"github.com/sellable/inventory/internal/natstest"
 	"github.com/sellable/inventory/sellable"
+	"github.com/sellable/inventory/streams"
 )
 
 // Requests that differ anywhere have different fingerprints, including
@@ -53,5 +57,61 @@ func TestMsgIDsOfSinglesAndBatchesAreDistinct(t *testing.T) {
 		for i := 1; i < 3; i++ {
 			add(batchMsgID(key, i), "batch "+key+" command "+string(rune('0'+i)))
 		}
+	}
+}
+
+// A batch retried after only its first commands were stored (a 503 half
+// way) stores the rest once and answers the stored ones as duplicates.
+func TestBatchRetryAfterPartialStoreStoresTheRest(t *testing.T) {
+	s := natstest.Start(t)
+	ctx := context.Background()
+	cfg := streams.DefaultConfig()
+	if err := streams.Ensure(ctx, s.JS, cfg); err != nil {
+		t.Fatal(err)
+	}
+	svc := NewService(s.JS, streams.JSON{}, cfg.Partitions)
+	var cs []sellable.Command
+	for i := range 4 {
+		cs = append(cs, sellable.Command{Kind: sellable.Adjustment, LocationID: "P", SKU: fmt.Sprint(i), Count: int64(i + 1)})
+	}
+	// What the first attempt got stored before it failed: commands 0 and 1,
+	// exactly as RecordBatch publishes them.
+	hash := fingerprint(scopeBatch, cs...)
+	var first []uint64
+	for i := range 2 {
+		msg, _, err := svc.message(cs[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		stamp(msg, batchMsgID("feed", i), hash)
+		ack, err := s.JS.PublishMsg(ctx, msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first = append(first, ack.Sequence)
+	}
+	rcs, err := svc.RecordBatch(ctx, cs, "feed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, rc := range rcs {
+		stored := i < len(first)
+		if rc.Duplicate != stored || (stored && rc.Seq != first[i]) {
+			t.Errorf("command %d: %+v, want duplicate=%v", i, rc, stored)
+		}
+		if want := (streams.Key{LocationID: "P", SKU: cs[i].SKU}).Partition(cfg.Partitions); rc.Partition != want {
+			t.Errorf("command %d: partition %d, want %d", i, rc.Partition, want)
+		}
+	}
+	st, err := s.JS.Stream(ctx, streams.EventStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Msgs != 4 {
+		t.Fatalf("stored %d events, want 4", info.State.Msgs)
 	}
 }

@@ -50,7 +50,10 @@ func (s *Service) Record(ctx context.Context, c sellable.Command) (sellable.Rece
 	if err != nil {
 		return sellable.Receipt{}, fmt.Errorf("%w: %w", sellable.ErrUnavailable, err)
 	}
-	return s.settle(ctx, &originals{js: s.js}, ack, key, hash)
+	if ack.Duplicate {
+		return (&originals{js: s.js}).receipt(ctx, ack, hash)
+	}
+	return s.receipt(ack, key), nil
 }
 
 // RecordBatch validates every command, then stores them all, in order,

@@ -22,13 +22,13 @@ import (
 // endpoint or another body) it is refused and nothing is stored.
 //
 // The stream's duplicate window does the deduplication, so the key needs
-// no store of its own. A key names one request whatever the endpoint:
-// a single command, and command 0 of a batch, are published with the
-// Nats-Msg-Id "req:<key>", so reusing a key on another endpoint meets the
-// original. Every keyed event carries a fingerprint of the request that
-// made it (endpoint and fields); a duplicate ack points at the stored
-// original, and equal fingerprints mean the same request, different ones
-// a conflict.
+// no store of its own. A key names one request whatever the endpoint: a
+// single command, and command 0 of a batch, are published with the
+// Nats-Msg-Id "req:<key>" and the request's fingerprint (endpoint and
+// fields) in a header. A duplicate ack points at the stored original:
+// equal fingerprints mean the same request, different ones a conflict.
+// Commands 1.. of a batch carry the fingerprint in their Nats-Msg-Id
+// instead, so only the same batch under the same key ever meets them.
 
 // Endpoints, as they enter a fingerprint.
 const (
@@ -43,16 +43,19 @@ func scope(k sellable.Kind) string { return k.String() }
 // command, or command 0 of a batch.
 func requestMsgID(key string) string { return "req:" + key }
 
-// batchMsgID is the Nats-Msg-Id of command i > 0 of a batch:
-// "batch:<key>/<i>". The prefix keeps it apart from every request id,
-// so a single command keyed "r/1" never meets command 1 of the batch
-// keyed "r"; the index is the digits after the last slash, so no two
-// (key, i) pairs share an id.
-func batchMsgID(key string, i int) string {
-	if i == 0 {
-		return requestMsgID(key)
-	}
-	return scopeBatch + ":" + key + "/" + strconv.Itoa(i)
+// batchIDPrint is how much of a batch's fingerprint goes into the
+// Nats-Msg-Id of its commands 1..: 96 bits tell apart the batches one
+// client sends under one key, and every byte of an id is held in memory
+// for the whole window.
+const batchIDPrint = 16
+
+// batchMsgID is the Nats-Msg-Id of command i > 0 of a batch with
+// fingerprint hash: "batch:<key>/<hash[:16]>/<i>". The prefix keeps it
+// apart from every request id, so a single command keyed "r/1" never
+// meets command 1 of the batch keyed "r"; the fingerprint and the index
+// hold no slash, so no two (key, batch, i) share an id.
+func batchMsgID(key, hash string, i int) string {
+	return scopeBatch + ":" + key + "/" + hash[:batchIDPrint] + "/" + strconv.Itoa(i)
 }
 
 // fingerprint identifies a request: its endpoint and every field of every
@@ -80,6 +83,15 @@ func fingerprint(scope string, cs ...sellable.Command) string {
 func stamp(msg *nats.Msg, id, hash string) {
 	msg.Header.Set(nats.MsgIdHdr, id)
 	msg.Header.Set(streams.HeaderRequestHash, hash)
+}
+
+// stampBatch marks the commands of the batch with fingerprint hash under
+// key: command 0 as the request the key names, the rest by batchMsgID.
+func stampBatch(msgs []*nats.Msg, key, hash string) {
+	stamp(msgs[0], requestMsgID(key), hash)
+	for i := 1; i < len(msgs); i++ {
+		msgs[i].Header.Set(nats.MsgIdHdr, batchMsgID(key, hash, i))
+	}
 }
 
 // originals reads the stored events that duplicate acks point at, looking

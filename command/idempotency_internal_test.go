@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/sellable/inventory/internal/natstest"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
@@ -43,7 +45,8 @@ func TestFingerprintTellsRequestsApart(t *testing.T) {
 	}
 }
 
-// No single command's id is a batch command's id, whatever the keys hold.
+// No single command's id is a batch command's id, nor one batch's
+// another's, whatever the keys hold.
 func TestMsgIDsOfSinglesAndBatchesAreDistinct(t *testing.T) {
 	ids := map[string]string{}
 	add := func(id, what string) {
@@ -52,10 +55,17 @@ func TestMsgIDsOfSinglesAndBatchesAreDistinct(t *testing.T) {
 		}
 		ids[id] = what
 	}
+	c := sellable.Command{Kind: sellable.Adjustment, LocationID: "L", SKU: "S", Count: 1}
+	batches := map[string]string{
+		"one":   fingerprint(scopeBatch, c, c),
+		"other": fingerprint(scopeBatch, c, c, c),
+	}
 	for _, key := range []string{"r", "r/0", "r/1", "r/1/0", "batch:r", "req:r", ":", "/"} {
-		add(requestMsgID(key), "single "+key)
-		for i := 1; i < 3; i++ {
-			add(batchMsgID(key, i), "batch "+key+" command "+string(rune('0'+i)))
+		add(requestMsgID(key), "single or batch "+key)
+		for name, hash := range batches {
+			for i := 1; i < 3; i++ {
+				add(batchMsgID(key, hash, i), fmt.Sprintf("batch %s %q command %d", name, key, i))
+			}
 		}
 	}
 }
@@ -76,14 +86,16 @@ func TestBatchRetryAfterPartialStoreStoresTheRest(t *testing.T) {
 	}
 	// What the first attempt got stored before it failed: commands 0 and 1,
 	// exactly as RecordBatch publishes them.
-	hash := fingerprint(scopeBatch, cs...)
-	var first []uint64
-	for i := range 2 {
-		msg, _, err := svc.message(cs[i])
-		if err != nil {
+	msgs := make([]*nats.Msg, len(cs))
+	for i, c := range cs {
+		var err error
+		if msgs[i], _, err = svc.message(c); err != nil {
 			t.Fatal(err)
 		}
-		stamp(msg, batchMsgID("feed", i), hash)
+	}
+	stampBatch(msgs, "feed", fingerprint(scopeBatch, cs...))
+	var first []uint64
+	for _, msg := range msgs[:2] {
 		ack, err := s.JS.PublishMsg(ctx, msg)
 		if err != nil {
 			t.Fatal(err)

@@ -65,9 +65,9 @@ func (s *Service) Record(ctx context.Context, c sellable.Command) (sellable.Rece
 //
 // With an idempotency key, command 0 is stored alone first: if the key
 // already names another request (a single command, or another batch),
-// command 0 meets that request with another fingerprint, and the
-// ErrIdempotencyConflict comes before anything of this batch is stored. The rest follow only once command 0
-// is stored, so a batch whose command 0 is not stored stored nothing.
+// command 0 meets it with another fingerprint, and the
+// ErrIdempotencyConflict comes before anything of this batch is stored.
+// The rest are published only once command 0 is stored.
 func (s *Service) RecordBatch(ctx context.Context, cs []sellable.Command, idempotencyKey string) ([]sellable.Receipt, error) {
 	msgs := make([]*nats.Msg, len(cs))
 	keys := make([]streams.Key, len(cs))
@@ -81,25 +81,21 @@ func (s *Service) RecordBatch(ctx context.Context, cs []sellable.Command, idempo
 			return nil, err
 		}
 	}
-	var hash string
-	if idempotencyKey != "" {
-		hash = fingerprint(scopeBatch, cs...)
-		for i, m := range msgs {
-			stamp(m, batchMsgID(idempotencyKey, i), hash)
-		}
-	}
 	ctx, cancel := context.WithTimeout(ctx, PublishTimeout)
 	defer cancel()
-	orig := &originals{js: s.js}
 	out := make([]sellable.Receipt, len(msgs))
 	first := 0
 	if idempotencyKey != "" {
+		hash := fingerprint(scopeBatch, cs...)
+		stampBatch(msgs, idempotencyKey, hash)
 		ack, err := s.js.PublishMsg(ctx, msgs[0])
 		if err != nil {
 			return nil, fmt.Errorf("%w: command 0: %w", sellable.ErrUnavailable, err)
 		}
-		if out[0], err = s.settle(ctx, orig, ack, keys[0], hash); err != nil {
-			return nil, fmt.Errorf("command 0: %w", err)
+		if out[0] = s.receipt(ack, keys[0]); ack.Duplicate {
+			if out[0], err = (&originals{js: s.js}).receipt(ctx, ack, hash); err != nil {
+				return nil, fmt.Errorf("command 0: %w", err)
+			}
 		}
 		first = 1
 	}
@@ -112,34 +108,18 @@ func (s *Service) RecordBatch(ctx context.Context, cs []sellable.Command, idempo
 		acks[i] = f
 	}
 	for i := first; i < len(msgs); i++ {
-		var ack *jetstream.PubAck
 		select {
-		case ack = <-acks[i].Ok():
+		case ack := <-acks[i].Ok():
+			// A duplicate here is this batch's own command (its id holds
+			// the fingerprint), so it needs no reading back.
+			out[i] = s.receipt(ack, keys[i])
 		case err := <-acks[i].Err():
 			return nil, fmt.Errorf("%w: command %d: %w", sellable.ErrUnavailable, i, err)
 		case <-ctx.Done():
 			return nil, fmt.Errorf("%w: command %d: %w", sellable.ErrUnavailable, i, ctx.Err())
 		}
-		// Command 0 showed the key names this batch, yet a later command
-		// can still meet another batch's: one whose command 0 left the
-		// duplicate window just before the rest. Then this is a conflict
-		// too, though the commands before it are stored; checked, never
-		// assumed to be ours.
-		var err error
-		if out[i], err = s.settle(ctx, orig, ack, keys[i], hash); err != nil {
-			return nil, fmt.Errorf("command %d: %w", i, err)
-		}
 	}
 	return out, nil
-}
-
-// settle turns an ack into a receipt: a new event's own, or, for a
-// duplicate, the original's once it is shown to come from this request.
-func (s *Service) settle(ctx context.Context, orig *originals, ack *jetstream.PubAck, k streams.Key, hash string) (sellable.Receipt, error) {
-	if ack.Duplicate {
-		return orig.receipt(ctx, ack, hash)
-	}
-	return s.receipt(ack, k), nil
 }
 
 // message validates c and encodes it as the message to publish.
@@ -163,5 +143,6 @@ func (s *Service) receipt(ack *jetstream.PubAck, k streams.Key) sellable.Receipt
 		Stream:    ack.Stream,
 		Seq:       ack.Sequence,
 		Partition: k.Partition(s.partitions),
+		Duplicate: ack.Duplicate,
 	}
 }

@@ -297,3 +297,131 @@ func TestBatchStoresEveryCommandOrNone(t *testing.T) {
 		t.Fatalf("invalid batches stored %d events", n-3)
 	}
 }
+
+// The scenario of issue 9: one key, two different requests. The second is
+// refused with 422 naming the header, and stores nothing.
+func TestIdempotencyKeyIsScopedToTheRequest(t *testing.T) {
+	s := newStack(t)
+	status, first := s.do(t, http.MethodPost, "/inventory/adjustment", `{"locationId":"STL","sku":"A","count":5}`, api.IdempotencyHeader, "1")
+	if status != http.StatusCreated {
+		t.Fatalf("first: %d %v", status, first)
+	}
+	reused := []struct{ path, body string }{
+		{"/inventory/reservation", `{"locationId":"NYC","sku":"B","count":3}`},                              // other endpoint, other body
+		{"/inventory/adjustment", `{"locationId":"NYC","sku":"B","count":3}`},                               // same endpoint, other body
+		{"/inventory/adjustment", `{"locationId":"STL","sku":"A","count":6}`},                               // only the count differs
+		{"/inventory/reservation", `{"locationId":"STL","sku":"A","count":5}`},                              // same body, other endpoint
+		{"/inventory/batch", `{"commands":[{"type":"adjustment","locationId":"STL","sku":"A","count":5}]}`}, // same command, other endpoint
+	}
+	for _, r := range reused {
+		status, body := s.do(t, http.MethodPost, r.path, r.body, api.IdempotencyHeader, "1")
+		msg, _ := body["error"].(string)
+		if status != http.StatusUnprocessableEntity || body["field"] != api.IdempotencyHeader ||
+			!strings.Contains(msg, api.IdempotencyHeader) || !strings.Contains(msg, "different request") {
+			t.Errorf("POST %s %s with a used key: %d %v, want 422 naming %s", r.path, r.body, status, body, api.IdempotencyHeader)
+		}
+	}
+	if n := s.storedEvents(t); n != 1 {
+		t.Fatalf("stored %d events, want the first adjustment only", n)
+	}
+	s.waitCount(t, "STL", "A", 5)
+	if status, body := s.do(t, http.MethodGet, queryPath("NYC", "B"), ""); status != http.StatusNotFound {
+		t.Fatalf("NYC/B: %d %v, want nothing recorded", status, body)
+	}
+}
+
+// A retry of the same request answers the original result: its sequence
+// and partition, not those of anything stored since.
+func TestIdempotentRetryAnswersTheOriginal(t *testing.T) {
+	s := newStack(t)
+	cmd := `{"locationId":"STL","sku":"orig","count":"7"}`
+	status, first := s.do(t, http.MethodPost, "/inventory/reservation", cmd, api.IdempotencyHeader, "k")
+	if status != http.StatusCreated || first["duplicate"] != false {
+		t.Fatalf("first: %d %v", status, first)
+	}
+	if status, b := s.do(t, http.MethodPost, "/inventory/adjustment", `{"locationId":"NYC","sku":"other","count":1}`); status != http.StatusCreated {
+		t.Fatalf("unrelated: %d %v", status, b)
+	}
+	// The same request, the count spelt as a number this time.
+	status, again := s.do(t, http.MethodPost, "/inventory/reservation", `{"locationId":"STL","sku":"orig","count":7}`, api.IdempotencyHeader, "k")
+	if status != http.StatusOK || again["duplicate"] != true || again["seq"] != first["seq"] || again["partition"] != first["partition"] ||
+		again["stream"] != first["stream"] || again["locationId"] != "STL" || again["sku"] != "orig" || again["count"] != 7.0 {
+		t.Fatalf("retry: %d %v, want 200 duplicate of %v", status, again, first)
+	}
+	if n := s.storedEvents(t); n != 2 {
+		t.Fatalf("stored %d events, want 2", n)
+	}
+}
+
+// A single command keyed "r/0" and element 0 of a batch keyed "r" are two
+// requests: both are stored, whichever comes first; so are "x/1" and
+// element 1 of batch "x".
+func TestBatchAndSingleCommandKeysNeverCollide(t *testing.T) {
+	s := newStack(t)
+	batch := `{"commands":[{"type":"adjustment","locationId":"C","sku":"1","count":1},{"type":"adjustment","locationId":"C","sku":"2","count":2}]}`
+	single := `{"locationId":"C","sku":"1","count":1}`
+
+	if status, b := s.do(t, http.MethodPost, "/inventory/adjustment", single, api.IdempotencyHeader, "r/0"); status != http.StatusCreated {
+		t.Fatalf("single r/0: %d %v", status, b)
+	}
+	status, out := s.do(t, http.MethodPost, "/inventory/batch", batch, api.IdempotencyHeader, "r")
+	if status != http.StatusCreated {
+		t.Fatalf("batch r: %d %v", status, out)
+	}
+	for i, r := range out["results"].([]any) {
+		if r.(map[string]any)["duplicate"] != false {
+			t.Fatalf("batch r result %d is a duplicate of another request: %v", i, out)
+		}
+	}
+	if status, out = s.do(t, http.MethodPost, "/inventory/batch", batch, api.IdempotencyHeader, "x"); status != http.StatusCreated {
+		t.Fatalf("batch x: %d %v", status, out)
+	}
+	for _, k := range []string{"x/0", "x/1"} {
+		if status, b := s.do(t, http.MethodPost, "/inventory/adjustment", single, api.IdempotencyHeader, k); status != http.StatusCreated || b["duplicate"] != false {
+			t.Fatalf("single %s after batch x: %d %v", k, status, b)
+		}
+	}
+	if n := s.storedEvents(t); n != 7 {
+		t.Fatalf("stored %d events, want 7", n)
+	}
+	s.waitCount(t, "C", "1", 5)
+}
+
+// A batch key reused for another batch is refused before any of it is
+// stored; the same batch again answers every original.
+func TestBatchKeyReusedForAnotherBatchStoresNothing(t *testing.T) {
+	s := newStack(t)
+	body := `{"commands":[{"type":"adjustment","locationId":"D","sku":"1","count":10},{"type":"reservation","locationId":"D","sku":"2","count":1}]}`
+	status, first := s.do(t, http.MethodPost, "/inventory/batch", body, api.IdempotencyHeader, "feed-1")
+	if status != http.StatusCreated {
+		t.Fatalf("first: %d %v", status, first)
+	}
+	others := []string{
+		// Element 0 and 1 as before, plus one more.
+		`{"commands":[{"type":"adjustment","locationId":"D","sku":"1","count":10},{"type":"reservation","locationId":"D","sku":"2","count":1},{"type":"adjustment","locationId":"D","sku":"3","count":5}]}`,
+		// Element 0 as before, element 1 differs.
+		`{"commands":[{"type":"adjustment","locationId":"D","sku":"1","count":10},{"type":"reservation","locationId":"D","sku":"2","count":2}]}`,
+		// Entirely another batch.
+		`{"commands":[{"type":"adjustment","locationId":"E","sku":"9","count":1}]}`,
+	}
+	for _, o := range others {
+		status, out := s.do(t, http.MethodPost, "/inventory/batch", o, api.IdempotencyHeader, "feed-1")
+		if status != http.StatusUnprocessableEntity || out["field"] != api.IdempotencyHeader {
+			t.Errorf("other batch with a used key: %d %v, want 422", status, out)
+		}
+	}
+	if n := s.storedEvents(t); n != 2 {
+		t.Fatalf("stored %d events, want the first batch's 2", n)
+	}
+	status, again := s.do(t, http.MethodPost, "/inventory/batch", body, api.IdempotencyHeader, "feed-1")
+	if status != http.StatusCreated {
+		t.Fatalf("same batch again: %d %v", status, again)
+	}
+	want, got := first["results"].([]any), again["results"].([]any)
+	for i := range want {
+		w, g := want[i].(map[string]any), got[i].(map[string]any)
+		if g["duplicate"] != true || g["seq"] != w["seq"] || g["partition"] != w["partition"] {
+			t.Fatalf("result %d: %v, want a duplicate of %v", i, g, w)
+		}
+	}
+}

@@ -18,29 +18,27 @@ const MaxBatch = 500
 
 // BatchRecorder stores many commands with one round of acks.
 type BatchRecorder interface {
-	RecordBatch(ctx context.Context, cs []sellable.Command) ([]sellable.Receipt, error)
+	RecordBatch(ctx context.Context, cs []sellable.Command, idempotencyKey string) ([]sellable.Receipt, error)
 }
 
 // RegisterBatch mounts POST /inventory/batch: many adjustments and
 // reservations in one request, for warehouse receipts and bulk feeds.
 // Either every command is valid and stored before the 201, or nothing
 // valid was asked for (400), or some may be stored (503): retry the same
-// body with the same Idempotency-Key and each is stored exactly once.
+// body with the same Idempotency-Key and each is stored exactly once. A
+// key already used for another batch is refused (422) before any of the
+// batch is stored.
 func RegisterBatch(e *echo.Echo, r BatchRecorder) {
 	e.POST("/inventory/batch", func(c echo.Context) error {
 		cmds, err := decodeBatch(c.Request().Body)
 		if err != nil {
 			return err
 		}
-		if key := c.Request().Header.Get(IdempotencyHeader); key != "" {
-			if len(key) > 100 {
-				return &sellable.FieldError{Field: IdempotencyHeader, Err: errors.New("at most 100 bytes for a batch")}
-			}
-			for i := range cmds {
-				cmds[i].IdempotencyKey = fmt.Sprintf("%s/%d", key, i)
-			}
+		key := c.Request().Header.Get(IdempotencyHeader)
+		if len(key) > 100 {
+			return &sellable.FieldError{Field: IdempotencyHeader, Err: errors.New("at most 100 bytes for a batch")}
 		}
-		receipts, err := r.RecordBatch(c.Request().Context(), cmds)
+		receipts, err := r.RecordBatch(c.Request().Context(), cmds, key)
 		if err != nil {
 			return err
 		}

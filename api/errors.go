@@ -45,6 +45,11 @@ func classify(err error) (int, ErrorBody) {
 	switch {
 	case errors.As(err, &fe):
 		return http.StatusBadRequest, ErrorBody{Error: fe.Err.Error(), Field: fe.Field}
+	case errors.Is(err, sellable.ErrIdempotencyConflict):
+		return http.StatusUnprocessableEntity, ErrorBody{
+			Error: IdempotencyHeader + " was already used for a different request (another endpoint or body); nothing was stored, send it with a new key",
+			Field: IdempotencyHeader,
+		}
 	case errors.Is(err, sellable.ErrNotFound):
 		return http.StatusNotFound, ErrorBody{Error: "no events recorded for this location and SKU"}
 	case errors.Is(err, sellable.ErrUnavailable):

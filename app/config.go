@@ -1,10 +1,13 @@
 package app
 
 import (
+	"errors"
 	"flag"
+	"fmt"
 	"log/slog"
 	"os"
 	"strconv"
+	"time"
 )
 
 // Flags registers flags whose defaults come from environment variables,
@@ -44,6 +47,39 @@ func (f Flags) IntVar(p *int, name, env string, def int, usage string) {
 		def = v
 	}
 	f.FlagSet.IntVar(p, name, def, usage+" (env "+env+")")
+}
+
+// DurationVar is a positive Go duration flag ("90s", "10m", "24h") with
+// an environment fallback. A malformed or non-positive environment value
+// stops the program at start, as such a flag does, rather than being
+// ignored.
+func (f Flags) DurationVar(p *time.Duration, name, env string, def time.Duration, usage string) {
+	*p = def
+	f.FlagSet.Var(positiveDuration{p}, name, usage+" (env "+env+")")
+	if v, ok := os.LookupEnv(env); ok {
+		if err := f.FlagSet.Set(name, v); err != nil {
+			fmt.Fprintf(f.Output(), "%s: invalid %s=%q: %v\n", f.Name(), env, v, err)
+			os.Exit(2)
+		}
+	}
+}
+
+type positiveDuration struct{ p *time.Duration }
+
+func (d positiveDuration) String() string {
+	if d.p == nil {
+		return ""
+	}
+	return d.p.String()
+}
+
+func (d positiveDuration) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	if err != nil || v <= 0 {
+		return errors.New("want a positive Go duration such as 10m or 24h")
+	}
+	*d.p = v
+	return nil
 }
 
 // Logger is the process logger: text on stderr at the level named by

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -17,6 +18,9 @@ import (
 type Topology struct {
 	Partitions int
 	Replicas   int
+	// IdempotencyWindow is the event stream's duplicate window; zero is
+	// streams.DefaultDuplicates.
+	IdempotencyWindow time.Duration
 }
 
 // EnsureStreams creates or checks the streams, waiting for JetStream to
@@ -24,6 +28,9 @@ type Topology struct {
 func EnsureStreams(ctx context.Context, js jetstream.JetStream, t Topology, log *slog.Logger) error {
 	cfg := streams.DefaultConfig()
 	cfg.Partitions, cfg.Replicas = t.Partitions, t.Replicas
+	if t.IdempotencyWindow != 0 {
+		cfg.Duplicates = t.IdempotencyWindow
+	}
 	if err := cfg.Validate(); err != nil {
 		return err
 	}

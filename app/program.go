@@ -34,6 +34,8 @@ func CommonFlags(f Flags, httpAddr, natsURL, natsUsage string) *Common {
 	f.StringVar(&c.NATSURL, "nats-url", "NATS_URL", natsURL, natsUsage)
 	f.IntVar(&c.Partitions, "partitions", "INVENTORY_PARTITIONS", streams.DefaultPartitions, "partitions of a new event stream")
 	f.IntVar(&c.Replicas, "replicas", "INVENTORY_REPLICAS", 1, "replicas of streams and buckets")
+	f.DurationVar(&c.IdempotencyWindow, "idempotency-window", "INVENTORY_IDEMPOTENCY_WINDOW", streams.DefaultDuplicates,
+		"how long an Idempotency-Key is remembered, when the event stream is created")
 	return c
 }
 

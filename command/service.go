@@ -31,17 +31,27 @@ func NewService(js jetstream.JetStream, codec streams.EventCodec, partitions int
 }
 
 // Record validates c and stores it as an event. Validation failures wrap
-// a *sellable.FieldError.
+// a *sellable.FieldError. With an idempotency key, a retry of the same
+// request answers the original receipt, and another request under the
+// same key is an ErrIdempotencyConflict that stores nothing.
 func (s *Service) Record(ctx context.Context, c sellable.Command) (sellable.Receipt, error) {
 	msg, key, err := s.message(c)
 	if err != nil {
 		return sellable.Receipt{}, err
 	}
+	var hash string
+	if c.IdempotencyKey != "" {
+		hash = fingerprint(scope(c.Kind), c)
+		stamp(msg, requestMsgID(c.IdempotencyKey), hash)
+	}
 	ctx, cancel := context.WithTimeout(ctx, PublishTimeout)
 	defer cancel()
-	ack, err := s.js.PublishMsg(ctx, msg, msgID(c)...)
+	ack, err := s.js.PublishMsg(ctx, msg)
 	if err != nil {
 		return sellable.Receipt{}, fmt.Errorf("%w: %w", sellable.ErrUnavailable, err)
+	}
+	if ack.Duplicate {
+		return (&originals{js: s.js}).receipt(ctx, ack, hash)
 	}
 	return s.receipt(ack, key), nil
 }
@@ -49,10 +59,16 @@ func (s *Service) Record(ctx context.Context, c sellable.Command) (sellable.Rece
 // RecordBatch validates every command, then stores them all, in order,
 // with their publishes in flight together. It answers once every one is
 // acknowledged; if any is not, the error says the batch may be partly
-// stored, and a retry with the same idempotency keys stores the rest
+// stored, and a retry with the same idempotency key stores the rest
 // exactly once. A validation failure stores nothing and names the
 // command: "commands[3].count".
-func (s *Service) RecordBatch(ctx context.Context, cs []sellable.Command) ([]sellable.Receipt, error) {
+//
+// With an idempotency key, command 0 is stored alone first: if the key
+// already names another request (a single command, or another batch),
+// command 0 meets it with another fingerprint, and the
+// ErrIdempotencyConflict comes before anything of this batch is stored.
+// The rest are published only once command 0 is stored.
+func (s *Service) RecordBatch(ctx context.Context, cs []sellable.Command, idempotencyKey string) ([]sellable.Receipt, error) {
 	msgs := make([]*nats.Msg, len(cs))
 	keys := make([]streams.Key, len(cs))
 	for i, c := range cs {
@@ -67,20 +83,37 @@ func (s *Service) RecordBatch(ctx context.Context, cs []sellable.Command) ([]sel
 	}
 	ctx, cancel := context.WithTimeout(ctx, PublishTimeout)
 	defer cancel()
+	out := make([]sellable.Receipt, len(msgs))
+	first := 0
+	if idempotencyKey != "" {
+		hash := fingerprint(scopeBatch, cs...)
+		stampBatch(msgs, idempotencyKey, hash)
+		ack, err := s.js.PublishMsg(ctx, msgs[0])
+		if err != nil {
+			return nil, fmt.Errorf("%w: command 0: %w", sellable.ErrUnavailable, err)
+		}
+		if out[0] = s.receipt(ack, keys[0]); ack.Duplicate {
+			if out[0], err = (&originals{js: s.js}).receipt(ctx, ack, hash); err != nil {
+				return nil, fmt.Errorf("command 0: %w", err)
+			}
+		}
+		first = 1
+	}
 	acks := make([]jetstream.PubAckFuture, len(msgs))
-	for i, m := range msgs {
-		f, err := s.js.PublishMsgAsync(m, msgID(cs[i])...)
+	for i := first; i < len(msgs); i++ {
+		f, err := s.js.PublishMsgAsync(msgs[i])
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", sellable.ErrUnavailable, err)
 		}
 		acks[i] = f
 	}
-	out := make([]sellable.Receipt, len(acks))
-	for i, f := range acks {
+	for i := first; i < len(msgs); i++ {
 		select {
-		case ack := <-f.Ok():
+		case ack := <-acks[i].Ok():
+			// A duplicate here is this batch's own command (its id holds
+			// the fingerprint), so it needs no reading back.
 			out[i] = s.receipt(ack, keys[i])
-		case err := <-f.Err():
+		case err := <-acks[i].Err():
 			return nil, fmt.Errorf("%w: command %d: %w", sellable.ErrUnavailable, i, err)
 		case <-ctx.Done():
 			return nil, fmt.Errorf("%w: command %d: %w", sellable.ErrUnavailable, i, ctx.Err())
@@ -103,13 +136,6 @@ func (s *Service) message(c sellable.Command) (*nats.Msg, streams.Key, error) {
 	msg.Data = data
 	msg.Header.Set(streams.HeaderContentType, s.codec.ContentType())
 	return msg, e.Key, nil
-}
-
-func msgID(c sellable.Command) []jetstream.PublishOpt {
-	if c.IdempotencyKey == "" {
-		return nil
-	}
-	return []jetstream.PublishOpt{jetstream.WithMsgID(c.IdempotencyKey)}
 }
 
 func (s *Service) receipt(ack *jetstream.PubAck, k streams.Key) sellable.Receipt {

@@ -8,6 +8,10 @@ var (
 	// ErrUnavailable means the event store or the view cannot be reached
 	// or did not answer in time; the call may be retried.
 	ErrUnavailable = errors.New("store unavailable")
+	// ErrIdempotencyConflict means an idempotency key already names
+	// another request (another endpoint or another body) within the
+	// window; nothing was stored.
+	ErrIdempotencyConflict = errors.New("idempotency key was used for a different request")
 )
 
 // Command asks to record one adjustment or reservation.
@@ -16,8 +20,10 @@ type Command struct {
 	LocationID string
 	SKU        string
 	Count      int64
-	// IdempotencyKey, when set, makes a retry within the event stream's
-	// duplicate window record nothing new.
+	// IdempotencyKey, when set, makes a retry of the same request within
+	// the event stream's duplicate window record nothing new and answer
+	// the original receipt. The key is scoped to the request: the same
+	// key with another kind or other fields is an ErrIdempotencyConflict.
 	IdempotencyKey string
 }
 
@@ -26,8 +32,9 @@ type Receipt struct {
 	Stream    string `json:"stream"`
 	Seq       uint64 `json:"seq"`
 	Partition int    `json:"partition"`
-	// Duplicate is true when the idempotency key was seen before and
-	// nothing new was stored.
+	// Duplicate is true when the idempotency key was seen before with
+	// the same request: nothing new was stored, and Seq and Partition are
+	// those of the original.
 	Duplicate bool `json:"duplicate"`
 }
 

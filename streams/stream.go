@@ -36,14 +36,25 @@ type Config struct {
 	Partitions int
 	// Replicas is 1 standalone, 3 on a three-node cluster.
 	Replicas int
-	// Duplicates is the window within which a repeated Nats-Msg-Id is
-	// dropped: command idempotency keys and the calculator's change ids.
+	// Duplicates is the event stream's duplicate window: how long a
+	// command's idempotency key is remembered. Each key in the window
+	// costs the server memory and restart time (see BENCHMARKS.md).
 	Duplicates time.Duration
 }
 
+// DefaultDuplicates is the event stream's default duplicate window; the
+// README says why ten minutes.
+const DefaultDuplicates = 10 * time.Minute
+
+// replayWindow is the duplicate window of the streams the calculator
+// writes: their Nats-Msg-Ids only guard a republish after a crash or a
+// takeover, and one is tracked per change, so it stays short whatever
+// the idempotency window is.
+const replayWindow = 2 * time.Minute
+
 // DefaultConfig is a standalone deployment with DefaultPartitions.
 func DefaultConfig() Config {
-	return Config{Partitions: DefaultPartitions, Replicas: 1, Duplicates: 2 * time.Minute}
+	return Config{Partitions: DefaultPartitions, Replicas: 1, Duplicates: DefaultDuplicates}
 }
 
 // Validate reports every setting that is out of range.
@@ -56,7 +67,7 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("streams: replicas %d not in 1..5", c.Replicas))
 	}
 	if c.Duplicates <= 0 {
-		errs = append(errs, fmt.Errorf("streams: duplicates window must be positive"))
+		errs = append(errs, fmt.Errorf("streams: idempotency window (the event stream's duplicate window) %v must be positive", c.Duplicates))
 	}
 	return errors.Join(errs...)
 }
@@ -107,7 +118,7 @@ func SellableStreamConfig(c Config) jetstream.StreamConfig {
 		Retention:         jetstream.LimitsPolicy,
 		MaxMsgsPerSubject: 1,
 		Replicas:          c.Replicas,
-		Duplicates:        c.Duplicates,
+		Duplicates:        replayWindow,
 	}
 }
 
@@ -127,7 +138,7 @@ func DeadLetterStreamConfig(c Config) jetstream.StreamConfig {
 		Retention:   jetstream.LimitsPolicy,
 		MaxAge:      7 * 24 * time.Hour,
 		Replicas:    c.Replicas,
-		Duplicates:  c.Duplicates,
+		Duplicates:  replayWindow,
 	}
 }
 

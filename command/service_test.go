@@ -1,0 +1,47 @@
+package command_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/sellable/inventory/command"
+	"github.com/sellable/inventory/internal/natstest"
+	"github.com/sellable/inventory/sellable"
+	"github.com/sellable/inventory/streams"
+)
+
+// A retry whose original was removed from the stream (purged, aged out)
+// while its key is still in the duplicate window cannot show that the
+// caller's command is stored, so it is not answered as a duplicate.
+func TestRetryOfARemovedOriginalIsAConflict(t *testing.T) {
+	s := natstest.Start(t)
+	ctx := context.Background()
+	cfg := streams.DefaultConfig()
+	if err := streams.Ensure(ctx, s.JS, cfg); err != nil {
+		t.Fatal(err)
+	}
+	svc := command.NewService(s.JS, streams.JSON{}, cfg.Partitions)
+	c := sellable.Command{Kind: sellable.Adjustment, LocationID: "L", SKU: "gone", Count: 3, IdempotencyKey: "k"}
+	rc, err := svc.Record(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.JS.Stream(ctx, streams.EventStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DeleteMsg(ctx, rc.Seq); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Record(ctx, c); !errors.Is(err, sellable.ErrIdempotencyConflict) {
+		t.Fatalf("retry after the original was deleted: %v, want %v", err, sellable.ErrIdempotencyConflict)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Msgs != 0 {
+		t.Fatalf("stored %d events, want none", info.State.Msgs)
+	}
+}

@@ -2,9 +2,11 @@ package app
 
 import (
 	"flag"
+	"fmt"
 	"log/slog"
 	"os"
 	"strconv"
+	"time"
 )
 
 // Flags registers flags whose defaults come from environment variables,
@@ -44,6 +46,32 @@ func (f Flags) IntVar(p *int, name, env string, def int, usage string) {
 		def = v
 	}
 	f.FlagSet.IntVar(p, name, def, usage+" (env "+env+")")
+}
+
+// DurationVar is a duration flag (1s, 250ms, 2m) with an environment
+// fallback. A malformed environment value stops the program with a
+// message naming it, rather than being ignored.
+func (f Flags) DurationVar(p *time.Duration, name, env string, def time.Duration, usage string) {
+	f.FlagSet.DurationVar(p, name, def, usage+" (env "+env+")")
+	if v, ok := os.LookupEnv(env); ok {
+		if err := f.FlagSet.Set(name, v); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %s=%q: %v\n", f.Name(), env, v, err)
+			os.Exit(2)
+		}
+	}
+}
+
+// Bool is a boolean flag with an environment fallback (1, true, 0,
+// false); a malformed environment value stops the program.
+func (f Flags) Bool(name, env string, def bool, usage string) *bool {
+	p := f.FlagSet.Bool(name, def, usage+" (env "+env+")")
+	if v, ok := os.LookupEnv(env); ok {
+		if err := f.FlagSet.Set(name, v); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %s=%q: %v\n", f.Name(), env, v, err)
+			os.Exit(2)
+		}
+	}
+	return p
 }
 
 // Logger is the process logger: text on stderr at the level named by

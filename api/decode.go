@@ -62,6 +62,9 @@ func readObject(data []byte, prefix string) (map[string]json.RawMessage, error) 
 			return nil, &sellable.FieldError{Field: prefix + "body", Err: fmt.Errorf("a key %w", err)}
 		}
 		if _, dup := fields[key]; dup {
+			if key == "" {
+				return nil, &sellable.FieldError{Field: prefix + "body", Err: fmt.Errorf(`key "" %w`, errDuplicateKey)}
+			}
 			return nil, &sellable.FieldError{Field: prefix + key, Err: errDuplicateKey}
 		}
 		var raw json.RawMessage

@@ -29,6 +29,12 @@ type stack struct {
 // with a calculator running, as the all-in-one does.
 func newStack(t *testing.T) *stack {
 	t.Helper()
+	return newStackLog(t, slog.New(slog.DiscardHandler))
+}
+
+// newStackLog is newStack with the API logging to log.
+func newStackLog(t *testing.T, log *slog.Logger) *stack {
+	t.Helper()
 	s := natstest.Start(t)
 	ctx := context.Background()
 	cfg := streams.DefaultConfig()
@@ -39,9 +45,8 @@ func newStack(t *testing.T) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.DiscardHandler)
 	ccfg := calculator.DefaultConfig()
-	ccfg.Partitions, ccfg.Logger = cfg.Partitions, log
+	ccfg.Partitions, ccfg.Logger = cfg.Partitions, slog.New(slog.DiscardHandler)
 	calc, err := calculator.New(ctx, s.JS, store, streams.NewCodecs(), nil, ccfg)
 	if err != nil {
 		t.Fatal(err)

@@ -43,7 +43,7 @@ func RegisterBatch(e *echo.Echo, r BatchRecorder) {
 			return err
 		}
 		return c.JSON(http.StatusCreated, BatchResponse{Results: receipts})
-	})
+	}, limitBody(MaxBatchBodyBytes))
 }
 
 // BatchResponse says where each command was stored, in request order.
@@ -51,33 +51,47 @@ type BatchResponse struct {
 	Results []sellable.Receipt `json:"results"`
 }
 
-type batchBody struct {
-	Commands []map[string]json.RawMessage `json:"commands"`
-}
-
 // decodeBatch reads {"commands":[{"type":"adjustment","locationId",..}]}.
 func decodeBatch(body io.Reader) ([]sellable.Command, error) {
-	data, err := io.ReadAll(body)
+	data, err := readBody(body)
 	if err != nil {
-		return nil, err // the body limit's 413 comes through here
+		return nil, err
 	}
-	var b batchBody
-	if err := json.Unmarshal(data, &b); err != nil {
-		return nil, &sellable.FieldError{Field: "body", Err: errors.New(`must be {"commands":[...]}`)}
+	badBody := &sellable.FieldError{Field: "body", Err: errors.New(`must be {"commands":[...]}`)}
+	top, err := readObject(data, "")
+	if errors.Is(err, errNotObject) {
+		return nil, badBody
+	}
+	if err != nil {
+		return nil, err
+	}
+	var elems []json.RawMessage
+	if raw, ok := top["commands"]; ok && string(raw) != "null" {
+		if elems, err = readArray(raw); err != nil {
+			return nil, badBody
+		}
 	}
 	switch {
-	case len(b.Commands) == 0:
+	case len(elems) == 0:
 		return nil, &sellable.FieldError{Field: "commands", Err: errors.New("must hold at least one command")}
-	case len(b.Commands) > MaxBatch:
+	case len(elems) > MaxBatch:
 		return nil, &sellable.FieldError{Field: "commands", Err: fmt.Errorf("at most %d commands", MaxBatch)}
 	}
-	cmds := make([]sellable.Command, len(b.Commands))
-	for i, fields := range b.Commands {
+	cmds := make([]sellable.Command, len(elems))
+	for i, raw := range elems {
+		prefix := fmt.Sprintf("commands[%d].", i)
+		fields, err := readObject(raw, prefix)
+		if errors.Is(err, errNotObject) {
+			return nil, badBody
+		}
+		if err != nil {
+			return nil, err
+		}
 		cmd, err := batchCommand(fields)
 		if err != nil {
 			var fe *sellable.FieldError
 			if errors.As(err, &fe) {
-				return nil, &sellable.FieldError{Field: fmt.Sprintf("commands[%d].%s", i, fe.Field), Err: fe.Err}
+				return nil, &sellable.FieldError{Field: prefix + fe.Field, Err: fe.Err}
 			}
 			return nil, err
 		}
@@ -87,12 +101,12 @@ func decodeBatch(body io.Reader) ([]sellable.Command, error) {
 }
 
 func batchCommand(fields map[string]json.RawMessage) (sellable.Command, error) {
-	if fields == nil {
-		return sellable.Command{}, &sellable.FieldError{Field: "body", Err: errors.New("must be a JSON object")}
-	}
 	var kind string
-	if err := json.Unmarshal(fields["type"], &kind); err != nil && fields["type"] != nil {
-		return sellable.Command{}, &sellable.FieldError{Field: "type", Err: errors.New("must be a string")}
+	if raw, ok := fields["type"]; ok && string(raw) != "null" {
+		var err error
+		if kind, err = stringField(fields, "type"); err != nil {
+			return sellable.Command{}, err
+		}
 	}
 	cmd, err := commandFields(fields)
 	if err != nil {

@@ -23,8 +23,8 @@ const IdempotencyHeader = "Idempotency-Key"
 // RegisterCommands mounts POST /inventory/adjustment and
 // POST /inventory/reservation.
 func RegisterCommands(e *echo.Echo, r Recorder) {
-	e.POST("/inventory/adjustment", commandHandler(r, sellable.Adjustment))
-	e.POST("/inventory/reservation", commandHandler(r, sellable.Reservation))
+	e.POST("/inventory/adjustment", commandHandler(r, sellable.Adjustment), limitBody(MaxBodyBytes))
+	e.POST("/inventory/reservation", commandHandler(r, sellable.Reservation), limitBody(MaxBodyBytes))
 }
 
 // CommandResponse echoes the command and says where it was stored.
@@ -61,13 +61,16 @@ func commandHandler(r Recorder, kind sellable.Kind) echo.HandlerFunc {
 // decodeCommand reads {"locationId","sku","count"} field by field, so
 // that an error names the field it is about.
 func decodeCommand(body io.Reader) (sellable.Command, error) {
-	data, err := io.ReadAll(body)
+	data, err := readBody(body)
 	if err != nil {
-		return sellable.Command{}, err // the body limit's 413 comes through here
+		return sellable.Command{}, err
 	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(data, &fields); err != nil || fields == nil {
-		return sellable.Command{}, &sellable.FieldError{Field: "body", Err: errors.New("must be a JSON object")}
+	fields, err := readObject(data, "")
+	if errors.Is(err, errNotObject) {
+		return sellable.Command{}, &sellable.FieldError{Field: "body", Err: err}
+	}
+	if err != nil {
+		return sellable.Command{}, err
 	}
 	return commandFields(fields)
 }
@@ -100,9 +103,12 @@ func stringField(fields map[string]json.RawMessage, name string) (string, error)
 	if !ok || string(raw) == "null" {
 		return "", &sellable.FieldError{Field: name, Err: errors.New("is required")}
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
+	if len(raw) == 0 || raw[0] != '"' {
 		return "", &sellable.FieldError{Field: name, Err: errors.New("must be a string")}
+	}
+	s, err := unquote(raw)
+	if err != nil {
+		return "", &sellable.FieldError{Field: name, Err: err}
 	}
 	return s, nil
 }

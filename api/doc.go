@@ -2,5 +2,8 @@
 // record adjustments and reservations, the query endpoint that reads a
 // position, and health checks. Handlers only decode, call a small
 // interface declared here, and map the result; one error handler renders
-// every error as JSON. The package knows Echo and the domain, not NATS.
+// every error as JSON. Command bodies are read strictly (decode.go): one
+// spelling per input, so that two different bodies never become one
+// command. Answers have their own types, apart from the stored ones. The
+// package knows Echo and the domain, not NATS.
 package api

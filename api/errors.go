@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -24,8 +25,13 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if c.Response().Committed {
 			return
 		}
-		status, body := classify(err)
+		status, body := classifyRequest(c, err)
 		switch {
+		case status == StatusClientClosedRequest:
+			// Nobody is waiting for an answer: not an outage, and the
+			// command may or may not be stored (a retry with the same
+			// Idempotency-Key settles it).
+			log.Debug("client canceled request", "method", c.Request().Method, "path", c.Path(), "err", err)
 		case status == http.StatusServiceUnavailable: // expected during outages
 			log.Warn("request failed", "method", c.Request().Method, "path", c.Path(), "status", status, "err", err)
 		case status >= 500:
@@ -37,6 +43,22 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		}
 		_ = c.JSON(status, body)
 	}
+}
+
+// StatusClientClosedRequest is nginx's 499: the client went away before
+// the answer was ready. It is what the metrics record; no one reads it.
+const StatusClientClosedRequest = 499
+
+// classifyRequest is classify, except that a failure of ours (5xx) in a
+// request whose own context was canceled (the client hung up) is a
+// cancellation, whatever error the interrupted call returned on the way
+// out (a publish that lost its context says "unavailable").
+func classifyRequest(c echo.Context, err error) (int, ErrorBody) {
+	status, body := classify(err)
+	if status >= 500 && errors.Is(c.Request().Context().Err(), context.Canceled) {
+		return StatusClientClosedRequest, ErrorBody{Error: "client closed request"}
+	}
+	return status, body
 }
 
 func classify(err error) (int, ErrorBody) {

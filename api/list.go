@@ -22,9 +22,9 @@ const DefaultListLimit = 100
 // ListResponse is one page of a location's positions. NextPageToken is
 // empty after the last page.
 type ListResponse struct {
-	LocationID    string              `json:"locationId"`
-	Items         []sellable.Position `json:"items"`
-	NextPageToken string              `json:"nextPageToken"`
+	LocationID    string             `json:"locationId"`
+	Items         []PositionResponse `json:"items"`
+	NextPageToken string             `json:"nextPageToken"`
 }
 
 // RegisterList mounts GET /inventory/locations/{location}/skus
@@ -45,9 +45,10 @@ func RegisterList(e *echo.Echo, l Lister) {
 		if err != nil {
 			return err
 		}
-		if items == nil {
-			items = []sellable.Position{}
+		out := make([]PositionResponse, len(items))
+		for i, p := range items {
+			out[i] = positionResponse(p)
 		}
-		return c.JSON(http.StatusOK, ListResponse{LocationID: loc, Items: items, NextPageToken: next})
+		return c.JSON(http.StatusOK, ListResponse{LocationID: loc, Items: out, NextPageToken: next})
 	})
 }

@@ -30,7 +30,7 @@ func RegisterQueries(e *echo.Echo, r Reader) {
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, pos)
+		return c.JSON(http.StatusOK, positionResponse(pos))
 	})
 }
 

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -12,8 +13,23 @@ import (
 	"github.com/sellable/inventory/metrics"
 )
 
-// MaxBodyBytes bounds a request body; larger ones get 413.
-const MaxBodyBytes = "64KB"
+// MaxBodyBytes bounds the body of a single command (64 KiB); larger
+// ones get 413. The largest valid command is under 2 KB.
+const MaxBodyBytes int64 = 64 << 10
+
+// maxIDBytes is streams.MaxIDLength (api does not import streams; a test
+// keeps the two equal).
+const maxIDBytes = 128
+
+// maxCommandBytes is the longest batch element a client's encoder writes
+// for a valid command: the longest type and count, and both identifiers
+// at their limit with every byte as a six-byte \u escape (Go's encoder
+// writes < > & that way).
+const maxCommandBytes = len(`{"type":"reservation","locationId":"","sku":"","count":"-1000000000"},`) + 2*6*maxIDBytes
+
+// MaxBatchBodyBytes bounds the body of POST /inventory/batch: MaxBatch
+// of the largest commands fit, rounded up to whole KiB (785 KiB).
+const MaxBatchBodyBytes = int64((MaxBatch*maxCommandBytes + len(`{"commands":[]}`) + 1<<10 - 1) &^ (1<<10 - 1))
 
 // NewServer is an Echo instance with the house middleware: panic
 // recovery, a body limit, request logging at debug level and the JSON
@@ -23,9 +39,7 @@ func NewServer(log *slog.Logger) *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = errorHandler(log)
-	e.Server.ReadHeaderTimeout = 5 * time.Second
 	e.Use(middleware.Recover())
-	e.Use(middleware.BodyLimit(MaxBodyBytes))
 	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
 		LogStatus: true, LogURI: true, LogMethod: true, LogLatency: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
@@ -49,7 +63,7 @@ func observe(next echo.HandlerFunc) echo.HandlerFunc {
 		err := next(c)
 		status := c.Response().Status
 		if err != nil {
-			status, _ = classify(err)
+			status, _ = classifyRequest(c, err)
 		}
 		route := c.Path()
 		if route == "" {
@@ -58,4 +72,23 @@ func observe(next echo.HandlerFunc) echo.HandlerFunc {
 		metrics.HTTPRequestSeconds.WithLabelValues(c.Request().Method, route, strconv.Itoa(status)).Observe(time.Since(start).Seconds())
 		return err
 	}
+}
+
+// limitBody answers 413 to a body over n bytes. Each command route sets
+// its own limit: a batch needs more room than a single command.
+func limitBody(n int64) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			req := c.Request()
+			if req.ContentLength > n {
+				return tooLarge(n)
+			}
+			req.Body = http.MaxBytesReader(c.Response(), req.Body, n)
+			return next(c)
+		}
+	}
+}
+
+func tooLarge(n int64) error {
+	return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("body over %d bytes", n))
 }

@@ -6,6 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/labstack/echo/v4"
+	"github.com/nats-io/nats.go"
+
+	"github.com/sellable/inventory/api"
 	"github.com/sellable/inventory/registry"
 	"github.com/sellable/inventory/streams"
 )
@@ -80,4 +84,20 @@ func AvroCodecs(ctx context.Context, reg streams.SchemaRegistry, log *slog.Logge
 		return nil, nil, nil, err
 	}
 	return events, streams.NewCodecs(events), streams.NewChangeCodec(changes), nil
+}
+
+// RegistryAPI is the schema registry served alone (services/schema-registry),
+// with the house middleware, /healthz, and a /readyz that is ready while
+// NATS is connected and the registry bucket answers.
+func RegistryAPI(store *registry.Store, nc *nats.Conn, log *slog.Logger) *echo.Echo {
+	e := api.NewServer(log)
+	registry.NewHandler(store, log).Register(e)
+	api.RegisterReady(e, map[string]api.Check{
+		"nats": NATSConnected(nc),
+		"registry": func(ctx context.Context) error {
+			_, err := store.GlobalLevel(ctx)
+			return err
+		},
+	})
+	return e
 }

@@ -82,6 +82,19 @@ func (d positiveDuration) Set(s string) error {
 	return nil
 }
 
+// Bool is a boolean flag with an environment fallback (1, true, 0,
+// false); a malformed environment value stops the program.
+func (f Flags) Bool(name, env string, def bool, usage string) *bool {
+	p := f.FlagSet.Bool(name, def, usage+" (env "+env+")")
+	if v, ok := os.LookupEnv(env); ok {
+		if err := f.FlagSet.Set(name, v); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %s=%q: %v\n", f.Name(), env, v, err)
+			os.Exit(2)
+		}
+	}
+	return p
+}
+
 // Logger is the process logger: text on stderr at the level named by
 // INVENTORY_LOG_LEVEL (debug, info, warn, error; default info).
 func Logger() *slog.Logger {

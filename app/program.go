@@ -24,6 +24,8 @@ import (
 type Common struct {
 	HTTPAddr string
 	NATSURL  string
+	// HTTP bounds every HTTP listener of the program.
+	HTTP *HTTPLimits
 	Topology
 }
 
@@ -32,6 +34,7 @@ func CommonFlags(f Flags, httpAddr, natsURL, natsUsage string) *Common {
 	c := &Common{}
 	f.StringVar(&c.HTTPAddr, "http-addr", "INVENTORY_HTTP_ADDR", httpAddr, "HTTP listen address")
 	f.StringVar(&c.NATSURL, "nats-url", "NATS_URL", natsURL, natsUsage)
+	c.HTTP = HTTPFlags(f)
 	f.IntVar(&c.Partitions, "partitions", "INVENTORY_PARTITIONS", streams.DefaultPartitions, "partitions of a new event stream")
 	f.IntVar(&c.Replicas, "replicas", "INVENTORY_REPLICAS", 1, "replicas of streams and buckets")
 	f.DurationVar(&c.IdempotencyWindow, "idempotency-window", "INVENTORY_IDEMPOTENCY_WINDOW", streams.DefaultDuplicates,
@@ -92,10 +95,19 @@ func RunAll(ctx context.Context, nc *nats.Conn, log *slog.Logger, fns ...func(co
 // Main runs a program: it parses the flags, sets up the logger and a
 // context that ends on SIGINT or SIGTERM, calls run, and exits non-zero
 // with the error if run fails.
+//
+// With --exit-with-parent (INVENTORY_EXIT_WITH_PARENT=1, which the
+// Taskfile's run sets) the context also ends when the process that
+// started the program, or its parent, exits.
 func Main(f Flags, run func(ctx context.Context, log *slog.Logger) error) {
+	exitWithParent := f.Bool("exit-with-parent", "INVENTORY_EXIT_WITH_PARENT", false,
+		"stop when the process that started this one, or its parent, exits (for task runners)")
 	_ = f.Parse(os.Args[1:])
 	log := Logger()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	if *exitWithParent {
+		ctx = followParent(ctx, log)
+	}
 	err := run(ctx, log)
 	stop()
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 
 	"github.com/labstack/echo/v4"
+	"github.com/nats-io/nats.go"
 
 	"github.com/sellable/inventory/api"
 	"github.com/sellable/inventory/projection"
@@ -27,10 +28,13 @@ func ProjectionFlags(f Flags, defHosts string) func(w Wire, log *slog.Logger) pr
 	}
 }
 
-// ProjectionAPI is the query API served from Scylla.
-func ProjectionAPI(svc *projection.Service, log *slog.Logger) *echo.Echo {
+// ProjectionAPI is the query API served from Scylla, with /healthz and a
+// /readyz that is ready while NATS is connected and the database session
+// is up.
+func ProjectionAPI(svc *projection.Service, nc *nats.Conn, log *slog.Logger) *echo.Echo {
 	e := api.NewServer(log)
 	api.RegisterQueries(e, svc.Reader())
 	api.RegisterList(e, svc.Reader())
+	api.RegisterReady(e, map[string]api.Check{"nats": NATSConnected(nc), "scylla": svc.Connected})
 	return e
 }

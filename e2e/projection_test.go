@@ -52,6 +52,7 @@ func TestProjectionAnswersLikeTheView(t *testing.T) {
 	command(t, a.base, "adjustment", "STL", "123123", 100, "")
 	for _, base := range []string{a.base, scylla, "http://" + svcAddr} {
 		waitCount(t, base, "STL", "123123", 190)
+		waitReady(t, base) // every listener answers /readyz
 	}
 	status, out, err := position(scylla, "STL", "never-seen")
 	if err != nil || status != http.StatusNotFound {

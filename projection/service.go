@@ -3,6 +3,7 @@ package projection
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -36,6 +37,16 @@ func New(js jetstream.JetStream, cfg Config) (*Service, error) {
 // Reader serves from the session Run holds; until Run has connected, and
 // after it returned, it answers sellable.ErrUnavailable.
 func (s *Service) Reader() *Reader { return s.reader }
+
+// Connected is nil while Run holds a database session, and
+// sellable.ErrUnavailable before Run has connected and after it returned:
+// a readiness check.
+func (s *Service) Connected(context.Context) error {
+	if s.store.Load() == nil {
+		return fmt.Errorf("projection: no database session: %w", sellable.ErrUnavailable)
+	}
+	return nil
+}
 
 // Run connects (retrying while no host answers), then projects until ctx
 // ends, then closes the session. It returns nil on a clean stop.

@@ -39,9 +39,9 @@ var (
 	ErrNotPositive = errors.New("must be positive")
 	// ErrCountRange means a count beyond ±MaxCount.
 	ErrCountRange = fmt.Errorf("must be between -%d and %d", MaxCount, MaxCount)
-	// ErrCountSyntax means a count that is not an integer or a string
-	// holding one.
-	ErrCountSyntax = errors.New("must be an integer or a string holding one")
+	// ErrCountSyntax means a count that is not a canonical decimal integer
+	// or a string holding one.
+	ErrCountSyntax = errors.New("must be a decimal integer (no sign but -, no leading zeros) or a string holding one")
 	// ErrMissingCount means an event without a count.
 	ErrMissingCount = errors.New("is required")
 )
@@ -67,6 +67,8 @@ type Quantity struct {
 }
 
 // UnmarshalJSON accepts 100, "100", "-5" and rejects 1.5, "abc", true.
+// Inside a string the digits follow JSON's own integer grammar, so "+5",
+// "05" and " 5" are refused: one count has one spelling.
 func (q *Quantity) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	if bytes.Equal(b, []byte("null")) {
@@ -80,6 +82,9 @@ func (q *Quantity) UnmarshalJSON(b []byte) error {
 		}
 		b = []byte(s)
 	}
+	if !canonicalInt(b) {
+		return ErrCountSyntax
+	}
 	v, err := strconv.ParseInt(string(b), 10, 64)
 	if err != nil {
 		return ErrCountSyntax
@@ -91,4 +96,20 @@ func (q *Quantity) UnmarshalJSON(b []byte) error {
 // MarshalJSON writes the plain integer.
 func (q Quantity) MarshalJSON() ([]byte, error) {
 	return strconv.AppendInt(nil, q.Value, 10), nil
+}
+
+// canonicalInt reports whether b is -?(0|[1-9][0-9]*), a JSON integer.
+func canonicalInt(b []byte) bool {
+	if len(b) > 0 && b[0] == '-' {
+		b = b[1:]
+	}
+	if len(b) == 0 || (b[0] == '0' && len(b) > 1) {
+		return false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }

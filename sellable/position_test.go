@@ -76,6 +76,14 @@ func TestQuantityAcceptsIntegersAndNumericStrings(t *testing.T) {
 		{`"abc"`, 0, false, true},
 		{`true`, 0, false, true},
 		{`"99999999999999999999"`, 0, false, true},
+		{`"+5"`, 0, false, true},
+		{`"05"`, 0, false, true},
+		{`"-05"`, 0, false, true},
+		{`" 5"`, 0, false, true},
+		{`"-"`, 0, false, true},
+		{`""`, 0, false, true},
+		{`"0"`, 0, true, false},
+		{`-0`, 0, true, false},
 	}
 	for _, c := range cases {
 		var q sellable.Quantity

@@ -3,6 +3,7 @@ package streams
 import (
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -115,7 +116,8 @@ func ValidateID(id string) error {
 		return ErrIDNotUTF8
 	}
 	for _, r := range id {
-		if r < 0x20 || r == 0x7f {
+		// C0, DEL and C1 (U+0080–U+009F, e.g. NEL U+0085): Unicode's Cc.
+		if unicode.IsControl(r) {
 			return fmt.Errorf("%w: control character %U", ErrIDControl, r)
 		}
 	}

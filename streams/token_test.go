@@ -33,7 +33,7 @@ func TestEncodeTokenIsSafeAndReversible(t *testing.T) {
 }
 
 func TestDecodeTokenRejectsNonCanonical(t *testing.T) {
-	for _, tok := range []string{"=41", "=2e", "a=2", "=ZZ", "a.b", "a b", "", "=00", "=FF"} {
+	for _, tok := range []string{"=41", "=2e", "a=2", "=ZZ", "a.b", "a b", "", "=00", "=FF", "a=C2=85b"} { // =C2=85 is NEL, a C1 control
 		if _, err := streams.DecodeToken(tok); err == nil {
 			t.Errorf("DecodeToken(%q) accepted", tok)
 		}
@@ -51,6 +51,11 @@ func TestValidateID(t *testing.T) {
 		{strings.Repeat("x", streams.MaxIDLength+1), streams.ErrIDTooLong},
 		{"a\xffb", streams.ErrIDNotUTF8},
 		{"a\nb", streams.ErrIDControl},
+		{"a\x7fb", streams.ErrIDControl},
+		{"a\u0085b", streams.ErrIDControl}, // NEL, a C1 control
+		{"a\u0080b", streams.ErrIDControl},
+		{"a\u009fb", streams.ErrIDControl},
+		{"a\u00a0b", nil}, // no-break space is text
 	}
 	for _, c := range cases {
 		if err := streams.ValidateID(c.id); !errors.Is(err, c.want) {

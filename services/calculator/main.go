@@ -29,6 +29,6 @@ func main() {
 		p.Register(e, nc, js)
 		return app.RunAll(ctx, nc, log,
 			p.Calculator.Run,
-			func(ctx context.Context) error { return app.Serve(ctx, e, cfg.HTTPAddr, log) })
+			func(ctx context.Context) error { return app.Serve(ctx, e, cfg.HTTPAddr, *cfg.HTTP, log) })
 	})
 }

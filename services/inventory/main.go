@@ -62,15 +62,15 @@ func main() {
 		p.Register(e, nc, js)
 		tasks := []func(context.Context) error{
 			p.Calculator.Run,
-			func(ctx context.Context) error { return app.Serve(ctx, e, cfg.HTTPAddr, log) },
+			func(ctx context.Context) error { return app.Serve(ctx, e, cfg.HTTPAddr, *cfg.HTTP, log) },
 		}
 		if pcfg := projectionConfig(p.Wire, log); len(pcfg.Hosts) > 0 {
 			svc, err := projection.New(js, pcfg)
 			if err != nil {
 				return err
 			}
-			se := app.ProjectionAPI(svc, log)
-			tasks = append(tasks, svc.Run, func(ctx context.Context) error { return app.Serve(ctx, se, *sellableAddr, log) })
+			se := app.ProjectionAPI(svc, nc, log)
+			tasks = append(tasks, svc.Run, func(ctx context.Context) error { return app.Serve(ctx, se, *sellableAddr, *cfg.HTTP, log) })
 		}
 		return app.RunAll(ctx, nc, log, tasks...)
 	})

@@ -31,6 +31,6 @@ func main() {
 		api.RegisterCommands(e, cmds)
 		api.RegisterBatch(e, cmds)
 		api.RegisterReady(e, map[string]api.Check{"nats": app.NATSConnected(nc), "streams": app.StreamsPresent(js)})
-		return app.RunAll(ctx, nc, log, func(ctx context.Context) error { return app.Serve(ctx, e, cfg.HTTPAddr, log) })
+		return app.RunAll(ctx, nc, log, func(ctx context.Context) error { return app.Serve(ctx, e, cfg.HTTPAddr, *cfg.HTTP, log) })
 	})
 }

@@ -8,7 +8,6 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/sellable/inventory/api"
 	"github.com/sellable/inventory/app"
 	"github.com/sellable/inventory/projection"
 )
@@ -32,8 +31,7 @@ func main() {
 		if err != nil {
 			return err
 		}
-		e := app.ProjectionAPI(svc, log)
-		api.RegisterReady(e, map[string]api.Check{"nats": app.NATSConnected(nc)})
-		return app.RunAll(ctx, nc, log, svc.Run, func(ctx context.Context) error { return app.Serve(ctx, e, cfg.HTTPAddr, log) })
+		e := app.ProjectionAPI(svc, nc, log)
+		return app.RunAll(ctx, nc, log, svc.Run, func(ctx context.Context) error { return app.Serve(ctx, e, cfg.HTTPAddr, *cfg.HTTP, log) })
 	})
 }

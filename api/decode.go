@@ -1,0 +1,158 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/sellable/inventory/sellable"
+)
+
+// The command decoders read JSON more strictly than encoding/json does,
+// because two different bodies must never become the same command:
+// encoding/json takes the last of duplicate keys and replaces invalid
+// UTF-8 and lone surrogate escapes with U+FFFD, so "a\xff" and "a\xfe"
+// would name one key.
+var (
+	errDuplicateKey = errors.New("appears more than once")
+	errNotUTF8      = errors.New("must be valid UTF-8 (no invalid bytes or lone surrogate escapes)")
+	errNotObject    = errors.New("must be a JSON object")
+)
+
+// readBody reads the whole request body. A body that is cut short, has a
+// bad chunk length or times out is the client's fault (400); only the
+// size limit keeps its own status (413).
+func readBody(body io.Reader) ([]byte, error) {
+	data, err := io.ReadAll(body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, tooLarge(tooBig.Limit)
+		}
+		return nil, &sellable.FieldError{Field: "body", Err: fmt.Errorf("could not be read: %w", err)}
+	}
+	return data, nil
+}
+
+// readObject reads a JSON object's members, each key once, with the
+// values left raw. field names the object in errors ("body",
+// "commands[3]"); a duplicate key is named on its own or under prefix.
+func readObject(data []byte, prefix string) (map[string]json.RawMessage, error) {
+	if !json.Valid(data) {
+		return nil, errNotObject
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, errNotObject
+	}
+	fields := map[string]json.RawMessage{}
+	for dec.More() {
+		start := dec.InputOffset()
+		if _, err := dec.Token(); err != nil {
+			return nil, errNotObject
+		}
+		key, err := unquote(bytes.TrimLeft(data[start:dec.InputOffset()], " \t\r\n,"))
+		if err != nil {
+			return nil, &sellable.FieldError{Field: prefix + "body", Err: fmt.Errorf("a key %w", err)}
+		}
+		if _, dup := fields[key]; dup {
+			if key == "" {
+				return nil, &sellable.FieldError{Field: prefix + "body", Err: fmt.Errorf(`key "" %w`, errDuplicateKey)}
+			}
+			return nil, &sellable.FieldError{Field: prefix + key, Err: errDuplicateKey}
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, errNotObject
+		}
+		fields[key] = raw
+	}
+	return fields, nil
+}
+
+// readArray splits a JSON array into its raw elements.
+func readArray(data []byte) ([]json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+		return nil, errors.New("must be an array")
+	}
+	var out []json.RawMessage
+	for dec.More() {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, errors.New("must be an array")
+		}
+		out = append(out, raw)
+	}
+	return out, nil
+}
+
+// unquote decodes a JSON string literal that json.Valid accepted, and
+// refuses what encoding/json would silently replace with U+FFFD.
+func unquote(raw []byte) (string, error) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return "", errors.New("must be a string")
+	}
+	raw = raw[1 : len(raw)-1]
+	if bytes.IndexByte(raw, '\\') < 0 {
+		if !utf8.Valid(raw) {
+			return "", errNotUTF8
+		}
+		return string(raw), nil
+	}
+	out := make([]byte, 0, len(raw))
+	for i := 0; i < len(raw); {
+		c := raw[i]
+		if c != '\\' {
+			r, n := utf8.DecodeRune(raw[i:])
+			if r == utf8.RuneError && n == 1 {
+				return "", errNotUTF8
+			}
+			out = append(out, raw[i:i+n]...)
+			i += n
+			continue
+		}
+		esc := raw[i+1] // json.Valid guarantees a complete escape
+		i += 2
+		switch esc {
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r := hex4(raw[i:])
+			i += 4
+			if utf16.IsSurrogate(r) {
+				if i+6 > len(raw) || raw[i] != '\\' || raw[i+1] != 'u' {
+					return "", errNotUTF8
+				}
+				r = utf16.DecodeRune(r, hex4(raw[i+2:]))
+				if r == utf8.RuneError {
+					return "", errNotUTF8
+				}
+				i += 6
+			}
+			out = utf8.AppendRune(out, r)
+		default: // '"', '\\', '/'
+			out = append(out, esc)
+		}
+	}
+	return string(out), nil
+}
+
+func hex4(b []byte) rune {
+	v, _ := strconv.ParseUint(string(b[:4]), 16, 32) // json.Valid checked the digits
+	return rune(v)
+}

@@ -33,7 +33,9 @@ func CommonFlags(f Flags, httpAddr, natsURL, natsUsage string) *Common {
 	f.StringVar(&c.HTTPAddr, "http-addr", "INVENTORY_HTTP_ADDR", httpAddr, "HTTP listen address")
 	f.StringVar(&c.NATSURL, "nats-url", "NATS_URL", natsURL, natsUsage)
 	f.IntVar(&c.Partitions, "partitions", "INVENTORY_PARTITIONS", streams.DefaultPartitions, "partitions of a new event stream")
-	f.IntVar(&c.Replicas, "replicas", "INVENTORY_REPLICAS", 1, "replicas of streams and buckets")
+	f.IntVar(&c.Replicas, "replicas", "INVENTORY_REPLICAS", 1, "replicas of new streams and buckets (existing ones: inventory admin apply)")
+	f.Int64Var(&c.MaxBytes, "max-bytes", "INVENTORY_MAX_BYTES", 0, "size limit of the event stream INVENTORY in bytes; when full, commands answer 503 (0: unlimited)")
+	f.DurationVar(&c.MaxAge, "max-age", "INVENTORY_MAX_AGE", 0, "age after which events are deleted from INVENTORY (0: kept forever)")
 	return c
 }
 
@@ -91,10 +93,24 @@ func RunAll(ctx context.Context, nc *nats.Conn, log *slog.Logger, fns ...func(co
 // context that ends on SIGINT or SIGTERM, calls run, and exits non-zero
 // with the error if run fails.
 func Main(f Flags, run func(ctx context.Context, log *slog.Logger) error) {
-	_ = f.Parse(os.Args[1:])
-	log := Logger()
+	MainArgs(f, os.Args[1:], run)
+}
+
+// MainArgs is Main with the arguments given, for subcommands. A malformed
+// setting stops the process before it does anything (exit status 2, as
+// for a bad flag).
+func MainArgs(f Flags, args []string, run func(ctx context.Context, log *slog.Logger) error) {
+	err := f.Parse(args)
+	var log *slog.Logger
+	if err == nil {
+		log, err = Logger()
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", f.Name(), err)
+		os.Exit(2)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, log)
+	err = run(ctx, log)
 	stop()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", f.Name(), err)

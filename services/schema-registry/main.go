@@ -77,6 +77,7 @@ func run(log *slog.Logger, args []string) error {
 	if err != nil {
 		return err
 	}
+	cfg.registry.Logger = log
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 

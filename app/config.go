@@ -6,17 +6,77 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strconv"
 	"time"
 )
 
 // Flags registers flags whose defaults come from environment variables,
-// so every setting can be given either way (flags win).
-type Flags struct{ *flag.FlagSet }
+// so every setting can be given either way (flags win). Parse, not the
+// embedded FlagSet's, applies the environment.
+type Flags struct {
+	*flag.FlagSet
+	env *[]envBinding
+}
+
+// envBinding ties a flag to the environment variable that sets it.
+type envBinding struct{ flag, env string }
 
 // NewFlags is a flag set for the program name.
 func NewFlags(name string) Flags {
-	return Flags{flag.NewFlagSet(name, flag.ExitOnError)}
+	return Flags{FlagSet: flag.NewFlagSet(name, flag.ExitOnError), env: new([]envBinding)}
+}
+
+// Parse sets every flag from its environment variable, then from args.
+// An environment value that does not parse is an error naming the
+// variable, the value and the type it must have: a typo such as
+// INVENTORY_PARTITIONS=abc must stop the process, not quietly leave the
+// default in force. An empty value counts as unset, except for strings,
+// where empty is a value (NATS_URL="" embeds a server).
+func (f Flags) Parse(args []string) error {
+	for _, b := range *f.env {
+		v, ok := os.LookupEnv(b.env)
+		if !ok {
+			continue
+		}
+		fl := f.Lookup(b.flag)
+		if v == "" && !isString(fl) {
+			continue
+		}
+		if err := fl.Value.Set(v); err != nil {
+			return fmt.Errorf("environment %s=%q is not a valid %s (flag --%s): %w", b.env, v, typeName(fl), b.flag, err)
+		}
+	}
+	return f.FlagSet.Parse(args)
+}
+
+func isString(fl *flag.Flag) bool {
+	g, ok := fl.Value.(flag.Getter)
+	if !ok {
+		return false
+	}
+	_, ok = g.Get().(string)
+	return ok
+}
+
+// typeName is what a flag's value must be, for error messages.
+func typeName(fl *flag.Flag) string {
+	g, ok := fl.Value.(flag.Getter)
+	if !ok {
+		return "value"
+	}
+	switch g.Get().(type) {
+	case int, int64:
+		return "integer"
+	case time.Duration:
+		return "duration (e.g. 90s, 24h)"
+	case bool:
+		return "boolean (true or false)"
+	default:
+		return "value"
+	}
+}
+
+func (f Flags) bind(name, env string) {
+	*f.env = append(*f.env, envBinding{flag: name, env: env})
 }
 
 // String is a string flag with an environment fallback.
@@ -28,10 +88,8 @@ func (f Flags) String(name, env, def, usage string) *string {
 
 // StringVar is String into p.
 func (f Flags) StringVar(p *string, name, env, def, usage string) {
-	if v, ok := os.LookupEnv(env); ok {
-		def = v
-	}
 	f.FlagSet.StringVar(p, name, def, usage+" (env "+env+")")
+	f.bind(name, env)
 }
 
 // Int is an int flag with an environment fallback.
@@ -43,27 +101,50 @@ func (f Flags) Int(name, env string, def int, usage string) *int {
 
 // IntVar is Int into p.
 func (f Flags) IntVar(p *int, name, env string, def int, usage string) {
-	if v, err := strconv.Atoi(os.Getenv(env)); err == nil {
-		def = v
-	}
 	f.FlagSet.IntVar(p, name, def, usage+" (env "+env+")")
+	f.bind(name, env)
 }
 
-// DurationVar is a positive Go duration flag ("90s", "10m", "24h") with
-// an environment fallback. A malformed or non-positive environment value
-// stops the program at start, as such a flag does, rather than being
-// ignored.
+// Int64Var is an int64 flag into p with an environment fallback.
+func (f Flags) Int64Var(p *int64, name, env string, def int64, usage string) {
+	f.FlagSet.Int64Var(p, name, def, usage+" (env "+env+")")
+	f.bind(name, env)
+}
+
+// DurationVar is a duration flag into p with an environment fallback.
 func (f Flags) DurationVar(p *time.Duration, name, env string, def time.Duration, usage string) {
-	*p = def
-	f.FlagSet.Var(positiveDuration{p}, name, usage+" (env "+env+")")
-	if v, ok := os.LookupEnv(env); ok {
-		if err := f.FlagSet.Set(name, v); err != nil {
-			fmt.Fprintf(f.Output(), "%s: invalid %s=%q: %v\n", f.Name(), env, v, err)
-			os.Exit(2)
+	f.FlagSet.DurationVar(p, name, def, usage+" (env "+env+")")
+	f.bind(name, env)
+}
+
+// BoolVar is a boolean flag into p with an environment fallback.
+func (f Flags) BoolVar(p *bool, name, env string, def bool, usage string) {
+	f.FlagSet.BoolVar(p, name, def, usage+" (env "+env+")")
+	f.bind(name, env)
+}
+
+// Var is a flag of any flag.Value with an environment fallback; the
+// value's Set parses the environment as it parses the flag.
+func (f Flags) Var(v flag.Value, name, env, usage string) {
+	f.FlagSet.Var(v, name, usage+" (env "+env+")")
+	f.bind(name, env)
+}
+
+// Logger is the process logger: text on stderr at the level named by
+// INVENTORY_LOG_LEVEL (debug, info, warn, error; default info). A level
+// it does not know is an error, like any other malformed setting.
+func Logger() (*slog.Logger, error) {
+	var level slog.Level
+	if v := os.Getenv("INVENTORY_LOG_LEVEL"); v != "" {
+		if err := level.UnmarshalText([]byte(v)); err != nil {
+			return nil, fmt.Errorf("environment INVENTORY_LOG_LEVEL=%q is not a level (debug, info, warn, error): %w", v, err)
 		}
 	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})), nil
 }
 
+// positiveDuration is a duration flag value that must be above zero, for
+// windows and timeouts where zero would mean "never".
 type positiveDuration struct{ p *time.Duration }
 
 func (d positiveDuration) String() string {
@@ -73,6 +154,8 @@ func (d positiveDuration) String() string {
 	return d.p.String()
 }
 
+func (d positiveDuration) Get() any { return *d.p }
+
 func (d positiveDuration) Set(s string) error {
 	v, err := time.ParseDuration(s)
 	if err != nil || v <= 0 {
@@ -80,25 +163,4 @@ func (d positiveDuration) Set(s string) error {
 	}
 	*d.p = v
 	return nil
-}
-
-// Bool is a boolean flag with an environment fallback (1, true, 0,
-// false); a malformed environment value stops the program.
-func (f Flags) Bool(name, env string, def bool, usage string) *bool {
-	p := f.FlagSet.Bool(name, def, usage+" (env "+env+")")
-	if v, ok := os.LookupEnv(env); ok {
-		if err := f.FlagSet.Set(name, v); err != nil {
-			fmt.Fprintf(os.Stderr, "%s: %s=%q: %v\n", f.Name(), env, v, err)
-			os.Exit(2)
-		}
-	}
-	return p
-}
-
-// Logger is the process logger: text on stderr at the level named by
-// INVENTORY_LOG_LEVEL (debug, info, warn, error; default info).
-func Logger() *slog.Logger {
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(os.Getenv("INVENTORY_LOG_LEVEL")))
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 }

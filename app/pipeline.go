@@ -14,23 +14,53 @@ import (
 	"github.com/sellable/inventory/streams"
 )
 
-// Topology is what every program agrees on about the streams.
+// Topology is what every program agrees on about the streams and buckets.
+// It decides how they are created; once they exist, a program runs with
+// what it finds and warns about differences (see internal/drift), and only
+// `inventory admin apply` changes them.
 type Topology struct {
 	Partitions int
 	Replicas   int
 	// IdempotencyWindow is the event stream's duplicate window; zero is
 	// streams.DefaultDuplicates.
 	IdempotencyWindow time.Duration
+	// MaxBytes and MaxAge limit the event stream; 0 is unlimited.
+	MaxBytes int64
+	MaxAge   time.Duration
+}
+
+// Streams is the streams' configuration for t.
+func (t Topology) Streams(log *slog.Logger) streams.Config {
+	cfg := streams.DefaultConfig()
+	cfg.Partitions, cfg.Replicas = t.Partitions, t.Replicas
+	cfg.MaxBytes, cfg.MaxAge = t.MaxBytes, t.MaxAge
+	if t.IdempotencyWindow != 0 {
+		cfg.Duplicates = t.IdempotencyWindow
+	}
+	cfg.Logger = log
+	return cfg
+}
+
+// Buckets are the definitions of every shared bucket for t: the view's
+// partitions, the calculators' leases and replay points, the registry.
+func (t Topology) Buckets() []jetstream.KeyValueConfig {
+	cfgs := kv.BucketConfigs(kv.Config{Partitions: t.Partitions, Replicas: t.Replicas})
+	ccfg := calculator.DefaultConfig()
+	ccfg.Partitions, ccfg.Replicas = t.Partitions, t.Replicas
+	cfgs = append(cfgs, calculator.BucketConfigs(ccfg)...)
+	return append(cfgs, registry.BucketConfig(t.registry(nil)))
+}
+
+func (t Topology) registry(log *slog.Logger) registry.Config {
+	rcfg := registry.DefaultConfig()
+	rcfg.Replicas, rcfg.Logger = t.Replicas, log
+	return rcfg
 }
 
 // EnsureStreams creates or checks the streams, waiting for JetStream to
 // be reachable.
 func EnsureStreams(ctx context.Context, js jetstream.JetStream, t Topology, log *slog.Logger) error {
-	cfg := streams.DefaultConfig()
-	cfg.Partitions, cfg.Replicas = t.Partitions, t.Replicas
-	if t.IdempotencyWindow != 0 {
-		cfg.Duplicates = t.IdempotencyWindow
-	}
+	cfg := t.Streams(log)
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -44,7 +74,7 @@ func OpenView(ctx context.Context, js jetstream.JetStream, t Topology, log *slog
 	var store *kv.Store
 	err := Retry(ctx, log, "open kv buckets", func(ctx context.Context) error {
 		var err error
-		store, err = kv.Open(ctx, js, kv.Config{Partitions: t.Partitions, Replicas: t.Replicas})
+		store, err = kv.Open(ctx, js, kv.Config{Partitions: t.Partitions, Replicas: t.Replicas, Logger: log})
 		return err
 	})
 	return store, err
@@ -63,8 +93,7 @@ type Wire struct {
 // OpenWire opens the registry bucket and registers (or finds) the
 // schemas this version writes.
 func OpenWire(ctx context.Context, js jetstream.JetStream, t Topology, log *slog.Logger) (Wire, error) {
-	rcfg := registry.DefaultConfig()
-	rcfg.Replicas = t.Replicas
+	rcfg := t.registry(log)
 	var store *registry.Store
 	err := Retry(ctx, log, "open schema registry", func(ctx context.Context) error {
 		var err error

@@ -36,9 +36,12 @@ func CommonFlags(f Flags, httpAddr, natsURL, natsUsage string) *Common {
 	f.StringVar(&c.NATSURL, "nats-url", "NATS_URL", natsURL, natsUsage)
 	c.HTTP = HTTPFlags(f)
 	f.IntVar(&c.Partitions, "partitions", "INVENTORY_PARTITIONS", streams.DefaultPartitions, "partitions of a new event stream")
-	f.IntVar(&c.Replicas, "replicas", "INVENTORY_REPLICAS", 1, "replicas of streams and buckets")
-	f.DurationVar(&c.IdempotencyWindow, "idempotency-window", "INVENTORY_IDEMPOTENCY_WINDOW", streams.DefaultDuplicates,
-		"how long an Idempotency-Key is remembered, when the event stream is created")
+	f.IntVar(&c.Replicas, "replicas", "INVENTORY_REPLICAS", 1, "replicas of new streams and buckets (existing ones: inventory admin apply)")
+	c.IdempotencyWindow = streams.DefaultDuplicates
+	f.Var(positiveDuration{&c.IdempotencyWindow}, "idempotency-window", "INVENTORY_IDEMPOTENCY_WINDOW",
+		"how long an Idempotency-Key is remembered, when the event stream is created (existing: inventory admin apply)")
+	f.Int64Var(&c.MaxBytes, "max-bytes", "INVENTORY_MAX_BYTES", 0, "size limit of the event stream INVENTORY in bytes; when full, commands answer 503 (0: unlimited)")
+	f.DurationVar(&c.MaxAge, "max-age", "INVENTORY_MAX_AGE", 0, "age after which events are deleted from INVENTORY (0: kept forever)")
 	return c
 }
 
@@ -100,15 +103,30 @@ func RunAll(ctx context.Context, nc *nats.Conn, log *slog.Logger, fns ...func(co
 // Taskfile's run sets) the context also ends when the process that
 // started the program, or its parent, exits.
 func Main(f Flags, run func(ctx context.Context, log *slog.Logger) error) {
-	exitWithParent := f.Bool("exit-with-parent", "INVENTORY_EXIT_WITH_PARENT", false,
+	MainArgs(f, os.Args[1:], run)
+}
+
+// MainArgs is Main with the arguments given, for subcommands. A malformed
+// setting stops the process before it does anything (exit status 2, as
+// for a bad flag).
+func MainArgs(f Flags, args []string, run func(ctx context.Context, log *slog.Logger) error) {
+	var exitWithParent bool
+	f.BoolVar(&exitWithParent, "exit-with-parent", "INVENTORY_EXIT_WITH_PARENT", false,
 		"stop when the process that started this one, or its parent, exits (for task runners)")
-	_ = f.Parse(os.Args[1:])
-	log := Logger()
+	err := f.Parse(args)
+	var log *slog.Logger
+	if err == nil {
+		log, err = Logger()
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", f.Name(), err)
+		os.Exit(2)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	if *exitWithParent {
+	if exitWithParent {
 		ctx = followParent(ctx, log)
 	}
-	err := run(ctx, log)
+	err = run(ctx, log)
 	stop()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", f.Name(), err)

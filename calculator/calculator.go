@@ -50,7 +50,7 @@ func New(ctx context.Context, js jetstream.JetStream, store *kv.Store, codecs *s
 	if err != nil {
 		return nil, err
 	}
-	o, err := openOffsets(ctx, js, cfg.Replicas)
+	o, err := openOffsets(ctx, js, cfg.Replicas, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}

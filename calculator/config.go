@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
 )
 
@@ -64,4 +65,11 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("calculator: logger is required"))
 	}
 	return errors.Join(errs...)
+}
+
+// BucketConfigs are the definitions of the buckets an instance shares with
+// the others: the leases and the replay points. They exist once per
+// deployment, so their settings change only through `inventory admin apply`.
+func BucketConfigs(c Config) []jetstream.KeyValueConfig {
+	return []jetstream.KeyValueConfig{leasesBucketConfig(c), offsetsBucketConfig(c.Replicas)}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -21,14 +22,18 @@ type offsets struct {
 	kv jetstream.KeyValue
 }
 
-func openOffsets(ctx context.Context, js jetstream.JetStream, replicas int) (*offsets, error) {
-	b, err := kv.Ensure(ctx, js, jetstream.KeyValueConfig{
+func offsetsBucketConfig(replicas int) jetstream.KeyValueConfig {
+	return jetstream.KeyValueConfig{
 		Bucket:      offsetsBucket,
 		Description: "Per-partition replay points of the calculators",
 		History:     1,
 		Storage:     jetstream.FileStorage,
 		Replicas:    max(replicas, 1),
-	})
+	}
+}
+
+func openOffsets(ctx context.Context, js jetstream.JetStream, replicas int, log *slog.Logger) (*offsets, error) {
+	b, err := kv.Ensure(ctx, js, offsetsBucketConfig(replicas), log)
 	if err != nil {
 		return nil, fmt.Errorf("calculator: open %s: %w", offsetsBucket, err)
 	}

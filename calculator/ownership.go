@@ -32,15 +32,19 @@ type leases struct {
 	revs map[int]uint64
 }
 
-func openLeases(ctx context.Context, js jetstream.JetStream, c Config) (*leases, error) {
-	b, err := kv.Ensure(ctx, js, jetstream.KeyValueConfig{
+func leasesBucketConfig(c Config) jetstream.KeyValueConfig {
+	return jetstream.KeyValueConfig{
 		Bucket:      leasesBucket,
 		Description: "Calculator membership and partition ownership",
 		History:     1,
 		TTL:         c.LeaseTTL,
 		Storage:     jetstream.MemoryStorage,
 		Replicas:    max(c.Replicas, 1),
-	})
+	}
+}
+
+func openLeases(ctx context.Context, js jetstream.JetStream, c Config) (*leases, error) {
+	b, err := kv.Ensure(ctx, js, leasesBucketConfig(c), c.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("calculator: open %s: %w", leasesBucket, err)
 	}

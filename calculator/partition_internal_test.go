@@ -30,7 +30,7 @@ func TestDoubledOwnerAppliesEachEventOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	offs, err := openOffsets(ctx, s.JS, 1)
+	offs, err := openOffsets(ctx, s.JS, 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,18 +4,26 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sellable/inventory/internal/drift"
 )
 
 // Ensure opens bucket cfg.Bucket, creating it when absent. An existing
 // bucket is used as it is: every instance of every program calls this at
-// start, and on a cluster a create-or-update from each of them would be a
-// meta-layer proposal racing the others.
-func Ensure(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+// start, and one started with a default (INVENTORY_REPLICAS=1) must not
+// downgrade what the others rely on; on a cluster an update from each of
+// them would also be a meta-layer proposal racing the others. A setting
+// that differs (replicas, history, TTL, size limit) is logged as a warning
+// on log (nil: slog.Default()): each of them is safe to run with, and
+// Apply changes it on purpose.
+func Ensure(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig, log *slog.Logger) (jetstream.KeyValue, error) {
 	b, err := js.KeyValue(ctx, cfg.Bucket)
 	if err == nil {
-		return b, nil
+		return b, warn(ctx, b, cfg, log)
 	}
 	if !errors.Is(err, jetstream.ErrBucketNotFound) {
 		return nil, fmt.Errorf("kv: open %s: %w", cfg.Bucket, err)
@@ -28,4 +36,93 @@ func Ensure(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueC
 		return nil, fmt.Errorf("kv: create %s: %w", cfg.Bucket, err)
 	}
 	return b, nil
+}
+
+func warn(ctx context.Context, b jetstream.KeyValue, want jetstream.KeyValueConfig, log *slog.Logger) error {
+	st, err := b.Status(ctx)
+	if err != nil {
+		return fmt.Errorf("kv: status %s: %w", want.Bucket, err)
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return drift.Check(log, Diff(configOf(st), want))
+}
+
+// configOf is a bucket's configuration as the server reports it.
+func configOf(st jetstream.KeyValueStatus) jetstream.KeyValueConfig {
+	if bs, ok := st.(*jetstream.KeyValueBucketStatus); ok {
+		return bs.Config()
+	}
+	return jetstream.KeyValueConfig{Bucket: st.Bucket(), History: uint8(st.History()), TTL: st.TTL()}
+}
+
+// Diff compares the settings a program sets on its buckets. None is
+// refused: a program runs correctly with any of them.
+func Diff(have, want jetstream.KeyValueConfig) []drift.Change {
+	r := "bucket " + want.Bucket
+	var cs []drift.Change
+	cs = drift.Compare(cs, r, "replicas", max(have.Replicas, 1), max(want.Replicas, 1), nil)
+	cs = drift.Compare(cs, r, "history", max(have.History, 1), max(want.History, 1), nil)
+	cs = drift.Compare(cs, r, "ttl", ttlText(have.TTL), ttlText(want.TTL), nil)
+	cs = drift.Compare(cs, r, "max_bytes", bytesText(have.MaxBytes), bytesText(want.MaxBytes), nil)
+	return cs
+}
+
+// Plan lists how the existing buckets differ from cfgs, without changing
+// anything; a bucket that does not exist yet is one change of "exists".
+func Plan(ctx context.Context, js jetstream.JetStream, cfgs []jetstream.KeyValueConfig) ([]drift.Change, error) {
+	var cs []drift.Change
+	for _, want := range cfgs {
+		b, err := js.KeyValue(ctx, want.Bucket)
+		if errors.Is(err, jetstream.ErrBucketNotFound) {
+			cs = append(cs, drift.Change{Resource: "bucket " + want.Bucket, Setting: "exists", Have: "no", Want: "yes"})
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("kv: open %s: %w", want.Bucket, err)
+		}
+		st, err := b.Status(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("kv: status %s: %w", want.Bucket, err)
+		}
+		cs = append(cs, Diff(configOf(st), want)...)
+	}
+	return cs, nil
+}
+
+// Apply makes the buckets what cfgs say: it creates the missing ones and
+// updates those that differ, and returns what it changed.
+func Apply(ctx context.Context, js jetstream.JetStream, cfgs []jetstream.KeyValueConfig) ([]drift.Change, error) {
+	cs, err := Plan(ctx, js, cfgs)
+	if err != nil {
+		return nil, err
+	}
+	changed := map[string]bool{}
+	for _, c := range cs {
+		changed[c.Resource] = true
+	}
+	for _, want := range cfgs {
+		if !changed["bucket "+want.Bucket] {
+			continue
+		}
+		if _, err := js.CreateOrUpdateKeyValue(ctx, want); err != nil {
+			return nil, fmt.Errorf("kv: apply %s: %w", want.Bucket, err)
+		}
+	}
+	return cs, nil
+}
+
+func ttlText(d time.Duration) string {
+	if d <= 0 {
+		return "none"
+	}
+	return d.String()
+}
+
+func bytesText(n int64) string {
+	if n <= 0 {
+		return "unlimited"
+	}
+	return fmt.Sprint(n)
 }

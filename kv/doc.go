@@ -6,4 +6,9 @@
 // by streams), so `nats kv get sellable_p3 STL.123123` reads them. Writes
 // are compare-and-set on the entry revision: a stale owner can never
 // overwrite a newer value. Callers never see revisions.
+//
+// Ensure is how every bucket of the project (the view, the calculators'
+// leases and offsets, the registry) is opened: created when missing, used
+// as it is otherwise, with a warning for each setting that differs; Plan
+// and Apply change them on purpose (`inventory admin`).
 package kv

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -18,6 +19,29 @@ import (
 type Config struct {
 	Partitions int
 	Replicas   int
+	// Logger receives the warnings about buckets whose settings differ
+	// from these; nil is slog.Default().
+	Logger *slog.Logger
+}
+
+// BucketConfig is the definition of partition p's bucket.
+func BucketConfig(p int, c Config) jetstream.KeyValueConfig {
+	return jetstream.KeyValueConfig{
+		Bucket:      BucketName(p),
+		Description: "Sellable quantity per location and SKU, partition " + strconv.Itoa(p),
+		History:     1,
+		Storage:     jetstream.FileStorage,
+		Replicas:    max(c.Replicas, 1),
+	}
+}
+
+// BucketConfigs are the definitions of every partition's bucket.
+func BucketConfigs(c Config) []jetstream.KeyValueConfig {
+	cfgs := make([]jetstream.KeyValueConfig, c.Partitions)
+	for p := range cfgs {
+		cfgs[p] = BucketConfig(p, c)
+	}
+	return cfgs
 }
 
 // BucketName is the bucket of partition p.
@@ -35,13 +59,7 @@ func Open(ctx context.Context, js jetstream.JetStream, c Config) (*Store, error)
 	}
 	s := &Store{buckets: make([]jetstream.KeyValue, c.Partitions)}
 	for p := range s.buckets {
-		b, err := Ensure(ctx, js, jetstream.KeyValueConfig{
-			Bucket:      BucketName(p),
-			Description: "Sellable quantity per location and SKU, partition " + strconv.Itoa(p),
-			History:     1,
-			Storage:     jetstream.FileStorage,
-			Replicas:    max(c.Replicas, 1),
-		})
+		b, err := Ensure(ctx, js, BucketConfig(p, c), c.Logger)
 		if err != nil {
 			return nil, err
 		}

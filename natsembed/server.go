@@ -18,6 +18,48 @@ type Config struct {
 	StoreDir string
 	// ServerName names the server in logs and cluster views.
 	ServerName string
+	// Sync is when JetStream's writes reach the disk; the zero value is
+	// the server's default, a background sync every two minutes.
+	Sync Sync
+}
+
+// Sync says when JetStream flushes its files to stable storage (fsync).
+// Between two syncs an acknowledged message is in the operating system's
+// page cache: it survives the process dying, not the machine losing power.
+// It is a flag.Value: "always" or a duration such as "2m".
+type Sync struct {
+	// Always syncs every write before it is acknowledged.
+	Always bool
+	// Interval is the period of the background sync when not Always;
+	// 0 is the server's default (2 minutes).
+	Interval time.Duration
+}
+
+// String is the form Set reads.
+func (s *Sync) String() string {
+	switch {
+	case s == nil || (!s.Always && s.Interval == 0):
+		return "2m"
+	case s.Always:
+		return "always"
+	default:
+		return s.Interval.String()
+	}
+}
+
+// Set reads "always" or a positive duration, as nats-server's own
+// jetstream.sync_interval does.
+func (s *Sync) Set(v string) error {
+	if v == "always" {
+		*s = Sync{Always: true}
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return fmt.Errorf("natsembed: sync %q: want \"always\" or a positive duration", v)
+	}
+	*s = Sync{Interval: d}
+	return nil
 }
 
 // Start runs a JetStream-enabled server and waits until it accepts clients.
@@ -41,7 +83,9 @@ func Start(c Config) (*server.Server, error) {
 		StoreDir:   c.StoreDir,
 		NoSigs:     true,
 		// Generous payloads are not needed: events are small.
-		MaxPayload: 1 << 20,
+		MaxPayload:   1 << 20,
+		SyncAlways:   c.Sync.Always,
+		SyncInterval: c.Sync.Interval,
 	}
 	s, err := server.NewServer(opts)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"slices"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"github.com/hamba/avro/v2"
 	"github.com/nats-io/nats.go/jetstream"
 
+	ikv "github.com/sellable/inventory/kv"
 	"github.com/sellable/inventory/streams"
 )
 
@@ -53,6 +55,9 @@ type Config struct {
 	// MaxSchemaBytes limits a normalized schema; it must fit a NATS
 	// message together with its JSON envelope.
 	MaxSchemaBytes int
+	// Logger receives the warning when the existing bucket's settings
+	// differ from these; nil is slog.Default().
+	Logger *slog.Logger
 }
 
 // DefaultConfig is a standalone registry with Confluent's defaults.
@@ -102,18 +107,25 @@ type Store struct {
 	parsedByID sync.Map // int -> avro.Schema
 }
 
-// NewStore creates the bucket if needed and returns a Store on it.
-func NewStore(ctx context.Context, js jetstream.JetStream, cfg Config) (*Store, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+// BucketConfig is the definition of the registry's bucket.
+func BucketConfig(cfg Config) jetstream.KeyValueConfig {
+	return jetstream.KeyValueConfig{
 		Bucket:      cfg.Bucket,
 		Description: "Confluent-compatible Avro schema registry",
 		History:     1,
 		Storage:     jetstream.FileStorage,
 		Replicas:    cfg.Replicas,
-	})
+	}
+}
+
+// NewStore creates the bucket if needed and returns a Store on it.
+func NewStore(ctx context.Context, js jetstream.JetStream, cfg Config) (*Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	// Never create-or-update: the bucket is shared by every program, and one
+	// started with another INVENTORY_REPLICAS must not change it for all.
+	kv, err := ikv.Ensure(ctx, js, BucketConfig(cfg), cfg.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("registry: bucket %s: %w", cfg.Bucket, err)
 	}

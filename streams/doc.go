@@ -11,4 +11,8 @@
 // Content-Type: application/vnd.confluent.avro (see ContentTypeAvro for
 // the whole decision), or JSON when that header is absent, so that events
 // published by hand with `nats pub` work.
+//
+// Ensure creates missing streams and never changes existing ones: their
+// settings are shared by every process (see internal/drift). Plan and
+// Apply, behind `inventory admin`, are the deliberate way to change them.
 package streams

@@ -27,3 +27,7 @@ var (
 // ErrPartitionCount means the event stream exists with another partition
 // count than configured, or with no partition transform at all.
 var ErrPartitionCount = errors.New("partition count mismatch")
+
+// ErrSubjects means a stream exists with other subjects than this version
+// publishes to; an upgrade that adds subjects runs `inventory admin apply`.
+var ErrSubjects = errors.New("stream subjects mismatch")

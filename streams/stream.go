@@ -4,14 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/sellable/inventory/internal/drift"
 	"github.com/sellable/inventory/sellable"
 )
 
@@ -30,7 +31,9 @@ const (
 // DefaultPartitions is the partition count of a new deployment.
 const DefaultPartitions = 8
 
-// Config sets how the streams are created.
+// Config sets how the streams are created. Once a stream exists, its
+// settings are shared by every process: Ensure never changes them, Apply
+// does (see Ensure for which differences only warn and which refuse).
 type Config struct {
 	// Partitions is fixed when the event stream is created.
 	Partitions int
@@ -40,6 +43,17 @@ type Config struct {
 	// command's idempotency key is remembered. Each key in the window
 	// costs the server memory and restart time (see BENCHMARKS.md).
 	Duplicates time.Duration
+	// MaxBytes bounds the event stream's size on disk; 0 is unlimited.
+	// When it is reached the stream refuses new events (DiscardNew), so
+	// commands answer 503 and nothing stored is ever deleted.
+	MaxBytes int64
+	// MaxAge deletes events older than this from the event stream; 0 keeps
+	// them forever. The server ages events out whatever the discard
+	// policy, so a view key can then no longer be rebuilt from the log.
+	MaxAge time.Duration
+	// Logger receives the warnings about settings that differ from the
+	// existing streams; nil is slog.Default().
+	Logger *slog.Logger
 }
 
 // DefaultDuplicates is the event stream's default duplicate window; the
@@ -54,7 +68,7 @@ const replayWindow = 2 * time.Minute
 
 // DefaultConfig is a standalone deployment with DefaultPartitions.
 func DefaultConfig() Config {
-	return Config{Partitions: DefaultPartitions, Replicas: 1, Duplicates: DefaultDuplicates}
+	return Config{Partitions: DefaultPartitions, Replicas: 1, Duplicates: DefaultDuplicates, Logger: slog.Default()}
 }
 
 // Validate reports every setting that is out of range.
@@ -69,7 +83,23 @@ func (c Config) Validate() error {
 	if c.Duplicates <= 0 {
 		errs = append(errs, fmt.Errorf("streams: idempotency window (the event stream's duplicate window) %v must be positive", c.Duplicates))
 	}
+	if c.MaxBytes < 0 {
+		errs = append(errs, fmt.Errorf("streams: max bytes %d must be 0 (unlimited) or positive", c.MaxBytes))
+	}
+	if c.MaxAge < 0 {
+		errs = append(errs, fmt.Errorf("streams: max age %v must be 0 (unlimited) or positive", c.MaxAge))
+	} else if c.MaxAge > 0 && c.MaxAge < c.Duplicates {
+		// The server refuses a duplicates window longer than the age limit.
+		errs = append(errs, fmt.Errorf("streams: max age %v is shorter than the duplicates window %v", c.MaxAge, c.Duplicates))
+	}
 	return errors.Join(errs...)
+}
+
+func (c Config) logger() *slog.Logger {
+	if c.Logger == nil {
+		return slog.Default()
+	}
+	return c.Logger
 }
 
 // partitionTransform inserts the partition token that the server computes
@@ -95,7 +125,12 @@ func EventStreamConfig(c Config) jetstream.StreamConfig {
 		Retention:        jetstream.LimitsPolicy,
 		Replicas:         c.Replicas,
 		Duplicates:       c.Duplicates,
-		Discard:          jetstream.DiscardOld,
+		MaxBytes:         unlimited(c.MaxBytes),
+		MaxAge:           c.MaxAge,
+		// The log is the truth the view is rebuilt from: when it is full,
+		// refuse new events (a 503 the client sees and retries) rather than
+		// silently delete the oldest ones under a view that reflects them.
+		Discard: jetstream.DiscardNew,
 	}
 }
 
@@ -142,69 +177,144 @@ func DeadLetterStreamConfig(c Config) jetstream.StreamConfig {
 	}
 }
 
-// Ensure creates the streams or brings their settings up to date. It
-// refuses to change the partition count of an existing event stream: that
-// would move keys between partitions and needs a migration (see README).
+// Configs are the definitions of every stream, in creation order.
+func Configs(c Config) []jetstream.StreamConfig {
+	return []jetstream.StreamConfig{EventStreamConfig(c), SellableStreamConfig(c), DeadLetterStreamConfig(c)}
+}
+
+// Ensure creates the streams that are missing and checks the others. It
+// never changes an existing stream: every instance of every program calls
+// it at start, and one started with a default (INVENTORY_REPLICAS=1) must
+// not downgrade what the others rely on. A difference in partitions or
+// subjects is refused (ErrPartitionCount, ErrSubjects): running with it
+// would split keys between partitions or publish to subjects the stream
+// does not store. Any other difference (replicas, duplicates window,
+// limits, discard policy) is logged as a warning and the process runs with
+// the existing value, which is safe for every one of them. Apply changes
+// them on purpose.
 func Ensure(ctx context.Context, js jetstream.JetStream, c Config) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	if err := checkPartitions(ctx, js, c.Partitions); err != nil {
-		return err
-	}
-	for _, cfg := range []jetstream.StreamConfig{EventStreamConfig(c), SellableStreamConfig(c), DeadLetterStreamConfig(c)} {
-		if err := ensure(ctx, js, cfg); err != nil {
-			return fmt.Errorf("streams: ensure %s: %w", cfg.Name, err)
+	for _, want := range Configs(c) {
+		have, err := lookup(ctx, js, want.Name)
+		if err != nil {
+			return err
+		}
+		if have == nil {
+			_, err = js.CreateStream(ctx, want)
+			if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+				continue // another instance was first
+			}
+			if err != nil {
+				return fmt.Errorf("streams: create %s: %w", want.Name, err)
+			}
+			continue
+		}
+		if err := drift.Check(c.logger(), Diff(*have, want)); err != nil {
+			return fmt.Errorf("streams: %w", err)
 		}
 	}
 	return nil
 }
 
-// ensure creates a stream, or updates it when a setting we own differs.
-// An unchanged stream is left alone: every instance calls this at start,
-// and on a cluster each update is a meta-layer proposal.
-func ensure(ctx context.Context, js jetstream.JetStream, want jetstream.StreamConfig) error {
-	s, err := js.Stream(ctx, want.Name)
-	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		_, err = js.CreateStream(ctx, want)
-		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-			return nil // another instance was first
+// Plan lists how the existing streams differ from c, without changing
+// anything; a stream that does not exist yet is one change of "exists".
+func Plan(ctx context.Context, js jetstream.JetStream, c Config) ([]drift.Change, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	var cs []drift.Change
+	for _, want := range Configs(c) {
+		have, err := lookup(ctx, js, want.Name)
+		if err != nil {
+			return nil, err
 		}
-		return err
+		if have == nil {
+			cs = append(cs, drift.Change{Resource: "stream " + want.Name, Setting: "exists", Have: "no", Want: "yes"})
+			continue
+		}
+		cs = append(cs, Diff(*have, want)...)
 	}
+	return cs, nil
+}
+
+// Apply makes the streams what c says: it creates the missing ones and
+// updates those that differ. It changes nothing when any difference is
+// refused: a partition count is changed by a migration (see README), not
+// by an update. It returns what it changed.
+func Apply(ctx context.Context, js jetstream.JetStream, c Config) ([]drift.Change, error) {
+	cs, err := Plan(ctx, js, c)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if same(s.CachedInfo().Config, want) {
-		return nil
+	if err := drift.Refused(cs); err != nil {
+		return nil, fmt.Errorf("streams: %w", err)
 	}
-	_, err = js.UpdateStream(ctx, want)
-	return err
+	changed := map[string]bool{}
+	for _, ch := range cs {
+		changed[ch.Resource] = true
+	}
+	for _, want := range Configs(c) {
+		if !changed["stream "+want.Name] {
+			continue
+		}
+		if _, err := js.CreateOrUpdateStream(ctx, want); err != nil {
+			return nil, fmt.Errorf("streams: apply %s: %w", want.Name, err)
+		}
+	}
+	return cs, nil
 }
 
-// same compares the settings this package sets; the server fills others.
-func same(have, want jetstream.StreamConfig) bool {
-	return slices.Equal(have.Subjects, want.Subjects) &&
-		reflect.DeepEqual(have.SubjectTransform, want.SubjectTransform) &&
-		have.Replicas == want.Replicas && have.Duplicates == want.Duplicates &&
-		have.MaxAge == want.MaxAge && limit(have.MaxMsgsPerSubject) == limit(want.MaxMsgsPerSubject) &&
-		have.Description == want.Description
-}
-
-func checkPartitions(ctx context.Context, js jetstream.JetStream, n int) error {
-	s, err := js.Stream(ctx, EventStream)
+// lookup is the existing configuration of a stream, nil when absent.
+func lookup(ctx context.Context, js jetstream.JetStream, name string) (*jetstream.StreamConfig, error) {
+	s, err := js.Stream(ctx, name)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return fmt.Errorf("streams: look up %s: %w", EventStream, err)
+		return nil, fmt.Errorf("streams: look up %s: %w", name, err)
 	}
-	have := s.CachedInfo().Config.SubjectTransform
-	want := partitionTransform(n)
-	if have == nil || have.Destination != want.Destination {
-		return fmt.Errorf("%w: stream %s has transform %v, want %d partitions", ErrPartitionCount, EventStream, have, n)
+	cfg := s.CachedInfo().Config
+	return &cfg, nil
+}
+
+// Diff compares the settings this package owns; the server fills others.
+// Partitions and subjects are refused (see Ensure), the rest only differ.
+func Diff(have, want jetstream.StreamConfig) []drift.Change {
+	r := "stream " + want.Name
+	var cs []drift.Change
+	if !reflect.DeepEqual(have.SubjectTransform, want.SubjectTransform) {
+		cs = append(cs, drift.Change{Resource: r, Setting: "partitions",
+			Have: transformText(have.SubjectTransform), Want: transformText(want.SubjectTransform), Refuse: ErrPartitionCount})
 	}
-	return nil
+	cs = drift.Compare(cs, r, "subjects", strings.Join(have.Subjects, " "), strings.Join(want.Subjects, " "), ErrSubjects)
+	cs = drift.Compare(cs, r, "replicas", have.Replicas, want.Replicas, nil)
+	cs = drift.Compare(cs, r, "duplicates", have.Duplicates, want.Duplicates, nil)
+	cs = drift.Compare(cs, r, "max_age", ageText(have.MaxAge), ageText(want.MaxAge), nil)
+	cs = drift.Compare(cs, r, "max_bytes", limitText(have.MaxBytes), limitText(want.MaxBytes), nil)
+	cs = drift.Compare(cs, r, "max_msgs_per_subject", limitText(have.MaxMsgsPerSubject), limitText(want.MaxMsgsPerSubject), nil)
+	cs = drift.Compare(cs, r, "discard", have.Discard.String(), want.Discard.String(), nil)
+	return cs
+}
+
+// transformText names a partition transform by its partition count, or
+// shows it whole when it is not one of ours.
+func transformText(t *jetstream.SubjectTransformConfig) string {
+	if t == nil {
+		return "none (no partition transform)"
+	}
+	if n, ok := transformPartitions(t); ok {
+		return strconv.Itoa(n)
+	}
+	return "transform " + t.Source + " -> " + t.Destination
+}
+
+func transformPartitions(t *jetstream.SubjectTransformConfig) (int, bool) {
+	_, rest, _ := strings.Cut(t.Destination, "{{partition(")
+	num, _, _ := strings.Cut(rest, ",")
+	n, err := strconv.Atoi(num)
+	return n, err == nil && *partitionTransform(n) == *t
 }
 
 // Partitions reads the partition count from the existing event stream, so
@@ -216,19 +326,31 @@ func Partitions(ctx context.Context, js jetstream.JetStream) (int, error) {
 	}
 	tr := s.CachedInfo().Config.SubjectTransform
 	if tr != nil {
-		_, rest, _ := strings.Cut(tr.Destination, "{{partition(")
-		num, _, _ := strings.Cut(rest, ",")
-		if n, err := strconv.Atoi(num); err == nil && *partitionTransform(n) == *tr {
+		if n, ok := transformPartitions(tr); ok {
 			return n, nil
 		}
 	}
 	return 0, fmt.Errorf("%w: stream %s has transform %v", ErrPartitionCount, EventStream, tr)
 }
 
-// limit reads 0 as the server does: no limit, which it reports as -1.
-func limit(n int64) int64 {
-	if n == 0 {
+// unlimited is how the server reports a limit that is not set.
+func unlimited(n int64) int64 {
+	if n <= 0 {
 		return -1
 	}
 	return n
+}
+
+func limitText(n int64) string {
+	if n <= 0 {
+		return "unlimited"
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+func ageText(d time.Duration) string {
+	if d <= 0 {
+		return "unlimited"
+	}
+	return d.String()
 }

@@ -7,10 +7,11 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
 	"github.com/sellable/inventory/api"
@@ -21,10 +22,13 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "admin" {
+		admin(os.Args[2:])
+		return
+	}
 	f := app.NewFlags("inventory")
 	cfg := app.CommonFlags(f, "127.0.0.1:9091", "", "external NATS server(s); when set, none is embedded")
-	dataDir := f.String("data-dir", "INVENTORY_DATA_DIR", "./data", "directory of the embedded server's JetStream files")
-	natsListen := f.String("nats-listen", "INVENTORY_NATS_LISTEN", "127.0.0.1:4222", "client address of the embedded NATS server")
+	embedConfig := embedFlags(f)
 	sellableAddr := f.String("sellable-addr", "INVENTORY_SELLABLE_ADDR", "127.0.0.1:9093", "HTTP address of the Scylla-backed query API, when SCYLLA_HOSTS is set")
 	projectionConfig := app.ProjectionFlags(f, "")
 	pprofAddr := f.String("pprof-addr", "INVENTORY_PPROF_ADDR", "", "serve Go's profiler here (off when empty)")
@@ -33,7 +37,8 @@ func main() {
 		url := cfg.NATSURL
 		var inProcess []nats.Option
 		if url == "" {
-			srv, err := embed(*natsListen, *dataDir)
+			embedded := embedConfig()
+			srv, err := natsembed.Start(embedded)
 			if err != nil {
 				return err
 			}
@@ -42,7 +47,7 @@ func main() {
 			url = srv.ClientURL()
 			// Talk to it in memory: no loopback TCP between our own parts.
 			inProcess = append(inProcess, nats.InProcessServer(srv))
-			log.Info("embedded nats running", "url", url, "data", *dataDir)
+			log.Info("embedded nats running", "url", url, "data", embedded.StoreDir, "sync", embedded.Sync.String())
 		}
 		nc, js, err := app.Connect(url, "inventory", log, inProcess...)
 		if err != nil {
@@ -76,8 +81,24 @@ func main() {
 	})
 }
 
-func embed(listen, dataDir string) (*server.Server, error) {
-	return natsembed.Start(natsembed.Config{
-		Listen: listen, StoreDir: filepath.Join(dataDir, "jetstream"), ServerName: "inventory",
+// embedFlags registers the embedded server's settings; call the result
+// once f is parsed.
+func embedFlags(f app.Flags) func() natsembed.Config {
+	dataDir := f.String("data-dir", "INVENTORY_DATA_DIR", "./data", "directory of the embedded server's JetStream files")
+	listen := f.String("nats-listen", "INVENTORY_NATS_LISTEN", "127.0.0.1:4222", "client address of the embedded NATS server")
+	sync := new(natsembed.Sync)
+	f.Var(sync, "sync", "INVENTORY_SYNC", `when the embedded server syncs JetStream to disk: "always" (before each acknowledgement) or an interval`)
+	return func() natsembed.Config {
+		return natsembed.Config{Listen: *listen, StoreDir: filepath.Join(*dataDir, "jetstream"), ServerName: "inventory", Sync: *sync}
+	}
+}
+
+// admin runs `inventory admin plan|apply`, which changes shared settings
+// on purpose; see app.Admin.
+func admin(args []string) {
+	f := app.NewFlags("inventory admin")
+	f.Usage = func() { fmt.Fprintln(os.Stderr, app.AdminUsage) }
+	app.MainArgs(f, nil, func(ctx context.Context, log *slog.Logger) error {
+		return app.Admin(ctx, args, os.Stdout, log)
 	})
 }

@@ -1,0 +1,119 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sellable/inventory/internal/drift"
+	"github.com/sellable/inventory/kv"
+	"github.com/sellable/inventory/streams"
+)
+
+// Plan lists how the existing streams and buckets differ from what t
+// says, without changing anything.
+func Plan(ctx context.Context, js jetstream.JetStream, t Topology) ([]drift.Change, error) {
+	cs, err := streams.Plan(ctx, js, t.Streams(nil))
+	if err != nil {
+		return nil, err
+	}
+	bs, err := kv.Plan(ctx, js, t.Buckets())
+	if err != nil {
+		return nil, err
+	}
+	return append(cs, bs...), nil
+}
+
+// Apply makes the streams and buckets what t says and returns what it
+// changed. This is the one deliberate way to change a shared setting; a
+// program at start never does (see Topology). When any difference cannot
+// be applied (a partition count), it changes nothing.
+func Apply(ctx context.Context, js jetstream.JetStream, t Topology) ([]drift.Change, error) {
+	cs, err := Plan(ctx, js, t)
+	if err != nil {
+		return nil, err
+	}
+	if err := drift.Refused(cs); err != nil {
+		return nil, err
+	}
+	if _, err := streams.Apply(ctx, js, t.Streams(nil)); err != nil {
+		return nil, err
+	}
+	if _, err := kv.Apply(ctx, js, t.Buckets()); err != nil {
+		return nil, err
+	}
+	return cs, nil
+}
+
+const adminTimeout = 30 * time.Second
+
+// AdminUsage explains the admin subcommand.
+const AdminUsage = `usage: inventory admin plan|apply [flags]
+
+plan   shows how the streams and buckets on --nats-url differ from the
+       settings given (flags and environment, as for the services)
+apply  shows the same differences and changes the streams and buckets
+       to match; a partition count is never changed (see README)`
+
+// Admin runs `inventory admin plan|apply` with args after "admin". It
+// reads the same shared settings as the services, so that what a plan
+// shows is what a service started with the same environment would want.
+func Admin(ctx context.Context, args []string, out io.Writer, log *slog.Logger) error {
+	if len(args) == 0 || (args[0] != "plan" && args[0] != "apply") {
+		return errors.New(AdminUsage)
+	}
+	cmd := args[0]
+	f := NewFlags("inventory admin " + cmd)
+	f.Init(f.Name(), flag.ContinueOnError) // report, do not exit: tests call it
+	c := CommonFlags(f, "", "nats://127.0.0.1:4222", "NATS server(s) whose streams and buckets to change")
+	if err := f.Parse(args[1:]); err != nil {
+		return err
+	}
+	if err := c.Streams(nil).Validate(); err != nil {
+		return err
+	}
+	// Connect keeps retrying for a service's sake; an operator's command
+	// should rather say that the server is not there.
+	ctx, cancel := context.WithTimeout(ctx, adminTimeout)
+	defer cancel()
+	nc, js, err := Connect(c.NATSURL, "inventory-admin", log)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	var cs []drift.Change
+	if cmd == "plan" {
+		cs, err = Plan(ctx, js, c.Topology)
+	} else {
+		cs, err = Apply(ctx, js, c.Topology)
+	}
+	if err != nil {
+		return fmt.Errorf("admin %s: %w", cmd, err)
+	}
+	printChanges(out, cs)
+	switch {
+	case len(cs) == 0:
+		fmt.Fprintln(out, "streams and buckets match the settings; nothing to change")
+	case cmd == "apply":
+		fmt.Fprintf(out, "applied %d change(s)\n", len(cs))
+	default:
+		fmt.Fprintf(out, "%d change(s); run `inventory admin apply` with the same settings to make them\n", len(cs))
+	}
+	return nil
+}
+
+func printChanges(out io.Writer, cs []drift.Change) {
+	for _, c := range cs {
+		mark := "~"
+		if c.Refuse != nil {
+			mark = "!"
+		}
+		fmt.Fprintf(out, "%s %s\n", mark, c)
+	}
+}

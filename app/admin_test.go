@@ -1,0 +1,98 @@
+package app
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sellable/inventory/internal/logtest"
+	"github.com/sellable/inventory/internal/natstest"
+	"github.com/sellable/inventory/kv"
+	"github.com/sellable/inventory/streams"
+)
+
+// A program started with other shared settings than the deployment has
+// runs with what exists and warns; `inventory admin plan` shows the
+// difference and changes nothing; `inventory admin apply` changes it.
+func TestStartWarnsAndAdminApplyChanges(t *testing.T) {
+	s := natstest.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	first := Topology{Partitions: 2, Replicas: 1, MaxBytes: 1 << 30}
+	if _, err := OpenPipeline(ctx, s.JS, first, logtest.New().Logger()); err != nil {
+		t.Fatal(err)
+	}
+	// An operator changed a view bucket by hand.
+	b0 := kv.BucketConfig(0, kv.Config{Partitions: 2, Replicas: 1})
+	b0.History = 4
+	if _, err := s.JS.UpdateKeyValue(ctx, b0); err != nil {
+		t.Fatal(err)
+	}
+
+	logs := logtest.New()
+	second := Topology{Partitions: 2, Replicas: 1, MaxBytes: 2 << 30, MaxAge: 48 * time.Hour}
+	if _, err := OpenPipeline(ctx, s.JS, second, logs.Logger()); err != nil {
+		t.Fatalf("start with other settings: %v, want warnings only", err)
+	}
+	assertEventStream(t, s.JS, 1<<30, 0)
+	for _, w := range []string{
+		`resource="stream INVENTORY" setting=max_bytes existing=1073741824 wanted=2147483648`,
+		`resource="stream INVENTORY" setting=max_age existing=unlimited wanted=48h0m0s`,
+		`resource="bucket sellable_p0" setting=history existing=4 wanted=1`,
+	} {
+		if !strings.Contains(logs.String(), w) {
+			t.Errorf("start log lacks %q:\n%s", w, logs.String())
+		}
+	}
+
+	args := []string{"--nats-url", s.ClientURL(), "--partitions", "2", "--max-bytes", "2147483648", "--max-age", "48h"}
+	plan := admin(t, append([]string{"plan"}, args...)...)
+	for _, w := range []string{
+		"~ stream INVENTORY max_bytes: existing 1073741824, wanted 2147483648",
+		"~ stream INVENTORY max_age: existing unlimited, wanted 48h0m0s",
+		"~ bucket sellable_p0 history: existing 4, wanted 1",
+		"3 change(s)",
+	} {
+		if !strings.Contains(plan, w) {
+			t.Errorf("plan lacks %q:\n%s", w, plan)
+		}
+	}
+	assertEventStream(t, s.JS, 1<<30, 0)
+
+	if out := admin(t, append([]string{"apply"}, args...)...); !strings.Contains(out, "applied 3 change(s)") {
+		t.Errorf("apply said:\n%s", out)
+	}
+	assertEventStream(t, s.JS, 2<<30, 48*time.Hour)
+	if out := admin(t, append([]string{"plan"}, args...)...); !strings.Contains(out, "nothing to change") {
+		t.Errorf("plan after apply:\n%s", out)
+	}
+
+	// A partition count is not a setting apply changes.
+	err := Admin(ctx, []string{"apply", "--nats-url", s.ClientURL(), "--partitions", "4"}, &strings.Builder{}, logs.Logger())
+	if err == nil || !strings.Contains(err.Error(), "partitions: existing 2, wanted 4") {
+		t.Fatalf("apply with another partition count: %v", err)
+	}
+}
+
+func admin(t *testing.T, args ...string) string {
+	t.Helper()
+	var out strings.Builder
+	if err := Admin(t.Context(), args, &out, logtest.New().Logger()); err != nil {
+		t.Fatalf("admin %v: %v", args, err)
+	}
+	return out.String()
+}
+
+func assertEventStream(t *testing.T, js jetstream.JetStream, maxBytes int64, maxAge time.Duration) {
+	t.Helper()
+	st, err := js.Stream(context.Background(), streams.EventStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := st.CachedInfo().Config; c.MaxBytes != maxBytes || c.MaxAge != maxAge {
+		t.Fatalf("INVENTORY has max_bytes %d max_age %v, want %d %v", c.MaxBytes, c.MaxAge, maxBytes, maxAge)
+	}
+}

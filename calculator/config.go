@@ -26,8 +26,18 @@ type Config struct {
 	MaxBatch int
 	// CheckpointEvery is how often a partition's replay point is saved.
 	CheckpointEvery time.Duration
+	// WriterCacheKeys bounds the keys whose value and revision this
+	// instance keeps in memory, over all partitions: each partition's
+	// writer keeps at most WriterCacheKeys/Partitions (rounded up), so the
+	// bound holds however many partitions the instance owns. A key
+	// forgotten costs one KV read on its next write. 0 caches nothing.
+	WriterCacheKeys int
 	Logger          *slog.Logger
 }
+
+// DefaultWriterCacheKeys is WriterCacheKeys unless set: about 200 MB
+// at the roughly 200 bytes each cached key costs (BENCHMARKS.md).
+const DefaultWriterCacheKeys = 1_000_000
 
 // DefaultConfig fills everything but Partitions.
 func DefaultConfig() Config {
@@ -38,6 +48,7 @@ func DefaultConfig() Config {
 		LeaseTTL:        4 * time.Second,
 		MaxBatch:        1000,
 		CheckpointEvery: 250 * time.Millisecond,
+		WriterCacheKeys: DefaultWriterCacheKeys,
 		Logger:          slog.Default(),
 	}
 }
@@ -60,8 +71,16 @@ func (c Config) Validate() error {
 	if c.CheckpointEvery <= 0 {
 		errs = append(errs, errors.New("calculator: checkpoint interval must be positive"))
 	}
+	if c.WriterCacheKeys < 0 {
+		errs = append(errs, fmt.Errorf("calculator: writer cache keys %d < 0", c.WriterCacheKeys))
+	}
 	if c.Logger == nil {
 		errs = append(errs, errors.New("calculator: logger is required"))
 	}
 	return errors.Join(errs...)
+}
+
+// writerCacheKeys is one partition's share of WriterCacheKeys.
+func (c Config) writerCacheKeys() int {
+	return (c.WriterCacheKeys + c.Partitions - 1) / c.Partitions
 }

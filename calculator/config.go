@@ -35,9 +35,11 @@ type Config struct {
 	Logger          *slog.Logger
 }
 
-// DefaultWriterCacheKeys is WriterCacheKeys unless set: about 200 MB
-// at the roughly 200 bytes each cached key costs (BENCHMARKS.md).
-const DefaultWriterCacheKeys = 1_000_000
+// DefaultWriterCacheKeys is WriterCacheKeys unless set: about 57 MB of
+// heap at the ~227 bytes one cached key costs with short ids
+// (BenchmarkCacheMemory; RSS figures in BENCHMARKS.md), and far more than
+// the hot keys of a partition, which are what the cache is for.
+const DefaultWriterCacheKeys = 250_000
 
 // DefaultConfig fills everything but Partitions.
 func DefaultConfig() Config {

@@ -2,11 +2,14 @@ package kv
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sellable/inventory/sellable"
+	"github.com/sellable/inventory/streams"
 )
 
 func testCache(max int) (*cache, cacheMetrics) {
@@ -90,4 +93,27 @@ func value(c prometheus.Collector) float64 {
 	}
 	m := mfs[0].GetMetric()[0]
 	return m.GetGauge().GetValue() + m.GetCounter().GetValue()
+}
+
+// BenchmarkCacheMemory reports the heap one cached key costs, with ids
+// shaped like the load tool's (location "loadtest-L3", SKU
+// "loadtest-000042"): what WriterCacheKeys is sized by.
+func BenchmarkCacheMemory(b *testing.B) {
+	const n = 200_000
+	for b.Loop() {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		c, _ := testCache(n)
+		for i := range n {
+			k := streams.Key{LocationID: fmt.Sprintf("loadtest-L%d", i%10), SKU: fmt.Sprintf("loadtest-%06d", i)}
+			pos := sellable.Position{LocationID: k.LocationID, SKU: k.SKU, Count: 5, Adjusted: 6, Reserved: 1,
+				Seq: uint64(i), UpdatedAt: time.Now().UTC()}
+			c.put(k.String(), entry{pos: pos, rev: uint64(i)})
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/key")
+		runtime.KeepAlive(c)
+	}
 }

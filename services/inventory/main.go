@@ -23,6 +23,7 @@ import (
 func main() {
 	f := app.NewFlags("inventory")
 	cfg := app.CommonFlags(f, "127.0.0.1:9091", "", "external NATS server(s); when set, none is embedded")
+	calcCfg := app.CalculatorFlags(f)
 	dataDir := f.String("data-dir", "INVENTORY_DATA_DIR", "./data", "directory of the embedded server's JetStream files")
 	natsListen := f.String("nats-listen", "INVENTORY_NATS_LISTEN", "127.0.0.1:4222", "client address of the embedded NATS server")
 	sellableAddr := f.String("sellable-addr", "INVENTORY_SELLABLE_ADDR", "127.0.0.1:9093", "HTTP address of the Scylla-backed query API, when SCYLLA_HOSTS is set")
@@ -50,7 +51,7 @@ func main() {
 		}
 		defer nc.Close()
 
-		p, err := app.OpenPipeline(ctx, js, cfg.Topology, log)
+		p, err := app.OpenPipeline(ctx, js, cfg.Topology, *calcCfg, log)
 		if err != nil {
 			return err
 		}

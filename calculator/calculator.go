@@ -153,10 +153,11 @@ func (c *Calculator) start(p int) {
 	part.writer = c.store.Writer(c.js, p, kv.WithCacheKeys(c.cfg.writerCacheKeys()), kv.WithRebuild(part.rebuild))
 	go func() {
 		defer close(w.done)
-		defer part.writer.Close()
 		if err := part.run(ctx); err != nil {
 			c.log.Error("partition stopped", "partition", p, "err", err)
 		}
+		// Before the partition may start again here with a new writer.
+		part.writer.Close()
 		c.mu.Lock()
 		if c.running[p] == w {
 			delete(c.running, p)

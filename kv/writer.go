@@ -170,10 +170,10 @@ func (w *Writer) round(ctx context.Context, keys []streams.Key, pending []int, o
 			}
 			next, changed = fn(keys[i], cur.pos)
 		}
-		if from == fromRebuild {
+		if from == fromRebuild && !changed {
 			// The rebuilt value may already reflect every event of the
 			// batch, but the marker must still be replaced by it.
-			changed = true
+			next, changed = cur.pos, true
 		}
 		if !changed {
 			out[i] = cur.pos

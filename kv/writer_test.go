@@ -232,7 +232,8 @@ func TestWriterReplacesMarkerEvenWhenNothingChanges(t *testing.T) {
 	if err := bucket.Delete(ctx, k.String()); err != nil {
 		t.Fatal(err)
 	}
-	unchanged := func(_ streams.Key, cur sellable.Position) (sellable.Position, bool) { return cur, false }
+	// An UpdateFunc's next means nothing when it reports no change.
+	unchanged := func(streams.Key, sellable.Position) (sellable.Position, bool) { return sellable.Position{Count: 99}, false }
 	if _, err := w.Update(ctx, []streams.Key{k}, unchanged); err != nil {
 		t.Fatal(err)
 	}

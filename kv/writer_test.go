@@ -233,7 +233,9 @@ func TestWriterReplacesMarkerEvenWhenNothingChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	// An UpdateFunc's next means nothing when it reports no change.
-	unchanged := func(streams.Key, sellable.Position) (sellable.Position, bool) { return sellable.Position{Count: 99}, false }
+	unchanged := func(streams.Key, sellable.Position) (sellable.Position, bool) {
+		return sellable.Position{Count: 99}, false
+	}
 	if _, err := w.Update(ctx, []streams.Key{k}, unchanged); err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,7 @@ func newBenchServer(b *testing.B) *echo.Echo {
 	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
 	topo := app.Topology{Partitions: 8, Replicas: 1}
-	p, err := app.OpenPipeline(ctx, s.JS, topo, log)
+	p, err := app.OpenPipeline(ctx, s.JS, topo, app.DefaultCalculatorSettings(), log)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -22,7 +22,7 @@ func TestStartWarnsAndAdminApplyChanges(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	first := Topology{Partitions: 2, Replicas: 1, MaxBytes: 1 << 30}
-	if _, err := OpenPipeline(ctx, s.JS, first, logtest.New().Logger()); err != nil {
+	if _, err := OpenPipeline(ctx, s.JS, first, DefaultCalculatorSettings(), logtest.New().Logger()); err != nil {
 		t.Fatal(err)
 	}
 	// An operator changed a view bucket by hand.
@@ -34,7 +34,7 @@ func TestStartWarnsAndAdminApplyChanges(t *testing.T) {
 
 	logs := logtest.New()
 	second := Topology{Partitions: 2, Replicas: 1, MaxBytes: 2 << 30, MaxAge: 48 * time.Hour}
-	if _, err := OpenPipeline(ctx, s.JS, second, logs.Logger()); err != nil {
+	if _, err := OpenPipeline(ctx, s.JS, second, DefaultCalculatorSettings(), logs.Logger()); err != nil {
 		t.Fatalf("start with other settings: %v, want warnings only", err)
 	}
 	assertEventStream(t, s.JS, 1<<30, 0)

@@ -115,10 +115,35 @@ func Commands(js jetstream.JetStream, t Topology, w Wire) *command.Service {
 	return command.NewService(js, w.Events, t.Partitions)
 }
 
+// CalculatorSettings are the settings of the programs that run a
+// calculator instance, beyond the Topology every program shares.
+type CalculatorSettings struct {
+	// WriterCacheKeys bounds the view keys the instance caches, over all
+	// partitions (calculator.Config.WriterCacheKeys).
+	WriterCacheKeys int
+}
+
+// DefaultCalculatorSettings are the calculator's defaults.
+func DefaultCalculatorSettings() CalculatorSettings {
+	return CalculatorSettings{WriterCacheKeys: calculator.DefaultWriterCacheKeys}
+}
+
+// CalculatorFlags registers the calculator's settings.
+func CalculatorFlags(f Flags) *CalculatorSettings {
+	c := DefaultCalculatorSettings()
+	f.IntVar(&c.WriterCacheKeys, "writer-cache-keys", "INVENTORY_WRITER_CACHE_KEYS", c.WriterCacheKeys,
+		"view keys the calculator caches in memory, over all partitions (0: none)")
+	return &c
+}
+
 // NewCalculator builds a calculator instance over the view.
-func NewCalculator(ctx context.Context, js jetstream.JetStream, store *kv.Store, t Topology, w Wire, log *slog.Logger) (*calculator.Calculator, error) {
+func NewCalculator(ctx context.Context, js jetstream.JetStream, store *kv.Store, t Topology, cs CalculatorSettings, w Wire, log *slog.Logger) (*calculator.Calculator, error) {
 	cfg := calculator.DefaultConfig()
 	cfg.Partitions, cfg.Replicas, cfg.Logger = t.Partitions, t.Replicas, log
+	cfg.WriterCacheKeys = cs.WriterCacheKeys
+	if err := cfg.Validate(); err != nil {
+		return nil, err // a bad setting is not worth retrying
+	}
 	var calc *calculator.Calculator
 	err := Retry(ctx, log, "start calculator", func(ctx context.Context) error {
 		var err error

@@ -55,7 +55,7 @@ type Pipeline struct {
 
 // OpenPipeline ensures the streams and opens everything a calculator
 // needs, waiting for JetStream as long as ctx allows.
-func OpenPipeline(ctx context.Context, js jetstream.JetStream, t Topology, log *slog.Logger) (*Pipeline, error) {
+func OpenPipeline(ctx context.Context, js jetstream.JetStream, t Topology, cs CalculatorSettings, log *slog.Logger) (*Pipeline, error) {
 	if err := EnsureStreams(ctx, js, t, log); err != nil {
 		return nil, err
 	}
@@ -67,7 +67,7 @@ func OpenPipeline(ctx context.Context, js jetstream.JetStream, t Topology, log *
 	if err != nil {
 		return nil, err
 	}
-	calc, err := NewCalculator(ctx, js, view, t, wire, log)
+	calc, err := NewCalculator(ctx, js, view, t, cs, wire, log)
 	if err != nil {
 		return nil, err
 	}

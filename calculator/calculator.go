@@ -147,14 +147,17 @@ func (c *Calculator) start(p int) {
 	metrics.PartitionsOwned.Set(float64(len(c.running)))
 	c.mu.Unlock()
 	part := &partition{
-		id: p, js: c.js, writer: c.store.Writer(c.js, p), offsets: c.offsets,
+		id: p, js: c.js, offsets: c.offsets,
 		codecs: c.codecs, changes: c.changes, cfg: c.cfg, log: c.log, stats: &c.stats,
 	}
+	part.writer = c.store.Writer(c.js, p, kv.WithCacheKeys(c.cfg.writerCacheKeys()), kv.WithRebuild(part.rebuild))
 	go func() {
 		defer close(w.done)
 		if err := part.run(ctx); err != nil {
 			c.log.Error("partition stopped", "partition", p, "err", err)
 		}
+		// Before the partition may start again here with a new writer.
+		part.writer.Close()
 		c.mu.Lock()
 		if c.running[p] == w {
 			delete(c.running, p)

@@ -1,13 +1,18 @@
 package calculator_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sellable/inventory/calculator"
 	"github.com/sellable/inventory/command"
@@ -249,4 +254,106 @@ func TestNewRejectsMismatchedStore(t *testing.T) {
 	if _, err := calculator.New(context.Background(), e.JS, e.store, streams.NewCodecs(), nil, cfg); err == nil {
 		t.Fatal("New accepted a store with another partition count")
 	}
+}
+
+// logBuffer collects a logger's output for a test to inspect.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// An operator who deletes or purges a view key (`nats kv del sellable_p3
+// …`) says its value is wrong: the next event of that key must rebuild it
+// from the whole event log, and the partition must go on with its other
+// keys instead of restarting on compare-and-set conflicts.
+func TestDeletedViewKeyIsRebuiltFromTheLog(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		remove func(ctx context.Context, b jetstream.KeyValue, key string) error
+	}{
+		{"delete", func(ctx context.Context, b jetstream.KeyValue, key string) error { return b.Delete(ctx, key) }},
+		{"purge", func(ctx context.Context, b jetstream.KeyValue, key string) error { return b.Purge(ctx, key) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := setup(t)
+			logs := &logBuffer{}
+			e.startCalculatorWith(t, "c1", streams.NewCodecs(), slog.New(slog.NewTextHandler(logs, nil)))
+			ctx := context.Background()
+			k := streams.Key{LocationID: "STL", SKU: "deleted"}
+			p := k.Partition(partitions)
+			other := samePartition(t, k)
+
+			// History of k over several batches, with an event the
+			// partition dead-letters, which the rebuild must skip too.
+			e.record(t, sellable.Adjustment, k.LocationID, k.SKU, 100)
+			if _, err := e.JS.Publish(ctx, streams.EventSubject(sellable.Adjustment, k), []byte(`not json`)); err != nil {
+				t.Fatal(err)
+			}
+			e.record(t, sellable.Reservation, k.LocationID, k.SKU, 10)
+			seq := e.record(t, sellable.Adjustment, k.LocationID, k.SKU, 5)
+			e.wantPosition(t, k.LocationID, k.SKU, 95, seq)
+			seq = e.record(t, sellable.Adjustment, other.LocationID, other.SKU, 7)
+			e.wantPosition(t, other.LocationID, other.SKU, 7, seq)
+
+			bucket, err := e.JS.KeyValue(ctx, kv.BucketName(p))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.remove(ctx, bucket, k.String()); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.store.Get(ctx, k.LocationID, k.SKU); !errors.Is(err, sellable.ErrNotFound) {
+				t.Fatalf("after %s the key reads %v, want not found", tc.name, err)
+			}
+
+			// The next event rebuilds the whole history, not just itself.
+			seq = e.record(t, sellable.Reservation, k.LocationID, k.SKU, 1)
+			e.wantPosition(t, k.LocationID, k.SKU, 94, seq)
+			// The partition goes on with its other keys, and with k.
+			seq = e.record(t, sellable.Adjustment, other.LocationID, other.SKU, 3)
+			e.wantPosition(t, other.LocationID, other.SKU, 10, seq)
+			seq = e.record(t, sellable.Adjustment, k.LocationID, k.SKU, 2)
+			e.wantPosition(t, k.LocationID, k.SKU, 96, seq)
+
+			got, err := e.store.Get(ctx, k.LocationID, k.SKU)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Adjusted != 107 || got.Reserved != 11 {
+				t.Fatalf("rebuilt %+v, want adjusted 107 reserved 11", got)
+			}
+			out := logs.String()
+			if strings.Contains(out, "partition stopped") {
+				t.Fatalf("the partition restarted:\n%s", out)
+			}
+			if !strings.Contains(out, "rebuilt it from the event log") {
+				t.Fatalf("no rebuild logged:\n%s", out)
+			}
+		})
+	}
+}
+
+// samePartition finds another key in k's partition.
+func samePartition(t *testing.T, k streams.Key) streams.Key {
+	t.Helper()
+	for i := 0; i < 1000; i++ {
+		o := streams.Key{LocationID: k.LocationID, SKU: fmt.Sprint("other-", i)}
+		if o.Partition(partitions) == k.Partition(partitions) {
+			return o
+		}
+	}
+	t.Fatal("no other key in the partition")
+	return streams.Key{}
 }

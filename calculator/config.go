@@ -27,8 +27,20 @@ type Config struct {
 	MaxBatch int
 	// CheckpointEvery is how often a partition's replay point is saved.
 	CheckpointEvery time.Duration
+	// WriterCacheKeys bounds the keys whose value and revision this
+	// instance keeps in memory, over all partitions: each partition's
+	// writer keeps at most WriterCacheKeys/Partitions (rounded up), so the
+	// bound holds however many partitions the instance owns. A key
+	// forgotten costs one KV read on its next write. 0 caches nothing.
+	WriterCacheKeys int
 	Logger          *slog.Logger
 }
+
+// DefaultWriterCacheKeys is WriterCacheKeys unless set: about 57 MB of
+// heap at the ~227 bytes one cached key costs with short ids
+// (BenchmarkCacheMemory; RSS figures in BENCHMARKS.md), and far more than
+// the hot keys of a partition, which are what the cache is for.
+const DefaultWriterCacheKeys = 250_000
 
 // DefaultConfig fills everything but Partitions.
 func DefaultConfig() Config {
@@ -39,6 +51,7 @@ func DefaultConfig() Config {
 		LeaseTTL:        4 * time.Second,
 		MaxBatch:        1000,
 		CheckpointEvery: 250 * time.Millisecond,
+		WriterCacheKeys: DefaultWriterCacheKeys,
 		Logger:          slog.Default(),
 	}
 }
@@ -61,6 +74,9 @@ func (c Config) Validate() error {
 	if c.CheckpointEvery <= 0 {
 		errs = append(errs, errors.New("calculator: checkpoint interval must be positive"))
 	}
+	if c.WriterCacheKeys < 0 {
+		errs = append(errs, fmt.Errorf("calculator: writer cache keys %d < 0", c.WriterCacheKeys))
+	}
 	if c.Logger == nil {
 		errs = append(errs, errors.New("calculator: logger is required"))
 	}
@@ -72,4 +88,9 @@ func (c Config) Validate() error {
 // deployment, so their settings change only through `inventory admin apply`.
 func BucketConfigs(c Config) []jetstream.KeyValueConfig {
 	return []jetstream.KeyValueConfig{leasesBucketConfig(c), offsetsBucketConfig(c.Replicas)}
+}
+
+// writerCacheKeys is one partition's share of WriterCacheKeys.
+func (c Config) writerCacheKeys() int {
+	return (c.WriterCacheKeys + c.Partitions - 1) / c.Partitions
 }

@@ -50,6 +50,9 @@ func BucketName(p int) string { return "sellable_p" + strconv.Itoa(p) }
 // Store reads positions from the partition buckets.
 type Store struct {
 	buckets []jetstream.KeyValue
+	// logs are the buckets' backing streams, which a Writer reads
+	// directly to see the delete and purge markers the KV API hides.
+	logs []jetstream.Stream
 }
 
 // Open creates the buckets when absent and returns a store over them.
@@ -57,15 +60,35 @@ func Open(ctx context.Context, js jetstream.JetStream, c Config) (*Store, error)
 	if c.Partitions < 1 {
 		return nil, fmt.Errorf("kv: partitions %d < 1", c.Partitions)
 	}
-	s := &Store{buckets: make([]jetstream.KeyValue, c.Partitions)}
+	s := &Store{buckets: make([]jetstream.KeyValue, c.Partitions), logs: make([]jetstream.Stream, c.Partitions)}
 	for p := range s.buckets {
 		b, err := Ensure(ctx, js, BucketConfig(p, c), c.Logger)
 		if err != nil {
 			return nil, err
 		}
 		s.buckets[p] = b
+		if s.logs[p], err = backing(ctx, js, b); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
+}
+
+// backing is the stream behind bucket b, named as the bucket reports it.
+func backing(ctx context.Context, js jetstream.JetStream, b jetstream.KeyValue) (jetstream.Stream, error) {
+	st, err := b.Status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("kv: status of %s: %w", b.Bucket(), err)
+	}
+	bs, ok := st.(*jetstream.KeyValueBucketStatus)
+	if !ok {
+		return nil, fmt.Errorf("kv: bucket %s is not backed by a JetStream stream", b.Bucket())
+	}
+	stream, err := js.Stream(ctx, bs.StreamInfo().Config.Name)
+	if err != nil {
+		return nil, fmt.Errorf("kv: stream of %s: %w", b.Bucket(), err)
+	}
+	return stream, nil
 }
 
 // Partitions is the number of buckets.

@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sellable/inventory/metrics"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
 )
@@ -32,14 +35,19 @@ func backoff(ctx context.Context, attempt int) error {
 	}
 }
 
-// Writer is the single writer of one partition's bucket. It caches each
-// key's value and revision, so that in the steady state a write costs one
-// publish and no read. It is not safe for concurrent use.
+// Writer is the single writer of one partition's bucket. It caches the
+// value and revision of the keys it wrote most recently, so that in the
+// steady state a write costs one publish and no read; the cache is
+// bounded (WithCacheKeys) and a key it forgot is read again. It is not
+// safe for concurrent use.
 type Writer struct {
-	js     jetstream.JetStream
-	bucket jetstream.KeyValue
-	prefix string // "$KV.<bucket>."
-	cache  map[string]entry
+	js      jetstream.JetStream
+	bucket  jetstream.KeyValue
+	log     jetstream.Stream // the bucket's backing stream
+	prefix  string           // "$KV.<bucket>."
+	cache   *cache
+	rebuild RebuildFunc
+	rebuilt prometheus.Counter
 }
 
 type entry struct {
@@ -47,16 +55,61 @@ type entry struct {
 	rev uint64
 }
 
+// DefaultCacheKeys bounds a Writer's cache unless WithCacheKeys says
+// otherwise.
+const DefaultCacheKeys = 25_000
+
+// RebuildFunc computes a key's position from the event log, through at
+// least the events about to be written. A Writer calls it for a key it
+// finds deleted or purged in the bucket: an operator who deletes a view
+// key says its value is wrong, so the key is folded again, never started
+// from zero.
+type RebuildFunc func(ctx context.Context, k streams.Key) (sellable.Position, error)
+
+// WriterOption sets optional behaviour of a Writer.
+type WriterOption func(*Writer)
+
+// WithCacheKeys bounds the cache to n keys; 0 caches nothing, so every
+// write reads its key first.
+func WithCacheKeys(n int) WriterOption {
+	return func(w *Writer) { w.cache.max = max(n, 0) }
+}
+
+// WithRebuild sets how a deleted or purged key is rebuilt. Without it
+// such a key starts again from the zero position.
+func WithRebuild(fn RebuildFunc) WriterOption {
+	return func(w *Writer) { w.rebuild = fn }
+}
+
 // Writer returns the writer of partition p. Only the partition's owner
 // should hold one; a second writer is safe but slows both down.
-func (s *Store) Writer(js jetstream.JetStream, p int) *Writer {
-	return &Writer{
+func (s *Store) Writer(js jetstream.JetStream, p int, opts ...WriterOption) *Writer {
+	label := strconv.Itoa(p)
+	w := &Writer{
 		js:     js,
 		bucket: s.buckets[p],
+		log:    s.logs[p],
 		prefix: "$KV." + s.buckets[p].Bucket() + ".",
-		cache:  make(map[string]entry),
+		cache: newCache(DefaultCacheKeys, cacheMetrics{
+			size:      metrics.WriterCacheKeys.WithLabelValues(label),
+			hits:      metrics.WriterCacheHits.WithLabelValues(label),
+			misses:    metrics.WriterCacheMisses.WithLabelValues(label),
+			evictions: metrics.WriterCacheEvictions.WithLabelValues(label),
+		}),
+		rebuilt: metrics.KeysRebuilt.WithLabelValues(label),
 	}
+	for _, o := range opts {
+		o(w)
+	}
+	return w
 }
+
+// CachedKeys is how many keys the cache holds now.
+func (w *Writer) CachedKeys() int { return w.cache.len() }
+
+// Close forgets the cache, so that its gauge no longer counts it; the
+// partition's next owner starts with its own.
+func (w *Writer) Close() { w.cache.clear() }
 
 // UpdateFunc computes a key's next position from its current one (the
 // zero Position when absent). It reports false when nothing changes. It
@@ -102,20 +155,25 @@ func (w *Writer) round(ctx context.Context, keys []streams.Key, pending []int, o
 	flights := make([]inflight, 0, len(pending))
 	for _, i := range pending {
 		ks := keys[i].String()
-		cur, cached, err := w.current(ctx, ks)
+		cur, from, err := w.current(ctx, keys[i], ks)
 		if err != nil {
 			return nil, err
 		}
 		next, changed := fn(keys[i], cur.pos)
-		if !changed && cached {
+		if !changed && from == fromCache {
 			// Nothing to write happens only on replays, when another
 			// writer may have moved the key on since we cached it: report
 			// what the bucket holds, not what we remember.
-			delete(w.cache, ks)
-			if cur, _, err = w.current(ctx, ks); err != nil {
+			w.cache.remove(ks)
+			if cur, from, err = w.current(ctx, keys[i], ks); err != nil {
 				return nil, err
 			}
 			next, changed = fn(keys[i], cur.pos)
+		}
+		if from == fromRebuild && !changed {
+			// The rebuilt value may already reflect every event of the
+			// batch, but the marker must still be replaced by it.
+			next, changed = cur.pos, true
 		}
 		if !changed {
 			out[i] = cur.pos
@@ -138,36 +196,97 @@ func (w *Writer) round(ctx context.Context, keys []streams.Key, pending []int, o
 		ks := f.key
 		select {
 		case pa := <-f.ack.Ok():
-			w.cache[ks] = entry{pos: f.pos, rev: pa.Sequence}
+			w.cache.put(ks, entry{pos: f.pos, rev: pa.Sequence})
 			out[f.idx] = f.pos
 		case err := <-f.ack.Err():
-			delete(w.cache, ks)
+			w.cache.remove(ks)
 			if isRevisionMismatch(err) {
 				conflicts = append(conflicts, f.idx)
 			} else if firstErr == nil {
 				firstErr = fmt.Errorf("kv: put %s: %w", ks, err)
 			}
 		case <-ctx.Done():
-			w.cache = make(map[string]entry) // unknown outcomes: trust nothing
+			w.cache.clear() // unknown outcomes: trust nothing
 			return nil, ctx.Err()
 		}
 	}
 	return conflicts, firstErr
 }
 
-// current returns the entry of key, from the cache (reporting true) or
-// read from the bucket.
-func (w *Writer) current(ctx context.Context, key string) (entry, bool, error) {
-	if e, ok := w.cache[key]; ok {
-		return e, true, nil
+// source says where current found a key's entry.
+type source int
+
+const (
+	fromCache   source = iota
+	fromBucket         // read; absent keys read as the zero entry
+	fromRebuild        // a delete or purge marker, with the position rebuilt
+)
+
+// current returns the entry of key k (encoded ks), from the cache or read
+// from the bucket.
+func (w *Writer) current(ctx context.Context, k streams.Key, ks string) (entry, source, error) {
+	if e, ok := w.cache.get(ks); ok {
+		return e, fromCache, nil
 	}
-	pos, rev, err := get(ctx, w.bucket, key)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return entry{}, false, err
+	e, deleted, err := w.read(ctx, ks)
+	if err != nil {
+		return entry{}, 0, err
 	}
-	e := entry{pos: pos, rev: rev}
-	w.cache[key] = e
-	return e, false, nil
+	if !deleted {
+		w.cache.put(ks, e)
+		return e, fromBucket, nil
+	}
+	// Write over the marker with compare-and-set on its revision, as the
+	// KV API's Create does: expecting revision 0 would conflict forever.
+	// Not cached: the write that follows caches what it stores.
+	if w.rebuild != nil {
+		if e.pos, err = w.rebuild(ctx, k); err != nil {
+			return entry{}, 0, fmt.Errorf("kv: rebuild deleted key %s: %w", ks, err)
+		}
+	}
+	w.rebuilt.Inc()
+	return e, fromRebuild, nil
+}
+
+// read returns key's entry in the bucket and whether it is a delete or
+// purge marker, whose revision the entry then carries. The KV API's Get
+// hides markers (and their revisions), so the writer reads the key's
+// last message from the backing stream, as Get itself does.
+func (w *Writer) read(ctx context.Context, key string) (entry, bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, getTimeout)
+	defer cancel()
+	m, err := w.log.GetLastMsgForSubject(ctx, w.prefix+key)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return entry{}, false, nil
+	}
+	if err != nil {
+		return entry{}, false, fmt.Errorf("kv: get %s: %w: %w", key, sellable.ErrUnavailable, err)
+	}
+	if isMarker(m.Header) {
+		return entry{rev: m.Sequence}, true, nil
+	}
+	var pos sellable.Position
+	if err := json.Unmarshal(m.Data, &pos); err != nil {
+		return entry{}, false, fmt.Errorf("kv: decode %s: %w", key, err)
+	}
+	return entry{pos: pos, rev: m.Sequence}, false, nil
+}
+
+// kvOperation is the header nats.go's KV API sets on delete ("DEL") and
+// purge ("PURGE") markers (ADR-8); the library keeps its name private.
+const kvOperation = "KV-Operation"
+
+// isMarker tells a delete or purge marker from a value, by the same
+// headers the KV API looks at: its own, or the server's marker reason.
+func isMarker(h nats.Header) bool {
+	if op := h.Get(kvOperation); op != "" {
+		return op == "DEL" || op == "PURGE"
+	}
+	switch h.Get(jetstream.MarkerReasonHeader) {
+	case "MaxAge", "Purge", "Remove":
+		return true
+	}
+	return false
 }
 
 // isRevisionMismatch tells a compare-and-set conflict (10071, or 10164 on

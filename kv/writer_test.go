@@ -3,8 +3,11 @@ package kv_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sellable/inventory/internal/natstest"
 	"github.com/sellable/inventory/kv"
@@ -151,5 +154,144 @@ func TestUnchangedReportsFreshValueNotCache(t *testing.T) {
 	}
 	if out[0].Adjusted != 2 || out[0].Seq != 2 {
 		t.Fatalf("unchanged update reported %+v, want the bucket's adjusted 2 seq 2", out[0])
+	}
+}
+
+// A key an operator deleted or purged is written over with compare-and-set
+// on its marker's revision, starting from what the rebuild supplies, both
+// when the writer had the key cached and when it reads it afresh. Before,
+// it expected revision 0 and conflicted forever.
+func TestWriterWritesOverDeleteAndPurgeMarkers(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		remove func(ctx context.Context, b jetstream.KeyValue, key string) error
+	}{
+		{"delete", func(ctx context.Context, b jetstream.KeyValue, key string) error { return b.Delete(ctx, key) }},
+		{"purge", func(ctx context.Context, b jetstream.KeyValue, key string) error { return b.Purge(ctx, key) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, store := openStore(t)
+			ctx := context.Background()
+			k := streams.Key{LocationID: "STL", SKU: "gone"}
+			p := k.Partition(store.Partitions())
+			bucket, err := s.JS.KeyValue(ctx, kv.BucketName(p))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var rebuilt []streams.Key
+			rebuild := kv.WithRebuild(func(_ context.Context, k streams.Key) (sellable.Position, error) {
+				rebuilt = append(rebuilt, k)
+				return sellable.Position{LocationID: k.LocationID, SKU: k.SKU, Adjusted: 50, Count: 50, Seq: 10}, nil
+			})
+			cached := store.Writer(s.JS, p, rebuild)
+			for range 2 {
+				if _, err := cached.Update(ctx, []streams.Key{k}, add(1)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i, w := range []*kv.Writer{cached, store.Writer(s.JS, p, rebuild)} {
+				if err := tc.remove(ctx, bucket, k.String()); err != nil {
+					t.Fatal(err)
+				}
+				out, err := w.Update(ctx, []streams.Key{k}, add(1))
+				if err != nil {
+					t.Fatalf("writer %d: %v", i, err)
+				}
+				got, err := store.Get(ctx, k.LocationID, k.SKU)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.Adjusted != 51 || got.Seq != 11 || out[0] != got {
+					t.Fatalf("writer %d: stored %+v, returned %+v; want the rebuilt 50 plus 1 at seq 11", i, got, out[0])
+				}
+				if len(rebuilt) != i+1 || rebuilt[i] != k {
+					t.Fatalf("writer %d: rebuilt %v, want %v once more", i, rebuilt, k)
+				}
+			}
+		})
+	}
+}
+
+// A rebuilt value is written even when it already reflects the batch:
+// the marker must not stay in the view.
+func TestWriterReplacesMarkerEvenWhenNothingChanges(t *testing.T) {
+	s, store := openStore(t)
+	ctx := context.Background()
+	k := streams.Key{LocationID: "STL", SKU: "replayed"}
+	p := k.Partition(store.Partitions())
+	w := store.Writer(s.JS, p, kv.WithRebuild(func(context.Context, streams.Key) (sellable.Position, error) {
+		return sellable.Position{LocationID: k.LocationID, SKU: k.SKU, Count: 7, Adjusted: 7, Seq: 3}, nil
+	}))
+	if _, err := w.Update(ctx, []streams.Key{k}, add(1)); err != nil {
+		t.Fatal(err)
+	}
+	bucket, err := s.JS.KeyValue(ctx, kv.BucketName(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bucket.Delete(ctx, k.String()); err != nil {
+		t.Fatal(err)
+	}
+	// An UpdateFunc's next means nothing when it reports no change.
+	unchanged := func(streams.Key, sellable.Position) (sellable.Position, bool) {
+		return sellable.Position{Count: 99}, false
+	}
+	if _, err := w.Update(ctx, []streams.Key{k}, unchanged); err != nil {
+		t.Fatal(err)
+	}
+	got, err := store.Get(ctx, k.LocationID, k.SKU)
+	if err != nil || got.Count != 7 || got.Seq != 3 {
+		t.Fatalf("after a replay over the marker: %+v, %v; want the rebuilt count 7 seq 3", got, err)
+	}
+}
+
+// The cache never holds more keys than its bound, and keys it forgot
+// still write correctly, even when another writer moved them meanwhile.
+func TestWriterCacheIsBoundedAndEvictedKeysWriteCorrectly(t *testing.T) {
+	s, store := openStore(t)
+	ctx := context.Background()
+	const bound, n, rounds = 3, 12, 6
+	var keys []streams.Key
+	for i := 0; len(keys) < n; i++ {
+		k := streams.Key{LocationID: "L", SKU: fmt.Sprint("k", i)}
+		if k.Partition(store.Partitions()) == 0 {
+			keys = append(keys, k)
+		}
+	}
+	w := store.Writer(s.JS, 0, kv.WithCacheKeys(bound))
+	other := store.Writer(s.JS, 0, kv.WithCacheKeys(0))
+	want := map[streams.Key]int64{}
+	for r := range rounds {
+		for i := 0; i < n; i += 4 {
+			batch := keys[i : i+4]
+			if _, err := w.Update(ctx, batch, add(1)); err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range batch {
+				want[k]++
+			}
+			if c := w.CachedKeys(); c > bound {
+				t.Fatalf("round %d: %d keys cached, bound %d", r, c, bound)
+			}
+		}
+		// Another writer moves some keys on, evicted or not: the cached
+		// ones conflict and re-read, the evicted ones read afresh.
+		moved := keys[r%n : r%n+1]
+		if _, err := other.Update(ctx, moved, add(10)); err != nil {
+			t.Fatal(err)
+		}
+		want[moved[0]] += 10
+		if c := other.CachedKeys(); c != 0 {
+			t.Fatalf("a writer bounded to 0 keys caches %d", c)
+		}
+	}
+	for _, k := range keys {
+		got, err := store.Get(ctx, k.LocationID, k.SKU)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Adjusted != want[k] {
+			t.Fatalf("%v: adjusted %d, want %d", k, got.Adjusted, want[k])
+		}
 	}
 }

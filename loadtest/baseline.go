@@ -42,7 +42,7 @@ func (t *target) baseline(ctx context.Context, cfg Config, progress io.Writer) (
 	}()
 
 	ks := newKeySet(cfg.Prefix, cfg.Keys)
-	gen := newGenerator(cfg.Seed, cfg.Skew, cfg.Keys)
+	gen := generatorFor(cfg, cfg.Seed)
 	subject := func(ev event) string {
 		// inventory.<kind>s.<loc>.<sku> under another root.
 		return root + strings.TrimPrefix(streams.EventSubject(ev.kind, ks.keys[ev.key]), "inventory")

@@ -48,6 +48,9 @@ type Config struct {
 	Keys int
 	// Skew is the Zipf exponent s (> 1) of key popularity; 0 is uniform.
 	Skew float64
+	// Sequential draws the keys in order instead, each once before any
+	// again: with Events = Keys, exactly Keys distinct positions.
+	Sequential bool
 	// Prefix starts every SKU the tool writes, to keep its keys apart.
 	Prefix string
 	// Seed makes the event sequence reproducible.

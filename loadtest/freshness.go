@@ -50,7 +50,7 @@ func (t *target) freshness(ctx context.Context, cfg Config, via Via, r float64, 
 	b := newBar(progress, int64(nMain), fmt.Sprintf("freshness via %s at %g/s", via, r), "ev")
 	st, err := t.drive(ctx, driveOpts{
 		via: via, n: nMain, rate: r * float64(nMain) / float64(total),
-		src: newGenerator(cfg.Seed+1, cfg.Skew, cfg.Keys), keys: ks,
+		src: generatorFor(cfg, cfg.Seed+1), keys: ks,
 		conc: cfg.Concurrency, window: cfg.Window, bar: b,
 		onAck: func(a ack) { v.track(a, true) },
 	})

@@ -12,8 +12,8 @@ import (
 // (acks) and applied per second (until every key's view reflects its
 // last event, counted from the first publish).
 func (t *target) ingest(ctx context.Context, cfg Config, via Via, progress io.Writer) (Section, error) {
-	sec := Section{Mode: ModeIngest, Via: via, Settings: fmt.Sprintf("events=%d keys=%d skew=%g rate=%s %s",
-		cfg.Events, cfg.Keys, cfg.Skew, rateSetting(cfg.Rate), inflightSetting(via, cfg))}
+	sec := Section{Mode: ModeIngest, Via: via, Settings: fmt.Sprintf("events=%d keys=%d %s rate=%s %s",
+		cfg.Events, cfg.Keys, keyOrder(cfg), rateSetting(cfg.Rate), inflightSetting(via, cfg))}
 	ks := newKeySet(cfg.Prefix, cfg.Keys)
 	v, err := watchView(ctx, t.js, t.partitions, ks)
 	if err != nil {
@@ -23,7 +23,7 @@ func (t *target) ingest(ctx context.Context, cfg Config, via Via, progress io.Wr
 
 	b := newBar(progress, int64(cfg.Events), "ingest via "+string(via), "ev")
 	st, err := t.drive(ctx, driveOpts{
-		via: via, n: cfg.Events, rate: cfg.Rate, src: newGenerator(cfg.Seed, cfg.Skew, cfg.Keys), keys: ks,
+		via: via, n: cfg.Events, rate: cfg.Rate, src: generatorFor(cfg, cfg.Seed), keys: ks,
 		conc: cfg.Concurrency, batch: cfg.Batch, window: cfg.Window, bar: b,
 		onAck: func(a ack) { v.track(a, false) },
 	})
@@ -80,4 +80,12 @@ func inflightSetting(via Via, cfg Config) string {
 // eventsFor is the number of events at r per second over d.
 func eventsFor(r float64, d time.Duration) int {
 	return max(int(r*d.Seconds()), 1)
+}
+
+// keyOrder says how keys were drawn.
+func keyOrder(cfg Config) string {
+	if cfg.Sequential {
+		return "keys-in-order"
+	}
+	return fmt.Sprintf("skew=%g", cfg.Skew)
 }

@@ -36,11 +36,14 @@ func newKeySet(prefix string, n int) *keySet {
 func (ks *keySet) len() int { return len(ks.keys) }
 
 // picker draws key indexes: Zipf-distributed with exponent skew, or
-// uniform when skew is 0. Not safe for concurrent use.
+// uniform when skew is 0, or in order when sequential. Not safe for
+// concurrent use.
 type picker struct {
-	r    *rand.Rand
-	zipf *rand.Zipf
-	n    int
+	r          *rand.Rand
+	zipf       *rand.Zipf
+	n          int
+	sequential bool
+	i          int
 }
 
 func newPicker(seed uint64, skew float64, n int) *picker {
@@ -53,6 +56,11 @@ func newPicker(seed uint64, skew float64, n int) *picker {
 }
 
 func (p *picker) next() int {
+	if p.sequential {
+		k := p.i
+		p.i = (p.i + 1) % p.n
+		return k
+	}
 	if p.zipf != nil {
 		return int(p.zipf.Uint64())
 	}
@@ -74,6 +82,15 @@ type generator struct {
 
 func newGenerator(seed uint64, skew float64, keys int) *generator {
 	return &generator{p: newPicker(seed, skew, keys)}
+}
+
+// generatorFor is the generator of a run's settings: with Sequential,
+// every key once, in order, before any key again, so that Events = Keys
+// writes exactly Keys distinct positions.
+func generatorFor(cfg Config, seed uint64) *generator {
+	g := newGenerator(seed, cfg.Skew, cfg.Keys)
+	g.p.sequential = cfg.Sequential
+	return g
 }
 
 func (g *generator) next() event {

@@ -103,6 +103,24 @@ func TestUniformPickerCoversKeys(t *testing.T) {
 	}
 }
 
+// --sequential writes every key once before any again, whatever --skew.
+func TestSequentialGeneratorWritesEveryKeyOnce(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Keys, cfg.Sequential = 1000, true
+	g := generatorFor(cfg, 1)
+	seen := make([]bool, cfg.Keys)
+	for i := range cfg.Keys {
+		k := g.next().key
+		if seen[k] {
+			t.Fatalf("key %d drawn twice in the first %d events", k, i+1)
+		}
+		seen[k] = true
+	}
+	if k := g.next().key; k != 0 {
+		t.Fatalf("after every key, drew %d, want 0 again", k)
+	}
+}
+
 func TestGeneratorEventsAreValid(t *testing.T) {
 	g := newGenerator(3, 1.2, 50)
 	kinds := map[sellable.Kind]int{}

@@ -33,7 +33,7 @@ func (t *target) queries(ctx context.Context, cfg Config, ingestVia Via, ingestR
 		iwg.Go(func() {
 			ingest, ingestErr = t.drive(qctx, driveOpts{
 				via: ingestVia, n: eventsFor(ingestRate, cfg.Duration), rate: ingestRate,
-				src: newGenerator(cfg.Seed+2, cfg.Skew, cfg.Keys), keys: ks,
+				src: generatorFor(cfg, cfg.Seed+2), keys: ks,
 				conc: cfg.Concurrency, window: cfg.Window,
 			})
 		})

@@ -33,7 +33,7 @@ func startSystem(t *testing.T) (httpURL, natsURL string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	calc, err := app.NewCalculator(ctx, s.JS, store, topo, wire, log)
+	calc, err := app.NewCalculator(ctx, s.JS, store, topo, app.DefaultCalculatorSettings(), wire, log)
 	if err != nil {
 		t.Fatal(err)
 	}

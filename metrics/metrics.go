@@ -25,6 +25,33 @@ var (
 		Help:    "Time to write one batch of positions to a partition bucket.",
 		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
 	})
+	// WriterCacheKeys is how many keys a partition's KV writer caches.
+	WriterCacheKeys = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "inventory_kv_writer_cache_keys",
+		Help: "Keys whose value and revision the KV writer of a partition owned here caches (bounded by INVENTORY_WRITER_CACHE_KEYS).",
+	}, []string{"partition"})
+	// WriterCacheHits and WriterCacheMisses count the writer's cache
+	// lookups; the hit rate is hits / (hits + misses). A miss costs a KV
+	// read before the write.
+	WriterCacheHits = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "inventory_kv_writer_cache_hits_total",
+		Help: "KV writer lookups answered from its cache, by partition.",
+	}, []string{"partition"})
+	WriterCacheMisses = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "inventory_kv_writer_cache_misses_total",
+		Help: "KV writer lookups that read the bucket, by partition.",
+	}, []string{"partition"})
+	// WriterCacheEvictions counts keys dropped to keep the cache bounded.
+	WriterCacheEvictions = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "inventory_kv_writer_cache_evictions_total",
+		Help: "Keys the KV writer forgot to stay within its bound, by partition.",
+	}, []string{"partition"})
+	// KeysRebuilt counts view keys found deleted or purged and rebuilt
+	// from the event log.
+	KeysRebuilt = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "inventory_kv_keys_rebuilt_total",
+		Help: "View keys found deleted or purged in their bucket and folded again from the INVENTORY stream, by partition.",
+	}, []string{"partition"})
 	// PartitionLag is how many events of a partition wait behind the last
 	// one processed (the ordered consumer's pending count).
 	PartitionLag = promauto.NewGaugeVec(prometheus.GaugeOpts{

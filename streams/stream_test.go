@@ -44,6 +44,9 @@ func TestServerPartitionMatchesKeyPartition(t *testing.T) {
 			if want := k.Partition(cfg.Partitions); p != want {
 				t.Fatalf("server put %+v in partition %d, Key.Partition says %d", k, p, want)
 			}
+			if want := streams.StoredEventSubject(kind, p, k); msg.Subject != want {
+				t.Fatalf("server stored %q, StoredEventSubject says %q", msg.Subject, want)
+			}
 		}
 	}
 }

@@ -86,6 +86,14 @@ func SellableSubject(k Key) string {
 	return root + ".sellable." + k.String()
 }
 
+// StoredEventSubject is where the event stream keeps the events of kind
+// for k: the published subject with the partition token p that the
+// stream's transform inserts (p is k.Partition of the stream's count).
+// Both kinds' stored subjects of one key are that key's whole history.
+func StoredEventSubject(kind sellable.Kind, p int, k Key) string {
+	return root + "." + kindToken(kind) + "." + strconv.Itoa(p) + "." + k.String()
+}
+
 // PartitionFilter selects the stored events of one partition. The stream
 // stores inventory.<kind>s.<loc>.<sku> as inventory.<kind>s.<p>.<loc>.<sku>.
 func PartitionFilter(p int) string {

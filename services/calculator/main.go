@@ -15,13 +15,14 @@ import (
 func main() {
 	f := app.NewFlags("calculator")
 	cfg := app.CommonFlags(f, "127.0.0.1:9094", "nats://127.0.0.1:4222", "NATS server(s), comma-separated")
+	calcCfg := app.CalculatorFlags(f)
 	app.Main(f, func(ctx context.Context, log *slog.Logger) error {
 		nc, js, err := app.Connect(cfg.NATSURL, "calculator", log)
 		if err != nil {
 			return err
 		}
 		defer nc.Close()
-		p, err := app.OpenPipeline(ctx, js, cfg.Topology, log)
+		p, err := app.OpenPipeline(ctx, js, cfg.Topology, *calcCfg, log)
 		if err != nil {
 			return err
 		}

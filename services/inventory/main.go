@@ -29,6 +29,7 @@ func main() {
 	f := app.NewFlags("inventory")
 	cfg := app.CommonFlags(f, "127.0.0.1:9091", "", "external NATS server(s); when set, none is embedded")
 	embedConfig := embedFlags(f)
+	calcCfg := app.CalculatorFlags(f)
 	sellableAddr := f.String("sellable-addr", "INVENTORY_SELLABLE_ADDR", "127.0.0.1:9093", "HTTP address of the Scylla-backed query API, when SCYLLA_HOSTS is set")
 	projectionConfig := app.ProjectionFlags(f, "")
 	pprofAddr := f.String("pprof-addr", "INVENTORY_PPROF_ADDR", "", "serve Go's profiler here (off when empty)")
@@ -55,7 +56,7 @@ func main() {
 		}
 		defer nc.Close()
 
-		p, err := app.OpenPipeline(ctx, js, cfg.Topology, log)
+		p, err := app.OpenPipeline(ctx, js, cfg.Topology, *calcCfg, log)
 		if err != nil {
 			return err
 		}

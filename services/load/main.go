@@ -47,6 +47,7 @@ func run(args []string) error {
 	fs.IntVar(&c.Events, "events", d.Events, "events per ingest and baseline")
 	fs.IntVar(&c.Keys, "keys", d.Keys, "distinct (location, SKU) keys")
 	fs.Float64Var(&c.Skew, "skew", d.Skew, "Zipf exponent of key popularity (> 1; 0 = uniform)")
+	fs.BoolVar(&c.Sequential, "sequential", false, "draw keys in order, each once before any again (overrides --skew)")
 	fs.StringVar(&c.Prefix, "prefix", d.Prefix, "prefix of the locations and SKUs written")
 	fs.Uint64Var(&c.Seed, "seed", d.Seed, "random seed")
 	fs.IntVar(&c.Concurrency, "concurrency", d.Concurrency, "HTTP requests in flight (ingest over HTTP, queries)")

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sellable/inventory/kv"
@@ -220,19 +218,12 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) (flight,
 	return flight{last: last, acks: pending}, nil
 }
 
-// deadLetter sends m to the dead-letter stream with the reason. Its
-// Nats-Msg-Id is the original sequence, so a replay does not file it twice.
+// deadLetter sends m to the dead-letter stream with the reason, built by
+// deadLetterMsg so that it always fits in one message.
 func (p *partition) deadLetter(m jetstream.Msg, seq uint64, reason error) (jetstream.PubAckFuture, error) {
-	p.log.Warn("dead-lettering event", "partition", p.id, "seq", seq, "subject", m.Subject(), "reason", reason)
-	dl := nats.NewMsg(streams.DeadLetterSubject(p.id))
-	dl.Data = m.Data()
-	for k, v := range m.Headers() {
-		dl.Header[k] = v
-	}
-	dl.Header.Set(streams.HeaderError, reason.Error())
-	dl.Header.Set(streams.HeaderOrigSubject, m.Subject())
-	dl.Header.Set(streams.HeaderOrigSeq, strconv.FormatUint(seq, 10))
-	dl.Header.Set(nats.MsgIdHdr, "dlq-"+strconv.FormatUint(seq, 10))
+	why := reason.Error()
+	p.log.Warn("dead-lettering event", "partition", p.id, "seq", seq, "subject", clip(m.Subject(), maxDeadValue), "reason", clip(why, maxDeadReason))
+	dl := deadLetterMsg(p.id, m.Subject(), m.Headers(), m.Data(), seq, why, p.js.Conn().MaxPayload())
 	f, err := p.js.PublishMsgAsync(dl)
 	if err != nil {
 		return nil, fmt.Errorf("dead-letter seq %d: %w", seq, err)

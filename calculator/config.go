@@ -26,8 +26,18 @@ type Config struct {
 	MaxBatch int
 	// CheckpointEvery is how often a partition's replay point is saved.
 	CheckpointEvery time.Duration
-	Logger          *slog.Logger
+	// StallAfter is how long a partition may go without progress before
+	// it is reported stalled (status, readiness, metric): one batch in
+	// process that long, or a worker failing again and again without
+	// advancing, each run shorter than that.
+	StallAfter time.Duration
+	Logger     *slog.Logger
 }
+
+// defaultStallAfter is far above a healthy batch (milliseconds) and above
+// a NATS leader election, so that only a partition that is truly stuck
+// makes the instance unready.
+const defaultStallAfter = 15 * time.Second
 
 // DefaultConfig fills everything but Partitions.
 func DefaultConfig() Config {
@@ -38,6 +48,7 @@ func DefaultConfig() Config {
 		LeaseTTL:        4 * time.Second,
 		MaxBatch:        1000,
 		CheckpointEvery: 250 * time.Millisecond,
+		StallAfter:      defaultStallAfter,
 		Logger:          slog.Default(),
 	}
 }
@@ -59,6 +70,9 @@ func (c Config) Validate() error {
 	}
 	if c.CheckpointEvery <= 0 {
 		errs = append(errs, errors.New("calculator: checkpoint interval must be positive"))
+	}
+	if c.StallAfter <= 0 {
+		errs = append(errs, errors.New("calculator: stall bound must be positive"))
 	}
 	if c.Logger == nil {
 		errs = append(errs, errors.New("calculator: logger is required"))

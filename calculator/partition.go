@@ -82,6 +82,7 @@ func (p *partition) run(ctx context.Context) error {
 		}
 		through = max(through, pending.last)
 		pending = flight{}
+		p.stats.progressed(p.id, through)
 		return nil
 	}
 	tick := time.NewTicker(p.cfg.CheckpointEvery)
@@ -104,7 +105,7 @@ func (p *partition) run(ctx context.Context) error {
 			batch = append(batch[:0], m)
 			batch = drain(msgs, batch, p.cfg.MaxBatch)
 			var next flight
-			if next, err = p.process(ctx, batch); err == nil {
+			if next, err = p.processOrAbandon(ctx, batch); err == nil {
 				err = settle(ctx)
 				pending = next
 			}
@@ -152,6 +153,34 @@ func drain(msgs <-chan jetstream.Msg, batch []jetstream.Msg, max int) []jetstrea
 		}
 	}
 	return batch
+}
+
+// processOrAbandon is process, except that it returns as soon as ctx ends
+// even if the batch is still in process: a decode that never ends must
+// not keep the partition, and so the process, from stopping. The batch is
+// then left to its goroutine; nothing it still does moves the checkpoint,
+// and its writes are compare-and-set with sequences like a stale owner's.
+// The time a batch takes is tracked, so that one that never ends shows as
+// stalled.
+func (p *partition) processOrAbandon(ctx context.Context, batch []jetstream.Msg) (flight, error) {
+	type result struct {
+		f   flight
+		err error
+	}
+	p.stats.batchBegan(p.id, time.Now())
+	defer p.stats.batchEnded(p.id)
+	res := make(chan result, 1)
+	go func() {
+		f, err := p.process(ctx, batch)
+		res <- result{f, err}
+	}()
+	select {
+	case r := <-res:
+		return r.f, r.err
+	case <-ctx.Done():
+		p.log.Warn("partition stopping with a batch still in process; leaving it", "partition", p.id, "events", len(batch))
+		return flight{}, ctx.Err()
+	}
 }
 
 // process applies one batch: dead-letters what cannot be decoded, folds

@@ -77,7 +77,10 @@ func OpenPipeline(ctx context.Context, js jetstream.JetStream, t Topology, cs Ca
 // Register mounts the query API, readiness and the calculator's status.
 func (p *Pipeline) Register(e *echo.Echo, nc *nats.Conn, js jetstream.JetStream) {
 	api.RegisterQueries(e, p.View)
-	api.RegisterReady(e, map[string]api.Check{"nats": NATSConnected(nc), "streams": StreamsPresent(js)})
+	api.RegisterReady(e, map[string]api.Check{
+		"nats": NATSConnected(nc), "streams": StreamsPresent(js),
+		"partitions": PartitionsProgress(p.Calculator),
+	})
 	api.RegisterStatus(e, "/calculator/status", func(context.Context) any { return p.Calculator.Status() })
 }
 

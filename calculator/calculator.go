@@ -58,6 +58,7 @@ func New(ctx context.Context, js jetstream.JetStream, store *kv.Store, codecs *s
 		js: js, store: store, codecs: codecs, changes: changes, cfg: cfg,
 		log:    cfg.Logger.With("instance", cfg.InstanceID),
 		leases: l, offsets: o,
+		stats:   Stats{stallAfter: cfg.StallAfter},
 		running: make(map[int]*worker),
 	}, nil
 }
@@ -72,6 +73,7 @@ func (c *Calculator) Run(ctx context.Context) error {
 		if err := c.rebalance(ctx); err != nil && ctx.Err() == nil {
 			c.log.Warn("rebalance failed", "err", err)
 		}
+		c.stats.stalls(c.cfg.Partitions) // keeps the stalled gauges current
 		select {
 		case <-ctx.Done():
 			c.shutdown()
@@ -117,17 +119,21 @@ func (c *Calculator) reconcile(ctx context.Context, p int, want string) error {
 			return err
 		}
 		if !mine { // the worker failed: start it again from its checkpoint
+			c.stats.restarted(p)
 			c.start(p)
 		}
 	case owner == "" && want == c.leases.self:
 		ok, err := c.leases.acquire(ctx, p)
 		if err != nil || !ok {
+			c.stats.forget(p)
 			return err
 		}
 		c.start(p)
 	case mine: // the lease expired or moved while we were not looking
 		c.stop(p)
 		delete(c.leases.revs, p)
+	default: // not ours: whatever we knew of its progress is stale
+		c.stats.forget(p)
 	}
 	return nil
 }
@@ -151,13 +157,18 @@ func (c *Calculator) start(p int) {
 		codecs: c.codecs, changes: c.changes, cfg: c.cfg, log: c.log, stats: &c.stats,
 	}
 	part.writer = c.store.Writer(c.js, p, kv.WithCacheKeys(c.cfg.writerCacheKeys()), kv.WithRebuild(part.rebuild))
+	c.stats.started(p, time.Now())
 	go func() {
 		defer close(w.done)
 		if err := part.run(ctx); err != nil {
-			c.log.Error("partition stopped", "partition", p, "err", err)
+			c.log.Error("partition stopped", "partition", p, "err", clip(err.Error(), maxDeadReason))
+			c.stats.failed(p, err, time.Now())
 		}
-		// Before the partition may start again here with a new writer.
-		part.writer.Close()
+		// Before the partition may start again here with a new writer;
+		// not under a batch left in process, which may still use it.
+		if !part.abandoned {
+			part.writer.Close()
+		}
 		c.mu.Lock()
 		if c.running[p] == w {
 			delete(c.running, p)
@@ -168,12 +179,15 @@ func (c *Calculator) start(p int) {
 }
 
 // stop ends partition p's worker and waits for it to save its checkpoint.
+// The worker does not wait for a batch in process (see partition.run), so
+// neither does stop.
 func (c *Calculator) stop(p int) {
 	c.mu.Lock()
 	w, ok := c.running[p]
 	delete(c.running, p)
 	metrics.PartitionsOwned.Set(float64(len(c.running)))
 	c.mu.Unlock()
+	defer c.stats.forget(p)
 	if !ok {
 		return
 	}
@@ -217,6 +231,10 @@ func (c *Calculator) Owned() []int {
 
 // Stats is what this instance's partitions applied.
 func (c *Calculator) Stats() map[int]PartitionStats { return c.stats.Snapshot() }
+
+// Stalls lists the partitions this instance holds that cannot make
+// progress (see Config.StallAfter).
+func (c *Calculator) Stalls() []Stall { return c.stats.stalls(c.cfg.Partitions) }
 
 // Status is what an operator sees of this instance.
 type Status struct {

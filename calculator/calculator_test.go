@@ -57,11 +57,19 @@ func (e *env) startCalculator(t *testing.T, name string) (c *calculator.Calculat
 // logging to log.
 func (e *env) startCalculatorWith(t *testing.T, name string, codecs *streams.Codecs, log *slog.Logger) (c *calculator.Calculator, stop func()) {
 	t.Helper()
+	return e.startCalculatorConfig(t, name, codecs, log, func(*calculator.Config) {})
+}
+
+// startCalculatorConfig is startCalculatorWith with settings changed by
+// tune.
+func (e *env) startCalculatorConfig(t *testing.T, name string, codecs *streams.Codecs, log *slog.Logger, tune func(*calculator.Config)) (c *calculator.Calculator, stop func()) {
+	t.Helper()
 	cfg := calculator.DefaultConfig()
 	cfg.Partitions = partitions
 	cfg.InstanceID = name
 	cfg.LeaseTTL = time.Second
 	cfg.Logger = log
+	tune(&cfg)
 	c, err := calculator.New(context.Background(), e.JS, e.store, codecs, nil, cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -33,7 +33,12 @@ type Config struct {
 	// bound holds however many partitions the instance owns. A key
 	// forgotten costs one KV read on its next write. 0 caches nothing.
 	WriterCacheKeys int
-	Logger          *slog.Logger
+	// StallAfter is how long a partition may go without progress before
+	// it is reported stalled (status, readiness, metric): one batch in
+	// process that long, or a worker failing again and again without
+	// advancing, each run shorter than that.
+	StallAfter time.Duration
+	Logger     *slog.Logger
 }
 
 // DefaultWriterCacheKeys is WriterCacheKeys unless set: about 57 MB of
@@ -41,6 +46,11 @@ type Config struct {
 // (BenchmarkCacheMemory; RSS figures in BENCHMARKS.md), and far more than
 // the hot keys of a partition, which are what the cache is for.
 const DefaultWriterCacheKeys = 250_000
+
+// defaultStallAfter is far above a healthy batch (milliseconds) and above
+// a NATS leader election, so that only a partition that is truly stuck
+// makes the instance unready.
+const defaultStallAfter = 15 * time.Second
 
 // DefaultConfig fills everything but Partitions.
 func DefaultConfig() Config {
@@ -52,6 +62,7 @@ func DefaultConfig() Config {
 		MaxBatch:        1000,
 		CheckpointEvery: 250 * time.Millisecond,
 		WriterCacheKeys: DefaultWriterCacheKeys,
+		StallAfter:      defaultStallAfter,
 		Logger:          slog.Default(),
 	}
 }
@@ -76,6 +87,9 @@ func (c Config) Validate() error {
 	}
 	if c.WriterCacheKeys < 0 {
 		errs = append(errs, fmt.Errorf("calculator: writer cache keys %d < 0", c.WriterCacheKeys))
+	}
+	if c.StallAfter <= 0 {
+		errs = append(errs, errors.New("calculator: stall bound must be positive"))
 	}
 	if c.Logger == nil {
 		errs = append(errs, errors.New("calculator: logger is required"))

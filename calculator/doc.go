@@ -7,7 +7,10 @@
 // ordered consumer, starting after its last checkpoint. Exactly-once effect
 // does not depend on the leases: every value records the last event
 // sequence it reflects and is written with compare-and-set, so replays and
-// a briefly doubled owner skip what is already applied.
+// a briefly doubled owner skip what is already applied. The same makes it
+// safe to leave a batch that never ends behind when a partition stops,
+// so a stuck decode never holds up a shutdown; such a batch, or a worker
+// that keeps failing at the same place, is reported as stalled (stats.go).
 //
 // Why not orbit.go pcgroups: its static groups fix the member list at
 // creation and its elastic groups change membership only by an

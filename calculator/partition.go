@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sellable/inventory/kv"
@@ -28,6 +26,9 @@ type partition struct {
 	cfg     Config
 	log     *slog.Logger
 	stats   *Stats
+	// abandoned is set when a stop left a batch in process: its goroutine
+	// may still use the writer, which is then left alone.
+	abandoned bool
 }
 
 // applied is one decoded event with where it sits in the stream.
@@ -84,6 +85,7 @@ func (p *partition) run(ctx context.Context) error {
 		}
 		through = max(through, pending.last)
 		pending = flight{}
+		p.stats.progressed(p.id, through)
 		return nil
 	}
 	tick := time.NewTicker(p.cfg.CheckpointEvery)
@@ -106,7 +108,7 @@ func (p *partition) run(ctx context.Context) error {
 			batch = append(batch[:0], m)
 			batch = drain(msgs, batch, p.cfg.MaxBatch)
 			var next flight
-			if next, err = p.process(ctx, batch); err == nil {
+			if next, err = p.processOrAbandon(ctx, batch); err == nil {
 				err = settle(ctx)
 				pending = next
 			}
@@ -154,6 +156,35 @@ func drain(msgs <-chan jetstream.Msg, batch []jetstream.Msg, max int) []jetstrea
 		}
 	}
 	return batch
+}
+
+// processOrAbandon is process, except that it returns as soon as ctx ends
+// even if the batch is still in process: a decode that never ends must
+// not keep the partition, and so the process, from stopping. The batch is
+// then left to its goroutine; nothing it still does moves the checkpoint,
+// and its writes are compare-and-set with sequences like a stale owner's.
+// The time a batch takes is tracked, so that one that never ends shows as
+// stalled.
+func (p *partition) processOrAbandon(ctx context.Context, batch []jetstream.Msg) (flight, error) {
+	type result struct {
+		f   flight
+		err error
+	}
+	p.stats.batchBegan(p.id, time.Now())
+	defer p.stats.batchEnded(p.id)
+	res := make(chan result, 1)
+	go func() {
+		f, err := p.process(ctx, batch)
+		res <- result{f, err}
+	}()
+	select {
+	case r := <-res:
+		return r.f, r.err
+	case <-ctx.Done():
+		p.log.Warn("partition stopping with a batch still in process; leaving it", "partition", p.id, "events", len(batch))
+		p.abandoned = true
+		return flight{}, ctx.Err()
+	}
 }
 
 // process applies one batch: dead-letters what cannot be decoded, folds
@@ -220,19 +251,12 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) (flight,
 	return flight{last: last, acks: pending}, nil
 }
 
-// deadLetter sends m to the dead-letter stream with the reason. Its
-// Nats-Msg-Id is the original sequence, so a replay does not file it twice.
+// deadLetter sends m to the dead-letter stream with the reason, built by
+// deadLetterMsg so that it always fits in one message.
 func (p *partition) deadLetter(m jetstream.Msg, seq uint64, reason error) (jetstream.PubAckFuture, error) {
-	p.log.Warn("dead-lettering event", "partition", p.id, "seq", seq, "subject", m.Subject(), "reason", reason)
-	dl := nats.NewMsg(streams.DeadLetterSubject(p.id))
-	dl.Data = m.Data()
-	for k, v := range m.Headers() {
-		dl.Header[k] = v
-	}
-	dl.Header.Set(streams.HeaderError, reason.Error())
-	dl.Header.Set(streams.HeaderOrigSubject, m.Subject())
-	dl.Header.Set(streams.HeaderOrigSeq, strconv.FormatUint(seq, 10))
-	dl.Header.Set(nats.MsgIdHdr, "dlq-"+strconv.FormatUint(seq, 10))
+	why := reason.Error()
+	p.log.Warn("dead-lettering event", "partition", p.id, "seq", seq, "subject", clip(m.Subject(), maxDeadValue), "reason", clip(why, maxDeadReason))
+	dl := deadLetterMsg(p.id, m.Subject(), m.Headers(), m.Data(), seq, why, p.js.Conn().MaxPayload())
 	f, err := p.js.PublishMsgAsync(dl)
 	if err != nil {
 		return nil, fmt.Errorf("dead-letter seq %d: %w", seq, err)

@@ -58,6 +58,19 @@ var (
 		Name: "inventory_partition_lag_events",
 		Help: "Events stored but not yet processed, by partition owned here.",
 	}, []string{"partition"})
+	// PartitionStalled is 1 while a partition owned here cannot make
+	// progress: its worker keeps failing without advancing, or one batch
+	// has been in process too long. /calculator/status says why.
+	PartitionStalled = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "inventory_partition_stalled",
+		Help: "1 while a partition owned here cannot make progress, else 0; /calculator/status says why.",
+	}, []string{"partition"})
+	// PartitionRestarts counts restarts of a partition's worker after it
+	// failed.
+	PartitionRestarts = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "inventory_partition_restarts_total",
+		Help: "Times a partition's worker was started again after it failed.",
+	}, []string{"partition"})
 	// PartitionsOwned is how many partitions this process owns.
 	PartitionsOwned = promauto.NewGauge(prometheus.GaugeOpts{
 		Name: "inventory_partitions_owned",

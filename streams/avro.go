@@ -275,14 +275,13 @@ type reader struct {
 type schemaSet struct {
 	reg SchemaRegistry
 	cfg AvroConfig // with defaults
-	// api is hamba's configuration for decoding, with the byte and
-	// element limits of cfg.
-	api avro.API
 	// readers by record full name.
 	readers map[string]reader
 	byID    sync.Map // int -> *reader
 	fetch   singleflight.Group
-	pool    sync.Pool // *avro.Reader with api
+	// pool holds hamba readers configured with the byte and element
+	// limits of cfg.
+	pool sync.Pool // *avro.Reader
 }
 
 func newSchemaSet(reg SchemaRegistry, cfg AvroConfig) (*schemaSet, error) {
@@ -297,7 +296,7 @@ func newSchemaSet(reg SchemaRegistry, cfg AvroConfig) (*schemaSet, error) {
 		MaxByteSliceSize:  cfg.MaxBodyBytes,
 		MaxSliceAllocSize: cfg.MaxValues,
 	}.Freeze()
-	s := &schemaSet{reg: reg, cfg: cfg, api: api, readers: map[string]reader{}}
+	s := &schemaSet{reg: reg, cfg: cfg, readers: map[string]reader{}}
 	s.pool.New = func() any { return avro.NewReader(nil, 0, avro.WithReaderConfig(api)) }
 	return s, nil
 }

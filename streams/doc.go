@@ -11,4 +11,10 @@
 // Content-Type: application/vnd.confluent.avro (see ContentTypeAvro for
 // the whole decision), or JSON when that header is absent, so that events
 // published by hand with `nats pub` work.
+//
+// Decoding an Avro body has bounded cost whoever wrote its schema: the
+// writer schema an id names is checked against SchemaBounds before any
+// decoder is built for it, and the body is walked within the byte and
+// value limits of AvroConfig before hamba reads it (avro_bounds.go says
+// why each bound exists).
 package streams

@@ -233,7 +233,7 @@ func TestAvroBodyBounds(t *testing.T) {
 	flag := register("boolean")
 	fixed := register(map[string]any{"type": "fixed", "name": "F8", "size": 8})
 
-	long := func(v int64) []byte { return binaryLong(nil, v) }
+	long := func(v int64) []byte { return hostile.AppendLong(nil, v) }
 	cat := func(bs ...[]byte) []byte { return bytesJoin(bs...) }
 	cases := []struct {
 		name  string
@@ -305,15 +305,6 @@ func TestAvroDecodeTakesCallersContext(t *testing.T) {
 	}
 }
 
-func binaryLong(b []byte, v int64) []byte {
-	u := uint64(v<<1) ^ uint64(v>>63)
-	for u >= 0x80 {
-		b = append(b, byte(u)|0x80)
-		u >>= 7
-	}
-	return append(b, byte(u))
-}
-
 func bytesJoin(bs ...[]byte) []byte {
 	var out []byte
 	for _, b := range bs {
@@ -337,7 +328,7 @@ func BenchmarkDecodeAtLimits(b *testing.B) {
 	}
 	key := streams.Key{LocationID: "STL", SKU: "limits"}
 	n := streams.DefaultMaxValues - 16 // the record's own values
-	extra := append(binaryLong(nil, int64(n)), make([]byte, n)...)
+	extra := append(hostile.AppendLong(nil, int64(n)), make([]byte, n)...)
 	data := hostile.Wire(id, hostile.Body(key.LocationID, key.SKU, 1, append(extra, 0)))
 	subject := storedSubject(sellable.Adjustment, key)
 	if _, _, err := codecs.DecodeStored(ctx, subject, avroHeader(), data); err != nil {

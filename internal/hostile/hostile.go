@@ -57,7 +57,7 @@ func Attacks() []Attack {
 			Field: map[string]any{"name": "e", "default": []any{}, "type": map[string]any{
 				"type": "array", "items": map[string]any{"type": "record", "name": "E", "fields": []any{}},
 			}},
-			Value:   appendLong(nil, 1<<62),
+			Value:   AppendLong(nil, 1<<62),
 			Problem: "take no bytes",
 		},
 		{
@@ -85,7 +85,7 @@ func Attacks() []Attack {
 			// even after the body ends.
 			Name:     "long-count",
 			Field:    map[string]any{"name": "ints", "default": []any{}, "type": map[string]any{"type": "array", "items": "int"}},
-			Value:    appendLong(nil, 1<<62),
+			Value:    AppendLong(nil, 1<<62),
 			InBounds: true,
 			Problem:  "block of",
 		},
@@ -142,7 +142,7 @@ func WithField(base string, field map[string]any) (string, error) {
 func Body(loc, sku string, count int64, extra []byte) []byte {
 	b := appendString(nil, loc)
 	b = appendString(b, sku)
-	b = appendLong(b, count)
+	b = AppendLong(b, count)
 	b = append(b, 0, 0) // eventId, source: null
 	return append(b, extra...)
 }
@@ -154,11 +154,12 @@ func Wire(id int, body []byte) []byte {
 	return append(out, body...)
 }
 
-func appendLong(b []byte, v int64) []byte {
+// AppendLong appends v in Avro's zig-zag varint encoding.
+func AppendLong(b []byte, v int64) []byte {
 	return binary.AppendUvarint(b, uint64(v<<1)^uint64(v>>63))
 }
 
 func appendString(b []byte, s string) []byte {
-	b = appendLong(b, int64(len(s)))
+	b = AppendLong(b, int64(len(s)))
 	return append(b, s...)
 }

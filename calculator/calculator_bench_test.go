@@ -146,7 +146,7 @@ func BenchmarkDecodeStored(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(m.data)))
 			for b.Loop() {
-				if _, _, err := w.decoders.DecodeStored(m.subject, m.header, m.data); err != nil {
+				if _, _, err := w.decoders.DecodeStored(b.Context(), m.subject, m.header, m.data); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -203,7 +203,7 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) (flight,
 			return flight{}, fmt.Errorf("metadata: %w", err)
 		}
 		last, lag = meta.Sequence.Stream, meta.NumPending
-		ev, _, err := p.codecs.DecodeStored(m.Subject(), m.Headers(), m.Data())
+		ev, _, err := p.codecs.DecodeStored(ctx, m.Subject(), m.Headers(), m.Data())
 		if errors.Is(err, streams.ErrRegistry) {
 			return flight{}, err // the message may be fine: retry, never dead-letter
 		}

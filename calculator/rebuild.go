@@ -66,7 +66,7 @@ func (p *partition) rebuild(ctx context.Context, k streams.Key) (sellable.Positi
 		if err != nil {
 			return pos, fmt.Errorf("rebuild %s: metadata: %w", k, err)
 		}
-		ev, _, err := p.codecs.DecodeStored(m.Subject(), m.Headers(), m.Data())
+		ev, _, err := p.codecs.DecodeStored(ctx, m.Subject(), m.Headers(), m.Data())
 		switch {
 		case errors.Is(err, streams.ErrRegistry):
 			return pos, fmt.Errorf("rebuild %s: %w", k, err)

@@ -43,10 +43,10 @@ func (c *stuckCodec) EncodeEvent(ev streams.Event) ([]byte, error) {
 	return streams.JSON{}.EncodeEvent(ev)
 }
 
-func (c *stuckCodec) DecodeEvent(data []byte) (streams.Body, error) {
+func (c *stuckCodec) DecodeEvent(ctx context.Context, data []byte) (streams.Body, error) {
 	c.decoding.Add(1)
 	<-c.release
-	return streams.JSON{}.DecodeEvent(data)
+	return streams.JSON{}.DecodeEvent(ctx, data)
 }
 
 func (c *stuckCodec) free() { c.once.Do(func() { close(c.release) }) }
@@ -62,11 +62,11 @@ func (c *failingCodec) EncodeEvent(ev streams.Event) ([]byte, error) {
 	return streams.JSON{}.EncodeEvent(ev)
 }
 
-func (c *failingCodec) DecodeEvent(data []byte) (streams.Body, error) {
+func (c *failingCodec) DecodeEvent(ctx context.Context, data []byte) (streams.Body, error) {
 	if c.failing.Load() {
 		return streams.Body{}, fmt.Errorf("%w: test registry down", streams.ErrRegistry)
 	}
-	return streams.JSON{}.DecodeEvent(data)
+	return streams.JSON{}.DecodeEvent(ctx, data)
 }
 
 // publishAs stores an adjustment of n for k as a JSON body labelled with

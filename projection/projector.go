@@ -125,7 +125,7 @@ func (p *Projector) consume(ctx context.Context) error {
 }
 
 func (p *Projector) handle(ctx context.Context, msg jetstream.Msg, gen uint64) {
-	pos, err := decode(p.cfg.Changes, msg)
+	pos, err := decode(ctx, p.cfg.Changes, msg)
 	if err == nil {
 		err = checkChange(pos)
 	}
@@ -163,8 +163,8 @@ func (p *Projector) handle(ctx context.Context, msg jetstream.Msg, gen uint64) {
 
 // decode reads a change and checks that it is about the position its
 // subject names.
-func decode(changes *streams.ChangeCodec, msg jetstream.Msg) (sellable.Position, error) {
-	pos, err := changes.DecodeChange(msg.Headers(), msg.Data())
+func decode(ctx context.Context, changes *streams.ChangeCodec, msg jetstream.Msg) (sellable.Position, error) {
+	pos, err := changes.DecodeChange(ctx, msg.Headers(), msg.Data())
 	if err != nil {
 		return pos, fmt.Errorf("%w: %w", ErrBadChange, err)
 	}

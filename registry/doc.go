@@ -11,6 +11,10 @@
 // maps Confluent's HTTP API onto a Store and can be mounted on any Echo
 // server at the root paths.
 //
+// Under the inventory's own subjects (streams.Schemas) a schema must also
+// be within streams.SchemaBounds, the bounds the inventory's decoders
+// read within; other subjects take any valid Avro.
+//
 // KV key layout (bucket "schema_registry" by default):
 //
 //	ids.last                   last schema id handed out (decimal), CAS counter

@@ -58,11 +58,19 @@ type Config struct {
 	// Logger receives the warning when the existing bucket's settings
 	// differ from these; nil is slog.Default().
 	Logger *slog.Logger
+	// EventBounds limits the schemas registered under the inventory's
+	// own subjects (streams.Schemas): the decoders of the inventory
+	// refuse messages written with a schema out of these bounds, so
+	// registering one there can only produce dead letters. Zero fields
+	// take streams.DefaultSchemaBounds'. Other subjects take any valid
+	// Avro, recursive types included, as Confluent's registry does.
+	EventBounds streams.SchemaBounds
 }
 
 // DefaultConfig is a standalone registry with Confluent's defaults.
 func DefaultConfig() Config {
-	return Config{Bucket: DefaultBucket, Replicas: 1, DefaultLevel: Backward, MaxSchemaBytes: 256 << 10}
+	return Config{Bucket: DefaultBucket, Replicas: 1, DefaultLevel: Backward, MaxSchemaBytes: 256 << 10,
+		EventBounds: streams.DefaultSchemaBounds()}
 }
 
 var bucketName = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
@@ -81,6 +89,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxSchemaBytes < 1 {
 		errs = append(errs, fmt.Errorf("registry: max schema bytes %d must be positive", c.MaxSchemaBytes))
+	}
+	if err := c.EventBounds.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("registry: event bounds: %w", err))
 	}
 	return errors.Join(errs...)
 }
@@ -101,6 +112,7 @@ type Store struct {
 	kv             jetstream.KeyValue
 	defaultLevel   Level
 	maxSchemaBytes int
+	eventBounds    streams.SchemaBounds
 
 	// parsedByID caches schemas by id for compatibility checks; an id's
 	// schema never changes once written.
@@ -130,7 +142,7 @@ func NewStore(ctx context.Context, js jetstream.JetStream, cfg Config) (*Store, 
 		return nil, fmt.Errorf("registry: bucket %s: %w", cfg.Bucket, err)
 	}
 	level, _ := ParseLevel(string(cfg.DefaultLevel))
-	return &Store{kv: kv, defaultLevel: level, maxSchemaBytes: cfg.MaxSchemaBytes}, nil
+	return &Store{kv: kv, defaultLevel: level, maxSchemaBytes: cfg.MaxSchemaBytes, eventBounds: cfg.EventBounds}, nil
 }
 
 // subjectRecord is the value of subjects.<token>: every version of the
@@ -186,7 +198,7 @@ func (s *Store) Register(ctx context.Context, subject, schema string) (SchemaVer
 	if err := validateSubject(subject); err != nil {
 		return SchemaVersion{}, err
 	}
-	p, err := parseSchema(schema, s.maxSchemaBytes)
+	p, err := s.parseFor(subject, schema)
 	if err != nil {
 		return SchemaVersion{}, fmt.Errorf("register under %q: %w", subject, err)
 	}
@@ -246,6 +258,21 @@ func (s *Store) register(ctx context.Context, subject string, p parsed) (SchemaV
 		return SchemaVersion{Subject: subject, Version: next, ID: id, Schema: p.normalized}, nil
 	}
 	return SchemaVersion{}, fmt.Errorf("%w: subject %q", ErrContention, subject)
+}
+
+// parseFor parses a schema to be registered under subject: any valid
+// Avro, and within the event bounds under the inventory's own subjects.
+func (s *Store) parseFor(subject, schema string) (parsed, error) {
+	p, err := parseSchema(schema, s.maxSchemaBytes)
+	if err != nil {
+		return parsed{}, err
+	}
+	if _, ok := streams.Schemas()[subject]; ok {
+		if err := s.eventBounds.Check(p.normalized); err != nil {
+			return parsed{}, fmt.Errorf("%w: %w", ErrInvalidSchema, err)
+		}
+	}
+	return p, nil
 }
 
 // ensureID returns the global id of a normalized schema, allocating one
@@ -376,7 +403,7 @@ func (s *Store) CheckCompatibility(ctx context.Context, subject, schema string, 
 	if err := validateSubject(subject); err != nil {
 		return err
 	}
-	p, err := parseSchema(schema, s.maxSchemaBytes)
+	p, err := s.parseFor(subject, schema)
 	if err != nil {
 		return err
 	}

@@ -58,6 +58,7 @@ func TestConfigValidate(t *testing.T) {
 		{"bad bucket", func(c *Config) { c.Bucket = "a.b" }, 1},
 		{"no replicas", func(c *Config) { c.Replicas = 0 }, 1},
 		{"bad level", func(c *Config) { c.DefaultLevel = "SOME" }, 1},
+		{"negative event bounds", func(c *Config) { c.EventBounds.MaxDepth = -1 }, 1},
 		{"everything", func(c *Config) { *c = Config{} }, 4},
 	}
 	for _, tt := range tests {

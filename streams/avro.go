@@ -77,6 +77,10 @@ var (
 	// ErrRegistry means the registry could not be asked for a writer
 	// schema. The message may well be good: retry rather than dead-letter.
 	ErrRegistry = errors.New("schema registry unavailable")
+	// ErrSchemaBounds means a writer schema is outside SchemaBounds: the
+	// registry refuses it under the event subjects, and a codec refuses
+	// (ErrDecode) every message written with it.
+	ErrSchemaBounds = errors.New("schema out of bounds")
 )
 
 //go:embed schemas/adjustment.avsc
@@ -149,20 +153,61 @@ type AvroConfig struct {
 	ReservationSchema string
 	ChangeSchema      string
 	// FetchTimeout bounds one registry lookup of a writer schema not seen
-	// before, while decoding (which has no context of its own). Zero means
+	// before, within the decoding caller's context. Zero means
 	// DefaultFetchTimeout.
 	FetchTimeout time.Duration
+	// Bounds limits the writer schemas messages are decoded with; a
+	// message written with a schema out of bounds is refused with
+	// ErrDecode (see SchemaBounds). Zero fields take the defaults.
+	Bounds SchemaBounds
+	// MaxBodyBytes refuses a longer Avro body with ErrDecode; it also
+	// bounds every string or bytes value. Zero means DefaultMaxBodyBytes.
+	MaxBodyBytes int
+	// MaxValues bounds how many values (fields, items, map entries,
+	// union branches, down to each null) one body may hold, which with
+	// MaxBodyBytes bounds the time a decode takes. Zero means
+	// DefaultMaxValues.
+	MaxValues int
 }
 
-// DefaultFetchTimeout is AvroConfig.FetchTimeout's default.
-const DefaultFetchTimeout = 5 * time.Second
+// Defaults of AvroConfig.
+const (
+	DefaultFetchTimeout = 5 * time.Second
+	// DefaultMaxBodyBytes is NATS's default maximum payload.
+	DefaultMaxBodyBytes = 1 << 20
+	// DefaultMaxValues is ten thousand times what an event holds and
+	// still decodes in about a millisecond.
+	DefaultMaxValues = 1 << 16
+)
 
 // Validate reports settings out of range.
 func (c AvroConfig) Validate() error {
+	var errs []error
 	if c.FetchTimeout < 0 {
-		return fmt.Errorf("streams: avro fetch timeout %v must not be negative", c.FetchTimeout)
+		errs = append(errs, fmt.Errorf("streams: avro fetch timeout %v must not be negative", c.FetchTimeout))
 	}
-	return nil
+	if c.MaxBodyBytes < 0 {
+		errs = append(errs, fmt.Errorf("streams: avro max body bytes %d must not be negative", c.MaxBodyBytes))
+	}
+	if c.MaxValues < 0 {
+		errs = append(errs, fmt.Errorf("streams: avro max values %d must not be negative", c.MaxValues))
+	}
+	errs = append(errs, c.Bounds.Validate())
+	return errors.Join(errs...)
+}
+
+func (c AvroConfig) withDefaults() AvroConfig {
+	if c.FetchTimeout == 0 {
+		c.FetchTimeout = DefaultFetchTimeout
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.MaxValues == 0 {
+		c.MaxValues = DefaultMaxValues
+	}
+	c.Bounds = c.Bounds.withDefaults()
+	return c
 }
 
 func (c AvroConfig) schema(subject string) (avro.Schema, string, error) {
@@ -213,24 +258,30 @@ type writer struct {
 }
 
 // reader is what a writer schema id resolves to: the reader schema
-// adjusted to the writer's, and which record it is. err, when set, is a
-// permanent failure (the id names an unreadable schema), cached as such.
+// adjusted to the writer's, the writer schema (which the body walk
+// follows), and which record it is. err, when set, is a permanent
+// failure (the id names an unreadable schema or one out of bounds),
+// cached as such: the verdict on an id is reached once.
 type reader struct {
 	name   string
 	kind   sellable.Kind // 0 for a sellable change
 	schema avro.Schema
+	writer avro.Schema
 	err    error
 }
 
 // schemaSet registers writer schemas and resolves writer schema ids
 // against reader schemas, caching every id it has seen.
 type schemaSet struct {
-	reg     SchemaRegistry
-	timeout time.Duration
+	reg SchemaRegistry
+	cfg AvroConfig // with defaults
 	// readers by record full name.
 	readers map[string]reader
 	byID    sync.Map // int -> *reader
 	fetch   singleflight.Group
+	// pool holds hamba readers configured with the byte and element
+	// limits of cfg.
+	pool sync.Pool // *avro.Reader
 }
 
 func newSchemaSet(reg SchemaRegistry, cfg AvroConfig) (*schemaSet, error) {
@@ -240,11 +291,14 @@ func newSchemaSet(reg SchemaRegistry, cfg AvroConfig) (*schemaSet, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	t := cfg.FetchTimeout
-	if t == 0 {
-		t = DefaultFetchTimeout
-	}
-	return &schemaSet{reg: reg, timeout: t, readers: map[string]reader{}}, nil
+	cfg = cfg.withDefaults()
+	api := avro.Config{
+		MaxByteSliceSize:  cfg.MaxBodyBytes,
+		MaxSliceAllocSize: cfg.MaxValues,
+	}.Freeze()
+	s := &schemaSet{reg: reg, cfg: cfg, readers: map[string]reader{}}
+	s.pool.New = func() any { return avro.NewReader(nil, 0, avro.WithReaderConfig(api)) }
+	return s, nil
 }
 
 // add registers the writer schema of subject, which is also the reader
@@ -253,6 +307,10 @@ func (s *schemaSet) add(ctx context.Context, cfg AvroConfig, subject string, kin
 	sch, text, err := cfg.schema(subject)
 	if err != nil {
 		return writer{}, err
+	}
+	// A schema this codec writes must be one it would read.
+	if err := s.cfg.Bounds.Check(text); err != nil {
+		return writer{}, fmt.Errorf("streams: schema for %s: %w", subject, err)
 	}
 	named, ok := sch.(avro.NamedSchema)
 	if !ok || sch.Type() != avro.Record {
@@ -265,14 +323,15 @@ func (s *schemaSet) add(ctx context.Context, cfg AvroConfig, subject string, kin
 	if id < 1 || int64(id) > math.MaxUint32 {
 		return writer{}, fmt.Errorf("streams: register schema %s: id %d out of range", subject, id)
 	}
-	r := reader{name: named.FullName(), kind: kind, schema: sch}
+	r := reader{name: named.FullName(), kind: kind, schema: sch, writer: sch}
 	s.readers[r.name] = r
 	s.byID.Store(id, &r)
 	return writer{schema: sch, id: id, prefix: confluentPrefix(id)}, nil
 }
 
-// reader returns the reader for data written with schema id.
-func (s *schemaSet) reader(id int) (*reader, error) {
+// reader returns the reader for data written with schema id, asking the
+// registry within ctx for a schema not seen before.
+func (s *schemaSet) reader(ctx context.Context, id int) (*reader, error) {
 	if r, ok := s.byID.Load(id); ok {
 		return r.(*reader).check()
 	}
@@ -280,7 +339,10 @@ func (s *schemaSet) reader(id int) (*reader, error) {
 		if r, ok := s.byID.Load(id); ok {
 			return r, nil
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+		// Shared by the callers waiting on the same id: the first one's
+		// context bounds the lookup, and if it ends the others get
+		// ErrRegistry and retry.
+		ctx, cancel := context.WithTimeout(ctx, s.cfg.FetchTimeout)
 		defer cancel()
 		text, err := s.reg.SchemaByID(ctx, id)
 		if errors.Is(err, ErrSchemaNotFound) {
@@ -308,11 +370,13 @@ func (r *reader) check() (*reader, error) {
 	return r, nil
 }
 
-// resolve builds the reader for writer schema text registered as id.
+// resolve builds the reader for writer schema text registered as id. The
+// schema is checked against the bounds before hamba builds anything for
+// it: some schemas crash the process as soon as a decoder is built.
 func (s *schemaSet) resolve(id int, text string) *reader {
-	w, err := parseAvro(text)
+	w, err := s.cfg.Bounds.parse(text)
 	if err != nil {
-		return &reader{err: fmt.Errorf("%w: avro: schema id %d does not parse: %v", ErrDecode, id, err)}
+		return &reader{err: fmt.Errorf("%w: avro: schema id %d: %w", ErrDecode, id, err)}
 	}
 	named, ok := w.(avro.NamedSchema)
 	if !ok || w.Type() != avro.Record {
@@ -322,6 +386,7 @@ func (s *schemaSet) resolve(id int, text string) *reader {
 	if !ok {
 		return &reader{err: fmt.Errorf("%w: avro: schema id %d is %s, which this codec does not read", ErrDecode, id, named.FullName())}
 	}
+	r.writer = w
 	if w.Fingerprint() == r.schema.Fingerprint() {
 		return &r
 	}
@@ -333,11 +398,8 @@ func (s *schemaSet) resolve(id int, text string) *reader {
 	return &r
 }
 
-// Pools of hamba readers and writers over byte slices.
-var (
-	avroWriters = sync.Pool{New: func() any { return avro.NewWriter(nil, 128) }}
-	avroReaders = sync.Pool{New: func() any { return avro.NewReader(nil, 0) }}
-)
+// avroWriters pools hamba writers over byte slices.
+var avroWriters = sync.Pool{New: func() any { return avro.NewWriter(nil, 128) }}
 
 // encode writes prefix and v in schema's Avro encoding into a new slice.
 func encode(w writer, v any) ([]byte, error) {
@@ -355,13 +417,22 @@ func encode(w writer, v any) ([]byte, error) {
 	return bytes.Clone(aw.Buffer()), nil
 }
 
-// decode reads v from body, all of it, with the resolved schema.
-func decode(r *reader, id int, body []byte, v any) error {
-	ar := avroReaders.Get().(*avro.Reader)
+// decode reads v from body, all of it, with the resolved schema, once
+// the body has been walked within the limits.
+func (s *schemaSet) decode(r *reader, id int, body []byte, v any) error {
+	if len(body) > s.cfg.MaxBodyBytes {
+		return fmt.Errorf("%w: avro: %s (schema id %d): body of %d bytes, limit %d", ErrDecode, r.name, id, len(body), s.cfg.MaxBodyBytes)
+	}
+	w := bodyWalk{data: body, values: s.cfg.MaxValues}
+	if err := w.value(r.writer); err != nil {
+		return fmt.Errorf("%w: avro: %s (schema id %d): %w (limits: %d bytes, %d values)",
+			ErrDecode, r.name, id, err, s.cfg.MaxBodyBytes, s.cfg.MaxValues)
+	}
+	ar := s.pool.Get().(*avro.Reader)
 	defer func() {
 		ar.Error = nil
 		ar.Reset(nil)
-		avroReaders.Put(ar)
+		s.pool.Put(ar)
 	}()
 	ar.Reset(body)
 	ar.ReadVal(r.schema, v)
@@ -439,17 +510,19 @@ func (a *AvroEvents) EncodeEvent(e Event) ([]byte, error) {
 }
 
 // DecodeEvent reads an Adjustment or Reservation record written with any
-// registered version of its schema. Errors about the bytes wrap ErrDecode;
-// a registry that cannot be reached gives ErrRegistry.
-func (a *AvroEvents) DecodeEvent(data []byte) (Body, error) {
-	b, _, err := a.decode(data)
+// registered version of its schema, asking the registry within ctx for a
+// writer schema not seen before. Errors about the bytes or the writer
+// schema wrap ErrDecode; a registry that cannot be reached gives
+// ErrRegistry.
+func (a *AvroEvents) DecodeEvent(ctx context.Context, data []byte) (Body, error) {
+	b, _, err := a.decode(ctx, data)
 	return b, err
 }
 
 // decodeEventOf is DecodeEvent for an event stored as kind; Codecs uses it
 // to reject a record of the other kind.
-func (a *AvroEvents) decodeEventOf(kind sellable.Kind, data []byte) (Body, error) {
-	b, k, err := a.decode(data)
+func (a *AvroEvents) decodeEventOf(ctx context.Context, kind sellable.Kind, data []byte) (Body, error) {
+	b, k, err := a.decode(ctx, data)
 	if err != nil {
 		return Body{}, err
 	}
@@ -459,12 +532,12 @@ func (a *AvroEvents) decodeEventOf(kind sellable.Kind, data []byte) (Body, error
 	return b, nil
 }
 
-func (a *AvroEvents) decode(data []byte) (Body, sellable.Kind, error) {
+func (a *AvroEvents) decode(ctx context.Context, data []byte) (Body, sellable.Kind, error) {
 	id, body, err := schemaID(data)
 	if err != nil {
 		return Body{}, 0, err
 	}
-	r, err := a.set.reader(id)
+	r, err := a.set.reader(ctx, id)
 	if err != nil {
 		return Body{}, 0, err
 	}
@@ -472,7 +545,7 @@ func (a *AvroEvents) decode(data []byte) (Body, sellable.Kind, error) {
 		return Body{}, 0, fmt.Errorf("%w: avro: schema id %d is %s, not an event", ErrDecode, id, r.name)
 	}
 	ev := new(avroEvent)
-	if err := decode(r, id, body, ev); err != nil {
+	if err := a.set.decode(r, id, body, ev); err != nil {
 		return Body{}, 0, err
 	}
 	return Body{
@@ -542,13 +615,15 @@ func (c *AvroChanges) EncodeChange(p sellable.Position) ([]byte, error) {
 }
 
 // DecodeChange reads a SellableChange written with any registered version
-// of its schema. Errors about the bytes wrap ErrDecode.
-func (c *AvroChanges) DecodeChange(data []byte) (sellable.Position, error) {
+// of its schema, asking the registry within ctx for a writer schema not
+// seen before. Errors about the bytes or the writer schema wrap
+// ErrDecode; a registry that cannot be reached gives ErrRegistry.
+func (c *AvroChanges) DecodeChange(ctx context.Context, data []byte) (sellable.Position, error) {
 	id, body, err := schemaID(data)
 	if err != nil {
 		return sellable.Position{}, err
 	}
-	r, err := c.set.reader(id)
+	r, err := c.set.reader(ctx, id)
 	if err != nil {
 		return sellable.Position{}, err
 	}
@@ -556,7 +631,7 @@ func (c *AvroChanges) DecodeChange(data []byte) (sellable.Position, error) {
 		return sellable.Position{}, fmt.Errorf("%w: avro: schema id %d is %s, not a sellable change", ErrDecode, id, r.name)
 	}
 	var ch avroChange
-	if err := decode(r, id, body, &ch); err != nil {
+	if err := c.set.decode(r, id, body, &ch); err != nil {
 		return sellable.Position{}, err
 	}
 	if ch.Seq < 0 {

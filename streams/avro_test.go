@@ -137,7 +137,7 @@ func TestAvroThroughStreams(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				got, p, err := codecs.DecodeStored(stored.Subject, stored.Header, stored.Data)
+				got, p, err := codecs.DecodeStored(ctx, stored.Subject, stored.Header, stored.Data)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -156,7 +156,7 @@ func TestAvroThroughStreams(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, _, err := codecs.DecodeStored(stored.Subject, stored.Header, stored.Data); err != nil || got.Count != 5 {
+			if got, _, err := codecs.DecodeStored(ctx, stored.Subject, stored.Header, stored.Data); err != nil || got.Count != 5 {
 				t.Fatalf("json = %+v, %v", got, err)
 			}
 
@@ -189,7 +189,7 @@ func TestAvroThroughStreams(t *testing.T) {
 			if ct := stored.Header.Get(streams.HeaderContentType); ct != streams.ContentTypeAvro {
 				t.Fatalf("content type %q", ct)
 			}
-			got, err := changes.DecodeChange(stored.Header, stored.Data)
+			got, err := changes.DecodeChange(ctx, stored.Header, stored.Data)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -199,7 +199,7 @@ func TestAvroThroughStreams(t *testing.T) {
 				t.Fatalf("change = %+v, want %+v", got, want)
 			}
 			// The same codec reads JSON changes, as DecodeChange does.
-			if got, err := changes.DecodeChange(jm.Header, jm.Data); err != nil || !got.UpdatedAt.Equal(pos.UpdatedAt) || got.Seq != 42 {
+			if got, err := changes.DecodeChange(ctx, jm.Header, jm.Data); err != nil || !got.UpdatedAt.Equal(pos.UpdatedAt) || got.Seq != 42 {
 				t.Fatalf("json change = %+v, %v", got, err)
 			}
 		})
@@ -207,6 +207,7 @@ func TestAvroThroughStreams(t *testing.T) {
 }
 
 func TestChangeCodecWithoutAvroIsJSON(t *testing.T) {
+	ctx := testCtx(t)
 	pos := sellable.Position{LocationID: "STL", SKU: "1", Count: 3, Adjusted: 3, Seq: 9, UpdatedAt: time.Unix(1700000000, 5).UTC()}
 	for _, c := range []*streams.ChangeCodec{nil, streams.NewChangeCodec(nil)} {
 		m, err := c.ChangeMsg(pos)
@@ -217,10 +218,10 @@ func TestChangeCodecWithoutAvroIsJSON(t *testing.T) {
 		if !bytes.Equal(m.Data, want.Data) || m.Header.Get(streams.HeaderContentType) != streams.ContentTypeJSON || c.ContentType() != streams.ContentTypeJSON {
 			t.Fatalf("msg %s %v", m.Data, m.Header)
 		}
-		if got, err := c.DecodeChange(m.Header, m.Data); err != nil || got != pos {
+		if got, err := c.DecodeChange(ctx, m.Header, m.Data); err != nil || got != pos {
 			t.Fatalf("decode = %+v, %v", got, err)
 		}
-		if _, err := c.DecodeChange(avroHeader(), []byte{0, 0, 0, 0, 1, 2}); !errors.Is(err, streams.ErrDecode) {
+		if _, err := c.DecodeChange(ctx, avroHeader(), []byte{0, 0, 0, 0, 1, 2}); !errors.Is(err, streams.ErrDecode) {
 			t.Fatalf("avro without codec: %v", err)
 		}
 	}
@@ -230,6 +231,7 @@ func TestChangeCodecWithoutAvroIsJSON(t *testing.T) {
 // testdata/. A failure means the wire format changed; if that is
 // intended, run `go test ./streams -run Golden -update` and review.
 func TestAvroGolden(t *testing.T) {
+	ctx := testCtx(t)
 	_, store := newStore(t)
 	evs, chs := newCodecs(t, app.StoreRegistry{Store: store}, streams.AvroConfig{})
 	key := streams.Key{LocationID: "STL", SKU: "123123"}
@@ -246,7 +248,7 @@ func TestAvroGolden(t *testing.T) {
 				return evs.EncodeEvent(streams.Event{Kind: sellable.Adjustment, Key: key, Count: 100})
 			},
 			func(data []byte) error {
-				b, err := evs.DecodeEvent(data)
+				b, err := evs.DecodeEvent(ctx, data)
 				if err == nil && (*b.LocationID != "STL" || *b.SKU != "123123" || b.Count.Value != 100) {
 					err = errors.New("wrong body")
 				}
@@ -257,7 +259,7 @@ func TestAvroGolden(t *testing.T) {
 				return evs.EncodeEvent(streams.Event{Kind: sellable.Reservation, Key: key, Count: 10})
 			},
 			func(data []byte) error {
-				b, err := evs.DecodeEvent(data)
+				b, err := evs.DecodeEvent(ctx, data)
 				if err == nil && (*b.LocationID != "STL" || *b.SKU != "123123" || b.Count.Value != 10) {
 					err = errors.New("wrong body")
 				}
@@ -266,7 +268,7 @@ func TestAvroGolden(t *testing.T) {
 		{"sellable_change.avro", chs.SchemaID(),
 			func() ([]byte, error) { return chs.EncodeChange(pos) },
 			func(data []byte) error {
-				p, err := chs.DecodeChange(data)
+				p, err := chs.DecodeChange(ctx, data)
 				if err == nil && p != pos {
 					err = errors.New("wrong change")
 				}
@@ -394,7 +396,7 @@ func TestAvroEvolution(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, _, err := codecsV2.DecodeStored(subject, avroHeader(), old); err != nil || got != want {
+			if got, _, err := codecsV2.DecodeStored(ctx, subject, avroHeader(), old); err != nil || got != want {
 				t.Fatalf("v1 under reader v2 = %+v, %v", got, err)
 			}
 
@@ -402,7 +404,7 @@ func TestAvroEvolution(t *testing.T) {
 			note, src := "hello", "wms"
 			newer := wire(t, evsV2.SchemaID(sellable.Adjustment), adjV2,
 				&adjustmentV2{LocationID: "STL", SKU: "123123", Note: &note, Count: 12, Source: &src})
-			if got, _, err := codecsV1.DecodeStored(subject, avroHeader(), newer); err != nil || got != want {
+			if got, _, err := codecsV1.DecodeStored(ctx, subject, avroHeader(), newer); err != nil || got != want {
 				t.Fatalf("v2 under reader v1 = %+v, %v", got, err)
 			}
 			// And the v2 codec's own encoding reads back under both.
@@ -411,7 +413,7 @@ func TestAvroEvolution(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i, c := range []*streams.Codecs{codecsV1, codecsV2} {
-				if got, _, err := c.DecodeStored(subject, avroHeader(), own); err != nil || got != want {
+				if got, _, err := c.DecodeStored(ctx, subject, avroHeader(), own); err != nil || got != want {
 					t.Fatalf("v2 own encoding under reader v%d = %+v, %v", i+1, got, err)
 				}
 			}
@@ -423,13 +425,13 @@ func TestAvroEvolution(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, err := chsV2.DecodeChange(oldCh); err != nil || got != pos {
+			if got, err := chsV2.DecodeChange(ctx, oldCh); err != nil || got != pos {
 				t.Fatalf("change v1 under reader v2 = %+v, %v", got, err)
 			}
 			wh := "north"
 			newCh := wire(t, chsV2.SchemaID(), chV2, &changeV2{LocationID: "STL", SKU: "123123", Count: 90, Warehouse: &wh,
 				Adjusted: 100, Reserved: 10, Seq: 7, UpdatedAt: pos.UpdatedAt})
-			if got, err := streams.NewChangeCodec(chsV1).DecodeChange(avroHeader(), newCh); err != nil || got != pos {
+			if got, err := streams.NewChangeCodec(chsV1).DecodeChange(ctx, avroHeader(), newCh); err != nil || got != pos {
 				t.Fatalf("change v2 under reader v1 = %+v, %v", got, err)
 			}
 
@@ -512,7 +514,7 @@ func TestAvroBadMessages(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, _, err := codecs.DecodeStored(adjSubject, c.header, c.data)
+			_, _, err := codecs.DecodeStored(ctx, adjSubject, c.header, c.data)
 			if !errors.Is(err, c.want) {
 				t.Fatalf("err = %v, want %v", err, c.want)
 			}
@@ -539,7 +541,7 @@ func TestAvroBadMessages(t *testing.T) {
 	}
 	for _, c := range changeCases {
 		t.Run("change "+c.name, func(t *testing.T) {
-			if _, err := changes.DecodeChange(c.header, c.data); !errors.Is(err, streams.ErrDecode) {
+			if _, err := changes.DecodeChange(ctx, c.header, c.data); !errors.Is(err, streams.ErrDecode) {
 				t.Fatalf("err = %v, want ErrDecode", err)
 			}
 		})
@@ -578,12 +580,12 @@ func TestAvroRegistryUnavailable(t *testing.T) {
 	}
 	srv.Close()
 
-	_, err = evs.DecodeEvent(msg)
+	_, err = evs.DecodeEvent(ctx, msg)
 	if !errors.Is(err, streams.ErrRegistry) || errors.Is(err, streams.ErrDecode) {
 		t.Fatalf("err = %v, want ErrRegistry and not ErrDecode", err)
 	}
 	// Its own schemas need no registry.
-	if b, err := evs.DecodeEvent(own); err != nil || b.Count.Value != 3 {
+	if b, err := evs.DecodeEvent(ctx, own); err != nil || b.Count.Value != 3 {
 		t.Fatalf("own schema = %+v, %v", b, err)
 	}
 }
@@ -604,7 +606,7 @@ func TestAvroConcurrentFirstDecode(t *testing.T) {
 	errs := make(chan error, 64)
 	for range 64 {
 		wg.Go(func() {
-			b, err := evs.DecodeEvent(msg)
+			b, err := evs.DecodeEvent(ctx, msg)
 			if err == nil && (b.Count.Value != 3 || *b.SKU != "1") {
 				err = errors.New("wrong body")
 			}
@@ -650,7 +652,7 @@ func TestAppAvroCodecs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, _, err := codecs.DecodeStored(storedSubject(e.Kind, e.Key), avroHeader(), data); err != nil || got != e {
+	if got, _, err := codecs.DecodeStored(ctx, storedSubject(e.Kind, e.Key), avroHeader(), data); err != nil || got != e {
 		t.Fatalf("decoded %+v, %v", got, err)
 	}
 	if changes.ContentType() != streams.ContentTypeAvro {
@@ -705,6 +707,7 @@ func BenchmarkEncodeEvent(b *testing.B) {
 }
 
 func BenchmarkDecodeEvent(b *testing.B) {
+	ctx := b.Context()
 	codecs, _ := benchCodecs(b)
 	for _, name := range []string{"avro", "json"} {
 		c := codecs[name]
@@ -716,7 +719,7 @@ func BenchmarkDecodeEvent(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(data)))
 			for b.Loop() {
-				if _, err := c.DecodeEvent(data); err != nil {
+				if _, err := c.DecodeEvent(ctx, data); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -725,6 +728,7 @@ func BenchmarkDecodeEvent(b *testing.B) {
 }
 
 func BenchmarkChange(b *testing.B) {
+	ctx := b.Context()
 	_, chs := benchCodecs(b)
 	cc := streams.NewChangeCodec(chs)
 	avroMsg, err := cc.ChangeMsg(benchChange)
@@ -756,7 +760,7 @@ func BenchmarkChange(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(m.Data)))
 			for b.Loop() {
-				if _, err := cc.DecodeChange(m.Header, m.Data); err != nil {
+				if _, err := cc.DecodeChange(ctx, m.Header, m.Data); err != nil {
 					b.Fatal(err)
 				}
 			}

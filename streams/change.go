@@ -1,6 +1,7 @@
 package streams
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -73,10 +74,11 @@ func (c *ChangeCodec) ChangeMsg(p sellable.Position) (*nats.Msg, error) {
 	return changeMsg(p, data, ContentTypeAvro), nil
 }
 
-// DecodeChange reads a sellable change message in either format. Errors
-// about the message wrap ErrDecode; an unreachable registry gives
+// DecodeChange reads a sellable change message in either format, asking
+// the registry within ctx for an Avro writer schema not seen before.
+// Errors about the message wrap ErrDecode; an unreachable registry gives
 // ErrRegistry.
-func (c *ChangeCodec) DecodeChange(h nats.Header, data []byte) (sellable.Position, error) {
+func (c *ChangeCodec) DecodeChange(ctx context.Context, h nats.Header, data []byte) (sellable.Position, error) {
 	switch ct := h.Get(HeaderContentType); ct {
 	case "", ContentTypeJSON:
 		return decodeJSONChange(data)
@@ -84,7 +86,7 @@ func (c *ChangeCodec) DecodeChange(h nats.Header, data []byte) (sellable.Positio
 		if c == nil || c.avro == nil {
 			return sellable.Position{}, fmt.Errorf("%w: avro change, but no avro codec configured", ErrDecode)
 		}
-		return c.avro.DecodeChange(data)
+		return c.avro.DecodeChange(ctx, data)
 	default:
 		return sellable.Position{}, fmt.Errorf("%w: unknown content type %q", ErrDecode, ct)
 	}

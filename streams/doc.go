@@ -15,4 +15,10 @@
 // Ensure creates missing streams and never changes existing ones: their
 // settings are shared by every process (see internal/drift). Plan and
 // Apply, behind `inventory admin`, are the deliberate way to change them.
+//
+// Decoding an Avro body has bounded cost whoever wrote its schema: the
+// writer schema an id names is checked against SchemaBounds before any
+// decoder is built for it, and the body is walked within the byte and
+// value limits of AvroConfig before hamba reads it (avro_bounds.go says
+// why each bound exists).
 package streams

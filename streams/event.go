@@ -1,6 +1,7 @@
 package streams
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/nats-io/nats.go"
@@ -60,14 +61,16 @@ type Body struct {
 type EventCodec interface {
 	ContentType() string
 	EncodeEvent(e Event) ([]byte, error)
-	DecodeEvent(data []byte) (Body, error)
+	// DecodeEvent reads a body; a codec that needs a writer schema asks
+	// the registry within ctx.
+	DecodeEvent(ctx context.Context, data []byte) (Body, error)
 }
 
 // kindCodec is a codec whose bodies name their kind (Avro: the record of
 // the writer schema), so that a body of one kind stored on the other
 // kind's subject is refused rather than applied as the subject's kind.
 type kindCodec interface {
-	decodeEventOf(kind sellable.Kind, data []byte) (Body, error)
+	decodeEventOf(ctx context.Context, kind sellable.Kind, data []byte) (Body, error)
 }
 
 // Codecs picks a codec by a message's Content-Type header.
@@ -86,9 +89,11 @@ func NewCodecs(cs ...EventCodec) *Codecs {
 }
 
 // DecodeStored turns a stored event message into an event and its
-// partition. Any error means the message can never be applied and belongs
-// in the dead-letter stream.
-func (cs *Codecs) DecodeStored(subject string, h nats.Header, data []byte) (Event, int, error) {
+// partition, asking the schema registry within ctx for a writer schema
+// not seen before. An error wrapping ErrRegistry means the registry could
+// not be asked (retry); any other error means the message can never be
+// applied and belongs in the dead-letter stream.
+func (cs *Codecs) DecodeStored(ctx context.Context, subject string, h nats.Header, data []byte) (Event, int, error) {
 	kind, p, key, err := ParseStoredSubject(subject)
 	if err != nil {
 		return Event{}, 0, err
@@ -103,9 +108,9 @@ func (cs *Codecs) DecodeStored(subject string, h nats.Header, data []byte) (Even
 	}
 	var body Body
 	if kc, ok := codec.(kindCodec); ok {
-		body, err = kc.decodeEventOf(kind, data)
+		body, err = kc.decodeEventOf(ctx, kind, data)
 	} else {
-		body, err = codec.DecodeEvent(data)
+		body, err = codec.DecodeEvent(ctx, data)
 	}
 	if err != nil {
 		return Event{}, p, err

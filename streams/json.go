@@ -1,6 +1,7 @@
 package streams
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -41,8 +42,8 @@ type jsonBody struct {
 }
 
 // DecodeEvent reads a JSON body. Unknown fields are allowed, wrong types
-// are not.
-func (JSON) DecodeEvent(data []byte) (Body, error) {
+// are not. It does no I/O.
+func (JSON) DecodeEvent(_ context.Context, data []byte) (Body, error) {
 	var jb jsonBody
 	if err := json.Unmarshal(data, &jb); err != nil {
 		return Body{}, fmt.Errorf("%w: json: %v", ErrDecode, err)

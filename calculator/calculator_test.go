@@ -152,7 +152,7 @@ func TestGarbageIsDeadLetteredAndPartitionGoesOn(t *testing.T) {
 	e := setup(t)
 	e.startCalculator(t, "c1")
 	ctx := context.Background()
-	k := streams.Key{LocationID: "STL", SKU: "poison"}
+	k := sellable.Key{LocationID: "STL", SKU: "poison"}
 	bad := []string{`not json`, `{"count":"ten"}`, `{"count":0}`, `{"locationId":"OTHER","count":1}`, `{}`, `{"count":1.5}`}
 	for _, body := range bad {
 		if _, err := e.JS.Publish(ctx, streams.EventSubject(sellable.Adjustment, k), []byte(body)); err != nil {
@@ -202,7 +202,7 @@ func TestPublishesSellableChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	subject := streams.SellableSubject(streams.Key{LocationID: "STL", SKU: "ch"})
+	subject := streams.SellableSubject(sellable.Key{LocationID: "STL", SKU: "ch"})
 	poll.Until(t, 5*time.Second, "sellable change", func() error {
 		m, err := stream.GetLastMsgForSubject(ctx, subject)
 		if err != nil {
@@ -299,8 +299,8 @@ func TestDeletedViewKeyIsRebuiltFromTheLog(t *testing.T) {
 			logs := &logBuffer{}
 			e.startCalculatorWith(t, "c1", streams.NewCodecs(), slog.New(slog.NewTextHandler(logs, nil)))
 			ctx := context.Background()
-			k := streams.Key{LocationID: "STL", SKU: "deleted"}
-			p := k.Partition(partitions)
+			k := sellable.Key{LocationID: "STL", SKU: "deleted"}
+			p := streams.Partition(k, partitions)
 			other := samePartition(t, k)
 
 			// History of k over several batches, with an event the
@@ -319,7 +319,7 @@ func TestDeletedViewKeyIsRebuiltFromTheLog(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := tc.remove(ctx, bucket, k.String()); err != nil {
+			if err := tc.remove(ctx, bucket, streams.KeyToken(k)); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := e.store.Get(ctx, k.LocationID, k.SKU); !errors.Is(err, sellable.ErrNotFound) {
@@ -354,14 +354,14 @@ func TestDeletedViewKeyIsRebuiltFromTheLog(t *testing.T) {
 }
 
 // samePartition finds another key in k's partition.
-func samePartition(t *testing.T, k streams.Key) streams.Key {
+func samePartition(t *testing.T, k sellable.Key) sellable.Key {
 	t.Helper()
 	for i := 0; i < 1000; i++ {
-		o := streams.Key{LocationID: k.LocationID, SKU: fmt.Sprint("other-", i)}
-		if o.Partition(partitions) == k.Partition(partitions) {
+		o := sellable.Key{LocationID: k.LocationID, SKU: fmt.Sprint("other-", i)}
+		if streams.Partition(o, partitions) == streams.Partition(k, partitions) {
 			return o
 		}
 	}
 	t.Fatal("no other key in the partition")
-	return streams.Key{}
+	return sellable.Key{}
 }

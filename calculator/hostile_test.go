@@ -70,7 +70,7 @@ func TestHostileWriterSchemasAreDeadLettered(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			k := streams.Key{LocationID: "STL", SKU: "hostile-" + a.Name}
+			k := sellable.Key{LocationID: "STL", SKU: "hostile-" + a.Name}
 			msg := nats.NewMsg(streams.EventSubject(sellable.Adjustment, k))
 			msg.Data = hostile.Wire(id, hostile.Body(k.LocationID, k.SKU, 1000, a.Value))
 			msg.Header.Set(streams.HeaderContentType, streams.ContentTypeAvro)

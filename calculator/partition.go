@@ -33,7 +33,7 @@ type partition struct {
 
 // applied is one decoded event with where it sits in the stream.
 type applied struct {
-	event streams.Event
+	event sellable.Event
 	seq   uint64
 	at    time.Time
 }
@@ -193,8 +193,8 @@ func (p *partition) processOrAbandon(ctx context.Context, batch []jetstream.Msg)
 // of its announcements still to come.
 func (p *partition) process(ctx context.Context, batch []jetstream.Msg) (flight, error) {
 	var last, lag uint64
-	byKey := make(map[streams.Key][]applied)
-	var keys []streams.Key
+	byKey := make(map[sellable.Key][]applied)
+	var keys []sellable.Key
 	var pending []jetstream.PubAckFuture
 	dead := 0
 	for _, m := range batch {
@@ -222,7 +222,7 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) (flight,
 		byKey[ev.Key] = append(byKey[ev.Key], applied{event: ev, seq: meta.Sequence.Stream, at: meta.Timestamp})
 	}
 	began := time.Now()
-	positions, err := p.writer.Update(ctx, keys, func(k streams.Key, cur sellable.Position) (sellable.Position, bool) {
+	positions, err := p.writer.Update(ctx, keys, func(k sellable.Key, cur sellable.Position) (sellable.Position, bool) {
 		changed := false
 		cur.LocationID, cur.SKU = k.LocationID, k.SKU
 		for _, a := range byKey[k] {
@@ -243,7 +243,7 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) (flight,
 		}
 		f, err := p.js.PublishMsgAsync(msg)
 		if err != nil {
-			return flight{}, fmt.Errorf("publish change %s: %w", keys[i], err)
+			return flight{}, fmt.Errorf("publish change %s: %w", streams.KeyToken(keys[i]), err)
 		}
 		pending = append(pending, f)
 	}

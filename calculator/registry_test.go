@@ -82,8 +82,8 @@ func TestRegistryOutageDelaysButNeverDeadLetters(t *testing.T) {
 		t.Fatal(err)
 	}
 	stop()
-	k := streams.Key{LocationID: "STL", SKU: "evolved"}
-	data, err := newer.EncodeEvent(streams.Event{Kind: sellable.Adjustment, Key: k, Count: 4})
+	k := sellable.Key{LocationID: "STL", SKU: "evolved"}
+	data, err := newer.EncodeEvent(sellable.Event{Kind: sellable.Adjustment, Key: k, Count: 4})
 	if err != nil {
 		t.Fatal(err)
 	}

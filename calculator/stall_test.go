@@ -39,7 +39,7 @@ func newStuckCodec() *stuckCodec { return &stuckCodec{release: make(chan struct{
 
 func (c *stuckCodec) ContentType() string { return "application/x-test-stuck" }
 
-func (c *stuckCodec) EncodeEvent(ev streams.Event) ([]byte, error) {
+func (c *stuckCodec) EncodeEvent(ev sellable.Event) ([]byte, error) {
 	return streams.JSON{}.EncodeEvent(ev)
 }
 
@@ -58,7 +58,7 @@ type failingCodec struct{ failing atomic.Bool }
 
 func (c *failingCodec) ContentType() string { return "application/x-test-failing" }
 
-func (c *failingCodec) EncodeEvent(ev streams.Event) ([]byte, error) {
+func (c *failingCodec) EncodeEvent(ev sellable.Event) ([]byte, error) {
 	return streams.JSON{}.EncodeEvent(ev)
 }
 
@@ -71,7 +71,7 @@ func (c *failingCodec) DecodeEvent(ctx context.Context, data []byte) (streams.Bo
 
 // publishAs stores an adjustment of n for k as a JSON body labelled with
 // contentType, and returns its sequence.
-func (e *env) publishAs(t *testing.T, contentType string, k streams.Key, n int) uint64 {
+func (e *env) publishAs(t *testing.T, contentType string, k sellable.Key, n int) uint64 {
 	t.Helper()
 	m := nats.NewMsg(streams.EventSubject(sellable.Adjustment, k))
 	m.Header.Set(streams.HeaderContentType, contentType)
@@ -94,7 +94,7 @@ func TestShutdownDoesNotWaitForStuckDecode(t *testing.T) {
 	stuck := newStuckCodec()
 	_, stop := e.startCalculatorWith(t, "c1", streams.NewCodecs(stuck), slog.New(slog.DiscardHandler))
 	t.Cleanup(stuck.free) // runs before the calculator's own cleanup
-	e.publishAs(t, stuck.ContentType(), streams.Key{LocationID: "STUCK", SKU: "1"}, 1)
+	e.publishAs(t, stuck.ContentType(), sellable.Key{LocationID: "STUCK", SKU: "1"}, 1)
 	poll.Until(t, 10*time.Second, "decode started", func() error {
 		if stuck.decoding.Load() == 0 {
 			return fmt.Errorf("not yet")
@@ -122,8 +122,8 @@ func TestStuckBatchIsReportedStalled(t *testing.T) {
 		cfg.StallAfter = 300 * time.Millisecond
 	})
 	t.Cleanup(stuck.free)
-	k := streams.Key{LocationID: "STUCK", SKU: "2"}
-	p := k.Partition(partitions)
+	k := sellable.Key{LocationID: "STUCK", SKU: "2"}
+	p := streams.Partition(k, partitions)
 	seq := e.publishAs(t, stuck.ContentType(), k, 3)
 	poll.Until(t, 10*time.Second, "partition reported stalled", func() error {
 		ps := c.Status().Stats[p]
@@ -174,8 +174,8 @@ func TestFailingPartitionIsReportedStalled(t *testing.T) {
 		return res.StatusCode, string(b)
 	}
 
-	k := streams.Key{LocationID: "FAIL", SKU: "1"}
-	p := k.Partition(partitions)
+	k := sellable.Key{LocationID: "FAIL", SKU: "1"}
+	p := streams.Partition(k, partitions)
 	restarts := testutil.ToFloat64(metrics.PartitionRestarts.WithLabelValues(strconv.Itoa(p)))
 	seq := e.publishAs(t, failing.ContentType(), k, 5)
 	poll.Until(t, 10*time.Second, "stall reported", func() error {

@@ -111,7 +111,7 @@ func TestBatchRetryAfterPartialStoreStoresTheRest(t *testing.T) {
 		if rc.Duplicate != stored || (stored && rc.Seq != first[i]) {
 			t.Errorf("command %d: %+v, want duplicate=%v", i, rc, stored)
 		}
-		if want := (streams.Key{LocationID: "P", SKU: cs[i].SKU}).Partition(cfg.Partitions); rc.Partition != want {
+		if want := streams.Partition(sellable.Key{LocationID: "P", SKU: cs[i].SKU}, cfg.Partitions); rc.Partition != want {
 			t.Errorf("command %d: partition %d, want %d", i, rc.Partition, want)
 		}
 	}

@@ -97,11 +97,11 @@ func (s *Store) Partitions() int { return len(s.buckets) }
 // Get reads the position of a location and SKU from its partition's
 // bucket. Invalid identifiers wrap a *sellable.FieldError.
 func (s *Store) Get(ctx context.Context, locationID, sku string) (sellable.Position, error) {
-	k := streams.Key{LocationID: locationID, SKU: sku}
+	k := sellable.Key{LocationID: locationID, SKU: sku}
 	if err := k.Validate(); err != nil {
 		return sellable.Position{}, err
 	}
-	pos, _, err := get(ctx, s.buckets[k.Partition(len(s.buckets))], k.String())
+	pos, _, err := get(ctx, s.buckets[streams.Partition(k, len(s.buckets))], streams.KeyToken(k))
 	return pos, err
 }
 

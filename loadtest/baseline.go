@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
 
+	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
 )
 
@@ -48,7 +49,7 @@ func (t *target) baseline(ctx context.Context, cfg Config, progress io.Writer) (
 		return root + strings.TrimPrefix(streams.EventSubject(ev.kind, ks.keys[ev.key]), "inventory")
 	}
 	body := func(ev event) []byte {
-		data, _ := streams.JSON{}.EncodeEvent(streams.Event{Kind: ev.kind, Key: ks.keys[ev.key], Count: ev.count})
+		data, _ := streams.JSON{}.EncodeEvent(sellable.Event{Kind: ev.kind, Key: ks.keys[ev.key], Count: ev.count})
 		return data
 	}
 

@@ -168,7 +168,7 @@ func decode(ctx context.Context, changes *streams.ChangeCodec, msg jetstream.Msg
 	if err != nil {
 		return pos, fmt.Errorf("%w: %w", ErrBadChange, err)
 	}
-	if want := streams.SellableSubject(streams.Key{LocationID: pos.LocationID, SKU: pos.SKU}); want != msg.Subject() {
+	if want := streams.SellableSubject(sellable.Key{LocationID: pos.LocationID, SKU: pos.SKU}); want != msg.Subject() {
 		return pos, fmt.Errorf("%w: body names %s", ErrBadChange, want)
 	}
 	return pos, nil

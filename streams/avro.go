@@ -497,7 +497,7 @@ func (*AvroEvents) ContentType() string { return ContentTypeAvro }
 func (a *AvroEvents) SchemaID(k sellable.Kind) int { return a.writers[k].id }
 
 // EncodeEvent writes e with its kind's schema, in the Confluent wire format.
-func (a *AvroEvents) EncodeEvent(e Event) ([]byte, error) {
+func (a *AvroEvents) EncodeEvent(e sellable.Event) ([]byte, error) {
 	w, ok := a.writers[e.Kind]
 	if !ok {
 		return nil, fmt.Errorf("streams: avro: no schema for event kind %v", e.Kind)

@@ -164,7 +164,7 @@ func testHostileWriterSchemas(t *testing.T, open func(testing.TB, *registry.Stor
 	reg := &countingRegistry{SchemaRegistry: open(t, store)}
 	evs, _ := newCodecs(t, reg, streams.AvroConfig{})
 	codecs := streams.NewCodecs(evs)
-	key := streams.Key{LocationID: "STL", SKU: "hostile"}
+	key := sellable.Key{LocationID: "STL", SKU: "hostile"}
 	subject := storedSubject(sellable.Adjustment, key)
 
 	for _, a := range hostile.Attacks() {
@@ -216,7 +216,7 @@ func TestAvroBodyBounds(t *testing.T) {
 	reg := app.StoreRegistry{Store: store}
 	evs, _ := newCodecs(t, reg, streams.AvroConfig{MaxValues: 100, MaxBodyBytes: 4096})
 	codecs := streams.NewCodecs(evs)
-	key := streams.Key{LocationID: "STL", SKU: "body"}
+	key := sellable.Key{LocationID: "STL", SKU: "body"}
 	subject := storedSubject(sellable.Adjustment, key)
 	register := func(typ any) int {
 		t.Helper()
@@ -292,7 +292,7 @@ func TestAvroDecodeTakesCallersContext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := streams.Key{LocationID: "STL", SKU: "ctx"}
+	key := sellable.Key{LocationID: "STL", SKU: "ctx"}
 	data := hostile.Wire(id, hostile.Body(key.LocationID, key.SKU, 4, []byte{0}))
 	done, cancel := context.WithCancel(ctx)
 	cancel()
@@ -326,7 +326,7 @@ func BenchmarkDecodeAtLimits(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	key := streams.Key{LocationID: "STL", SKU: "limits"}
+	key := sellable.Key{LocationID: "STL", SKU: "limits"}
 	n := streams.DefaultMaxValues - 16 // the record's own values
 	extra := append(hostile.AppendLong(nil, int64(n)), make([]byte, n)...)
 	data := hostile.Wire(id, hostile.Body(key.LocationID, key.SKU, 1, append(extra, 0)))

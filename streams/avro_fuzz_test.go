@@ -36,7 +36,7 @@ const (
 //	go test -run '^$' -fuzz FuzzDecodeStored -fuzztime 3m -parallel 1 ./streams/
 func FuzzDecodeStored(f *testing.F) {
 	base := streams.Schemas()[streams.SubjectAdjustments]
-	key := streams.Key{LocationID: "STL", SKU: "fuzz"}
+	key := sellable.Key{LocationID: "STL", SKU: "fuzz"}
 	good := hostile.Body(key.LocationID, key.SKU, 5, nil)
 	for _, a := range hostile.Attacks() {
 		schema := hostileSchema(f, a)
@@ -77,7 +77,7 @@ func FuzzDecodeStored(f *testing.F) {
 		}
 
 		type result struct {
-			ev  streams.Event
+			ev  sellable.Event
 			err error
 		}
 		done := make(chan result, 1)

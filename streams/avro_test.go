@@ -92,9 +92,9 @@ func avroHeader() nats.Header {
 }
 
 // storedSubject is where the stream stores an event of kind on key.
-func storedSubject(kind sellable.Kind, k streams.Key) string {
+func storedSubject(kind sellable.Kind, k sellable.Key) string {
 	kindTok := map[sellable.Kind]string{sellable.Adjustment: "adjustments", sellable.Reservation: "reservations"}[kind]
-	return "inventory." + kindTok + ".0." + k.String()
+	return "inventory." + kindTok + ".0." + streams.KeyToken(k)
 }
 
 func TestAvroThroughStreams(t *testing.T) {
@@ -113,10 +113,10 @@ func TestAvroThroughStreams(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			events := []streams.Event{
-				{Kind: sellable.Adjustment, Key: streams.Key{LocationID: "STL", SKU: "123123"}, Count: 100},
-				{Kind: sellable.Adjustment, Key: streams.Key{LocationID: "STL", SKU: "123123"}, Count: -sellable.MaxCount},
-				{Kind: sellable.Reservation, Key: streams.Key{LocationID: "a.b c", SKU: "ü*>"}, Count: 7},
+			events := []sellable.Event{
+				{Kind: sellable.Adjustment, Key: sellable.Key{LocationID: "STL", SKU: "123123"}, Count: 100},
+				{Kind: sellable.Adjustment, Key: sellable.Key{LocationID: "STL", SKU: "123123"}, Count: -sellable.MaxCount},
+				{Kind: sellable.Reservation, Key: sellable.Key{LocationID: "a.b c", SKU: "ü*>"}, Count: 7},
 			}
 			for _, e := range events {
 				data, err := evs.EncodeEvent(e)
@@ -126,7 +126,7 @@ func TestAvroThroughStreams(t *testing.T) {
 				if data[0] != 0 || int(binary.BigEndian.Uint32(data[1:5])) != evs.SchemaID(e.Kind) {
 					t.Fatalf("prefix % x, want schema id %d", data[:5], evs.SchemaID(e.Kind))
 				}
-				m := nats.NewMsg(e.Subject())
+				m := nats.NewMsg(streams.EventSubject(e.Kind, e.Key))
 				m.Data = data
 				m.Header.Set(streams.HeaderContentType, evs.ContentType())
 				ack, err := s.JS.PublishMsg(ctx, m)
@@ -141,14 +141,14 @@ func TestAvroThroughStreams(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got != e || p != e.Key.Partition(cfg.Partitions) {
-					t.Fatalf("decoded %+v in partition %d, want %+v in %d", got, p, e, e.Key.Partition(cfg.Partitions))
+				if got != e || p != streams.Partition(e.Key, cfg.Partitions) {
+					t.Fatalf("decoded %+v in partition %d, want %+v in %d", got, p, e, streams.Partition(e.Key, cfg.Partitions))
 				}
 			}
 
 			// JSON keeps working on the same subjects, without a header.
 			e := events[0]
-			ack, err := s.JS.Publish(ctx, e.Subject(), []byte(`{"count":"5"}`))
+			ack, err := s.JS.Publish(ctx, streams.EventSubject(e.Kind, e.Key), []byte(`{"count":"5"}`))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -234,7 +234,7 @@ func TestAvroGolden(t *testing.T) {
 	ctx := testCtx(t)
 	_, store := newStore(t)
 	evs, chs := newCodecs(t, app.StoreRegistry{Store: store}, streams.AvroConfig{})
-	key := streams.Key{LocationID: "STL", SKU: "123123"}
+	key := sellable.Key{LocationID: "STL", SKU: "123123"}
 	pos := sellable.Position{LocationID: "STL", SKU: "123123", Count: 90, Adjusted: 100, Reserved: 10, Seq: 42,
 		UpdatedAt: time.Date(2024, 1, 2, 3, 4, 5, 123456000, time.UTC)}
 	cases := []struct {
@@ -245,7 +245,7 @@ func TestAvroGolden(t *testing.T) {
 	}{
 		{"adjustment.avro", evs.SchemaID(sellable.Adjustment),
 			func() ([]byte, error) {
-				return evs.EncodeEvent(streams.Event{Kind: sellable.Adjustment, Key: key, Count: 100})
+				return evs.EncodeEvent(sellable.Event{Kind: sellable.Adjustment, Key: key, Count: 100})
 			},
 			func(data []byte) error {
 				b, err := evs.DecodeEvent(ctx, data)
@@ -256,7 +256,7 @@ func TestAvroGolden(t *testing.T) {
 			}},
 		{"reservation.avro", evs.SchemaID(sellable.Reservation),
 			func() ([]byte, error) {
-				return evs.EncodeEvent(streams.Event{Kind: sellable.Reservation, Key: key, Count: 10})
+				return evs.EncodeEvent(sellable.Event{Kind: sellable.Reservation, Key: key, Count: 10})
 			},
 			func(data []byte) error {
 				b, err := evs.DecodeEvent(ctx, data)
@@ -387,9 +387,9 @@ func TestAvroEvolution(t *testing.T) {
 				t.Fatalf("versions = %v, %v", v, err)
 			}
 			codecsV1, codecsV2 := streams.NewCodecs(evsV1), streams.NewCodecs(evsV2)
-			key := streams.Key{LocationID: "STL", SKU: "123123"}
+			key := sellable.Key{LocationID: "STL", SKU: "123123"}
 			subject := storedSubject(sellable.Adjustment, key)
-			want := streams.Event{Kind: sellable.Adjustment, Key: key, Count: 12}
+			want := sellable.Event{Kind: sellable.Adjustment, Key: key, Count: 12}
 
 			// Older writer, newer reader: note takes its default.
 			old, err := evsV1.EncodeEvent(want)
@@ -454,13 +454,13 @@ func TestAvroBadMessages(t *testing.T) {
 	codecs := streams.NewCodecs(evs)
 	changes := streams.NewChangeCodec(chs)
 
-	key := streams.Key{LocationID: "STL", SKU: "123123"}
+	key := sellable.Key{LocationID: "STL", SKU: "123123"}
 	adjSubject := storedSubject(sellable.Adjustment, key)
-	good, err := evs.EncodeEvent(streams.Event{Kind: sellable.Adjustment, Key: key, Count: 100})
+	good, err := evs.EncodeEvent(sellable.Event{Kind: sellable.Adjustment, Key: key, Count: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
-	reservation, err := evs.EncodeEvent(streams.Event{Kind: sellable.Reservation, Key: key, Count: 5})
+	reservation, err := evs.EncodeEvent(sellable.Event{Kind: sellable.Reservation, Key: key, Count: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -574,7 +574,7 @@ func TestAvroRegistryUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	msg := wire(t, sv.ID, adjV2, &adjustmentV2{LocationID: "STL", SKU: "1", Count: 3})
-	own, err := evs.EncodeEvent(streams.Event{Kind: sellable.Adjustment, Key: streams.Key{LocationID: "STL", SKU: "1"}, Count: 3})
+	own, err := evs.EncodeEvent(sellable.Event{Kind: sellable.Adjustment, Key: sellable.Key{LocationID: "STL", SKU: "1"}, Count: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -647,7 +647,7 @@ func TestAppAvroCodecs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := streams.Event{Kind: sellable.Reservation, Key: streams.Key{LocationID: "STL", SKU: "9"}, Count: 4}
+	e := sellable.Event{Kind: sellable.Reservation, Key: sellable.Key{LocationID: "STL", SKU: "9"}, Count: 4}
 	data, err := evs.EncodeEvent(e)
 	if err != nil {
 		t.Fatal(err)
@@ -680,7 +680,7 @@ func (r rejecting) Register(ctx context.Context, subject, schema string) (int, e
 	return r.StoreRegistry.Register(ctx, subject, string(b))
 }
 
-var benchEvent = streams.Event{Kind: sellable.Adjustment, Key: streams.Key{LocationID: "STL", SKU: "123123"}, Count: 100}
+var benchEvent = sellable.Event{Kind: sellable.Adjustment, Key: sellable.Key{LocationID: "STL", SKU: "123123"}, Count: 100}
 
 var benchChange = sellable.Position{LocationID: "STL", SKU: "123123", Count: 90, Adjusted: 100, Reserved: 10, Seq: 42,
 	UpdatedAt: time.Date(2024, 1, 2, 3, 4, 5, 123456000, time.UTC)}

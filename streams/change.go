@@ -23,11 +23,11 @@ func ChangeMsg(p sellable.Position) (*nats.Msg, error) {
 }
 
 func changeMsg(p sellable.Position, data []byte, contentType string) *nats.Msg {
-	k := Key{LocationID: p.LocationID, SKU: p.SKU}
+	k := sellable.Key{LocationID: p.LocationID, SKU: p.SKU}
 	m := nats.NewMsg(SellableSubject(k))
 	m.Data = data
 	m.Header.Set(HeaderContentType, contentType)
-	m.Header.Set(nats.MsgIdHdr, k.String()+"@"+strconv.FormatUint(p.Seq, 10))
+	m.Header.Set(nats.MsgIdHdr, KeyToken(k)+"@"+strconv.FormatUint(p.Seq, 10))
 	return m
 }
 

@@ -7,6 +7,14 @@
 // one function (EncodeToken) so that no input can inject wildcards or extra
 // tokens into a subject or a KV key.
 //
+// The identity itself (sellable.Key, which ids are valid) is domain; its
+// spelling on the wire lives here, as KeyToken and Partition, because it
+// is NATS syntax: the escape must be legal in a subject token and a KV key,
+// and Partition must hash the encoded tokens exactly as the server's
+// partition() transform does. The domain must not know that syntax, and
+// streams already imports sellable, so putting the encoding in sellable
+// would either leak NATS into the domain or close an import circle.
+//
 // Bodies are Avro in the Confluent wire format, marked by the header
 // Content-Type: application/vnd.confluent.avro (see ContentTypeAvro for
 // the whole decision), or JSON when that header is absent, so that events

@@ -17,6 +17,7 @@ import (
 	"github.com/sellable/inventory/kv"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/wire"
 )
 
 // The hot path of the calculator, piece by piece and whole: decode a
@@ -49,34 +50,34 @@ func (r *memRegistry) SchemaByID(_ context.Context, id int) (string, error) {
 	if s, ok := r.by[id]; ok {
 		return s, nil
 	}
-	return "", fmt.Errorf("schema %d: %w", id, streams.ErrSchemaNotFound)
+	return "", fmt.Errorf("schema %d: %w", id, wire.ErrSchemaNotFound)
 }
 
-// wire is one way messages are written: what command.Service encodes
+// codecSet is one way messages are written: what command.Service encodes
 // events with, what the calculator decodes them with and writes changes in.
-type wire struct {
+type codecSet struct {
 	name     string
-	events   streams.EventCodec
-	decoders *streams.Codecs
-	changes  *streams.ChangeCodec
+	events   wire.EventCodec
+	decoders *wire.Codecs
+	changes  *wire.ChangeCodec
 }
 
 // benchWires are JSON (hand-published events) and Avro (the all-in-one).
-func benchWires(b *testing.B) []wire {
+func benchWires(b *testing.B) []codecSet {
 	b.Helper()
 	reg := &memRegistry{ids: map[string]int{}, by: map[int]string{}}
 	ctx := context.Background()
-	ev, err := streams.NewAvroEvents(ctx, reg, streams.AvroConfig{})
+	ev, err := wire.NewAvroEvents(ctx, reg, wire.AvroConfig{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	ch, err := streams.NewAvroChanges(ctx, reg, streams.AvroConfig{})
+	ch, err := wire.NewAvroChanges(ctx, reg, wire.AvroConfig{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	return []wire{
-		{name: "json", events: streams.JSON{}, decoders: streams.NewCodecs()},
-		{name: "avro", events: ev, decoders: streams.NewCodecs(ev), changes: streams.NewChangeCodec(ch)},
+	return []codecSet{
+		{name: "json", events: wire.JSON{}, decoders: wire.NewCodecs()},
+		{name: "avro", events: ev, decoders: wire.NewCodecs(ev), changes: wire.NewChangeCodec(ch)},
 	}
 }
 
@@ -121,7 +122,7 @@ func benchEvents(n, keys int) []sellable.Event {
 	return out
 }
 
-func storedBatch(b *testing.B, w wire, evs []sellable.Event) []jetstream.Msg {
+func storedBatch(b *testing.B, w codecSet, evs []sellable.Event) []jetstream.Msg {
 	b.Helper()
 	out := make([]jetstream.Msg, len(evs))
 	for i, e := range evs {
@@ -181,7 +182,7 @@ func BenchmarkFold(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(evs)), "ns/event")
 }
 
-func benchPartition(b *testing.B, w wire) *partition {
+func benchPartition(b *testing.B, w codecSet) *partition {
 	b.Helper()
 	s := natstest.Start(b)
 	ctx := context.Background()

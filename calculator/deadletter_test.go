@@ -18,6 +18,7 @@ import (
 	"github.com/sellable/inventory/internal/poll"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/wire"
 )
 
 // deadLetter waits for the dead letter of the event stored at seq.
@@ -279,7 +280,7 @@ func (b *syncBuffer) Len() int {
 func TestDeadLetterAlwaysFits(t *testing.T) {
 	e := setup(t)
 	logs := &syncBuffer{}
-	e.startCalculatorWith(t, "c1", streams.NewCodecs(), slog.New(slog.NewTextHandler(logs, nil)))
+	e.startCalculatorWith(t, "c1", wire.NewCodecs(), slog.New(slog.NewTextHandler(logs, nil)))
 	ctx := context.Background()
 	max := int(e.NC.MaxPayload())
 	cases := []struct {

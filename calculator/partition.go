@@ -13,6 +13,7 @@ import (
 	"github.com/sellable/inventory/metrics"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/wire"
 )
 
 // partition folds one partition's events while this instance owns it.
@@ -21,8 +22,8 @@ type partition struct {
 	js      jetstream.JetStream
 	writer  *kv.Writer
 	offsets *offsets
-	codecs  *streams.Codecs
-	changes *streams.ChangeCodec
+	codecs  *wire.Codecs
+	changes *wire.ChangeCodec
 	cfg     Config
 	log     *slog.Logger
 	stats   *Stats
@@ -204,7 +205,7 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) (flight,
 		}
 		last, lag = meta.Sequence.Stream, meta.NumPending
 		ev, _, err := p.codecs.DecodeStored(ctx, m.Subject(), m.Headers(), m.Data())
-		if errors.Is(err, streams.ErrRegistry) {
+		if errors.Is(err, wire.ErrRegistry) {
 			return flight{}, err // the message may be fine: retry, never dead-letter
 		}
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/wire"
 )
 
 // rebuild folds every stored event of k again, from the start of the
@@ -68,7 +69,7 @@ func (p *partition) rebuild(ctx context.Context, k sellable.Key) (sellable.Posit
 		}
 		ev, _, err := p.codecs.DecodeStored(ctx, m.Subject(), m.Headers(), m.Data())
 		switch {
-		case errors.Is(err, streams.ErrRegistry):
+		case errors.Is(err, wire.ErrRegistry):
 			return pos, fmt.Errorf("rebuild %s: %w", streams.KeyToken(k), err)
 		case err != nil:
 			skipped++

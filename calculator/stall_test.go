@@ -25,6 +25,7 @@ import (
 	"github.com/sellable/inventory/metrics"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/wire"
 )
 
 // stuckCodec reads JSON bodies, but its decode does not return until the
@@ -40,13 +41,13 @@ func newStuckCodec() *stuckCodec { return &stuckCodec{release: make(chan struct{
 func (c *stuckCodec) ContentType() string { return "application/x-test-stuck" }
 
 func (c *stuckCodec) EncodeEvent(ev sellable.Event) ([]byte, error) {
-	return streams.JSON{}.EncodeEvent(ev)
+	return wire.JSON{}.EncodeEvent(ev)
 }
 
-func (c *stuckCodec) DecodeEvent(ctx context.Context, data []byte) (streams.Body, error) {
+func (c *stuckCodec) DecodeEvent(ctx context.Context, data []byte) (wire.Body, error) {
 	c.decoding.Add(1)
 	<-c.release
-	return streams.JSON{}.DecodeEvent(ctx, data)
+	return wire.JSON{}.DecodeEvent(ctx, data)
 }
 
 func (c *stuckCodec) free() { c.once.Do(func() { close(c.release) }) }
@@ -59,14 +60,14 @@ type failingCodec struct{ failing atomic.Bool }
 func (c *failingCodec) ContentType() string { return "application/x-test-failing" }
 
 func (c *failingCodec) EncodeEvent(ev sellable.Event) ([]byte, error) {
-	return streams.JSON{}.EncodeEvent(ev)
+	return wire.JSON{}.EncodeEvent(ev)
 }
 
-func (c *failingCodec) DecodeEvent(ctx context.Context, data []byte) (streams.Body, error) {
+func (c *failingCodec) DecodeEvent(ctx context.Context, data []byte) (wire.Body, error) {
 	if c.failing.Load() {
-		return streams.Body{}, fmt.Errorf("%w: test registry down", streams.ErrRegistry)
+		return wire.Body{}, fmt.Errorf("%w: test registry down", wire.ErrRegistry)
 	}
-	return streams.JSON{}.DecodeEvent(ctx, data)
+	return wire.JSON{}.DecodeEvent(ctx, data)
 }
 
 // publishAs stores an adjustment of n for k as a JSON body labelled with
@@ -92,7 +93,7 @@ func gauge(p int) float64 {
 func TestShutdownDoesNotWaitForStuckDecode(t *testing.T) {
 	e := setup(t)
 	stuck := newStuckCodec()
-	_, stop := e.startCalculatorWith(t, "c1", streams.NewCodecs(stuck), slog.New(slog.DiscardHandler))
+	_, stop := e.startCalculatorWith(t, "c1", wire.NewCodecs(stuck), slog.New(slog.DiscardHandler))
 	t.Cleanup(stuck.free) // runs before the calculator's own cleanup
 	e.publishAs(t, stuck.ContentType(), sellable.Key{LocationID: "STUCK", SKU: "1"}, 1)
 	poll.Until(t, 10*time.Second, "decode started", func() error {
@@ -118,7 +119,7 @@ func TestShutdownDoesNotWaitForStuckDecode(t *testing.T) {
 func TestStuckBatchIsReportedStalled(t *testing.T) {
 	e := setup(t)
 	stuck := newStuckCodec()
-	c, _ := e.startCalculatorConfig(t, "c1", streams.NewCodecs(stuck), slog.New(slog.DiscardHandler), func(cfg *calculator.Config) {
+	c, _ := e.startCalculatorConfig(t, "c1", wire.NewCodecs(stuck), slog.New(slog.DiscardHandler), func(cfg *calculator.Config) {
 		cfg.StallAfter = 300 * time.Millisecond
 	})
 	t.Cleanup(stuck.free)
@@ -159,7 +160,7 @@ func TestFailingPartitionIsReportedStalled(t *testing.T) {
 	e := setup(t)
 	failing := &failingCodec{}
 	failing.failing.Store(true)
-	c, _ := e.startCalculatorWith(t, "c1", streams.NewCodecs(failing), slog.New(slog.DiscardHandler))
+	c, _ := e.startCalculatorWith(t, "c1", wire.NewCodecs(failing), slog.New(slog.DiscardHandler))
 	srv := api.NewServer(slog.New(slog.DiscardHandler))
 	(&app.Pipeline{View: e.store, Calculator: c}).Register(srv, e.NC, e.JS)
 	hs := httptest.NewServer(srv)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/wire"
 )
 
 // PublishTimeout bounds the wait for the stream's ack. A client should
@@ -21,12 +22,12 @@ const PublishTimeout = 2 * time.Second
 // Service appends commands to the event stream.
 type Service struct {
 	js         jetstream.JetStream
-	codec      streams.EventCodec
+	codec      wire.EventCodec
 	partitions int
 }
 
 // NewService publishes with codec into a stream of the given partitions.
-func NewService(js jetstream.JetStream, codec streams.EventCodec, partitions int) *Service {
+func NewService(js jetstream.JetStream, codec wire.EventCodec, partitions int) *Service {
 	return &Service{js: js, codec: codec, partitions: partitions}
 }
 

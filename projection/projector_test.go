@@ -18,6 +18,7 @@ import (
 	"github.com/sellable/inventory/projection"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/wire"
 )
 
 // runService starts a real NATS with the streams and a projection
@@ -46,7 +47,7 @@ func runService(t *testing.T, cfg projection.Config) (jetstream.JetStream, *proj
 
 func publish(t testing.TB, js jetstream.JetStream, p sellable.Position) {
 	t.Helper()
-	m, err := streams.ChangeMsg(p)
+	m, err := wire.ChangeMsg(p)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,10 +10,6 @@ var (
 	// ErrBadCount means an event's count is missing, zero where it must not
 	// be, of the wrong sign or out of range.
 	ErrBadCount = errors.New("invalid count")
-	// ErrDecode means a message body could not be decoded.
-	ErrDecode = errors.New("cannot decode")
-	// ErrMismatch means a message body names another key than its subject.
-	ErrMismatch = errors.New("body does not match subject")
 )
 
 // ErrPartitionCount means the event stream exists with another partition

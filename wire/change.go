@@ -1,4 +1,4 @@
-package streams
+package wire
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/sellable/inventory/sellable"
+	"github.com/sellable/inventory/streams"
 )
 
 // ChangeMsg builds the message that announces p. Its Nats-Msg-Id is the
@@ -17,24 +18,24 @@ import (
 func ChangeMsg(p sellable.Position) (*nats.Msg, error) {
 	data, err := json.Marshal(p)
 	if err != nil {
-		return nil, fmt.Errorf("streams: encode change: %w", err)
+		return nil, fmt.Errorf("wire: encode change: %w", err)
 	}
 	return changeMsg(p, data, ContentTypeJSON), nil
 }
 
 func changeMsg(p sellable.Position, data []byte, contentType string) *nats.Msg {
 	k := sellable.Key{LocationID: p.LocationID, SKU: p.SKU}
-	m := nats.NewMsg(SellableSubject(k))
+	m := nats.NewMsg(streams.SellableSubject(k))
 	m.Data = data
-	m.Header.Set(HeaderContentType, contentType)
-	m.Header.Set(nats.MsgIdHdr, KeyToken(k)+"@"+strconv.FormatUint(p.Seq, 10))
+	m.Header.Set(streams.HeaderContentType, contentType)
+	m.Header.Set(nats.MsgIdHdr, streams.KeyToken(k)+"@"+strconv.FormatUint(p.Seq, 10))
 	return m
 }
 
 // DecodeChange reads a JSON sellable change message; an Avro one needs a
 // ChangeCodec.
 func DecodeChange(h nats.Header, data []byte) (sellable.Position, error) {
-	if ct := h.Get(HeaderContentType); ct != "" && ct != ContentTypeJSON {
+	if ct := h.Get(streams.HeaderContentType); ct != "" && ct != ContentTypeJSON {
 		return sellable.Position{}, fmt.Errorf("%w: unknown content type %q", ErrDecode, ct)
 	}
 	return decodeJSONChange(data)
@@ -79,7 +80,7 @@ func (c *ChangeCodec) ChangeMsg(p sellable.Position) (*nats.Msg, error) {
 // Errors about the message wrap ErrDecode; an unreachable registry gives
 // ErrRegistry.
 func (c *ChangeCodec) DecodeChange(ctx context.Context, h nats.Header, data []byte) (sellable.Position, error) {
-	switch ct := h.Get(HeaderContentType); ct {
+	switch ct := h.Get(streams.HeaderContentType); ct {
 	case "", ContentTypeJSON:
 		return decodeJSONChange(data)
 	case ContentTypeAvro:

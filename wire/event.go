@@ -1,4 +1,4 @@
-package streams
+package wire
 
 import (
 	"context"
@@ -7,24 +7,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/sellable/inventory/sellable"
-)
-
-// Header names used on inventory messages.
-const (
-	// HeaderContentType says how a body is encoded. A message without it
-	// is JSON, so that `nats pub` works by hand.
-	HeaderContentType = "Content-Type"
-	// HeaderRequestHash fingerprints the request (endpoint and fields)
-	// that an idempotency key names, on the event stored first for it (a
-	// single command, or command 0 of a batch), so a retry can tell its
-	// own original from another request's.
-	HeaderRequestHash = "Inventory-Request-Hash"
-	// HeaderError, on a dead letter, says why it could not be applied.
-	HeaderError = "Inventory-Error"
-	// HeaderOrigSubject, on a dead letter, is the subject it was stored on.
-	HeaderOrigSubject = "Inventory-Original-Subject"
-	// HeaderOrigSeq, on a dead letter, is its event stream sequence.
-	HeaderOrigSeq = "Inventory-Original-Sequence"
+	"github.com/sellable/inventory/streams"
 )
 
 // Body is what an event body says, before it is checked against the
@@ -73,11 +56,11 @@ func NewCodecs(cs ...EventCodec) *Codecs {
 // not be asked (retry); any other error means the message can never be
 // applied and belongs in the dead-letter stream.
 func (cs *Codecs) DecodeStored(ctx context.Context, subject string, h nats.Header, data []byte) (sellable.Event, int, error) {
-	kind, p, key, err := ParseStoredSubject(subject)
+	kind, p, key, err := streams.ParseStoredSubject(subject)
 	if err != nil {
 		return sellable.Event{}, 0, err
 	}
-	ct := h.Get(HeaderContentType)
+	ct := h.Get(streams.HeaderContentType)
 	if ct == "" {
 		ct = ContentTypeJSON
 	}

@@ -2,7 +2,6 @@ package kv
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -119,8 +118,8 @@ func get(ctx context.Context, b jetstream.KeyValue, key string) (sellable.Positi
 	if err != nil {
 		return sellable.Position{}, 0, fmt.Errorf("kv: get %s: %w: %w", key, sellable.ErrUnavailable, err)
 	}
-	var pos sellable.Position
-	if err := json.Unmarshal(e.Value(), &pos); err != nil {
+	pos, err := DecodeValue(e.Value())
+	if err != nil {
 		return sellable.Position{}, 0, fmt.Errorf("kv: decode %s: %w", key, err)
 	}
 	return pos, e.Revision(), nil

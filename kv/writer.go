@@ -2,7 +2,6 @@ package kv
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -179,7 +178,7 @@ func (w *Writer) round(ctx context.Context, keys []sellable.Key, pending []int, 
 			out[i] = cur.pos
 			continue
 		}
-		data, err := json.Marshal(next)
+		data, err := EncodeValue(next)
 		if err != nil {
 			return nil, fmt.Errorf("kv: encode %s: %w", ks, err)
 		}
@@ -265,8 +264,8 @@ func (w *Writer) read(ctx context.Context, key string) (entry, bool, error) {
 	if isMarker(m.Header) {
 		return entry{rev: m.Sequence}, true, nil
 	}
-	var pos sellable.Position
-	if err := json.Unmarshal(m.Data, &pos); err != nil {
+	pos, err := DecodeValue(m.Data)
+	if err != nil {
 		return entry{}, false, fmt.Errorf("kv: decode %s: %w", key, err)
 	}
 	return entry{pos: pos, rev: m.Sequence}, false, nil

@@ -110,7 +110,7 @@ func TestProjectorFollowsStream(t *testing.T) {
 	if _, err := js.Publish(t.Context(), "inventory.sellable.L0.bad", []byte("not json")); err != nil {
 		t.Fatal(err)
 	}
-	lie, _ := json.Marshal(pos("L1", "s1", 999, 0, 2000))
+	lie, _ := json.Marshal(wire.ChangeOf(pos("L1", "s1", 999, 0, 2000)))
 	if _, err := js.Publish(t.Context(), "inventory.sellable.L2.other", lie); err != nil {
 		t.Fatal(err)
 	}

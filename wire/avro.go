@@ -534,7 +534,8 @@ func (a *AvroEvents) decode(ctx context.Context, data []byte) (Body, sellable.Ki
 	}, r.kind, nil
 }
 
-// avroChange is the Go side of the SellableChange record.
+// avroChange is a Change as the SellableChange record holds it: seq is a
+// long, and source (optional, never written here) is kept for readers.
 type avroChange struct {
 	LocationID string    `avro:"locationId"`
 	SKU        string    `avro:"sku"`
@@ -577,15 +578,17 @@ func (*AvroChanges) ContentType() string { return ContentTypeAvro }
 // SchemaID is the registry id of the schema changes are written with.
 func (c *AvroChanges) SchemaID() int { return c.w.id }
 
-// EncodeChange writes p in the Confluent wire format.
+// EncodeChange writes the change announcing p in the Confluent wire
+// format.
 func (c *AvroChanges) EncodeChange(p sellable.Position) ([]byte, error) {
-	if p.Seq > math.MaxInt64 {
-		return nil, fmt.Errorf("wire: avro: change seq %d does not fit a long", p.Seq)
+	ch := ChangeOf(p)
+	if ch.Seq > math.MaxInt64 {
+		return nil, fmt.Errorf("wire: avro: change seq %d does not fit a long", ch.Seq)
 	}
 	b, err := encode(c.w, &avroChange{
-		LocationID: p.LocationID, SKU: p.SKU,
-		Count: p.Count, Adjusted: p.Adjusted, Reserved: p.Reserved,
-		Seq: int64(p.Seq), UpdatedAt: p.UpdatedAt,
+		LocationID: ch.LocationID, SKU: ch.SKU,
+		Count: ch.Count, Adjusted: ch.Adjusted, Reserved: ch.Reserved,
+		Seq: int64(ch.Seq), UpdatedAt: ch.UpdatedAt,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("wire: avro: encode change: %w", err)
@@ -616,9 +619,9 @@ func (c *AvroChanges) DecodeChange(ctx context.Context, data []byte) (sellable.P
 	if ch.Seq < 0 {
 		return sellable.Position{}, fmt.Errorf("%w: avro: change seq %d is negative", ErrDecode, ch.Seq)
 	}
-	return sellable.Position{
+	return Change{
 		LocationID: ch.LocationID, SKU: ch.SKU,
 		Count: ch.Count, Adjusted: ch.Adjusted, Reserved: ch.Reserved,
 		Seq: uint64(ch.Seq), UpdatedAt: ch.UpdatedAt,
-	}, nil
+	}.Position(), nil
 }

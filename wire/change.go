@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -12,11 +13,44 @@ import (
 	"github.com/sellable/inventory/streams"
 )
 
+// Change is the message that announces a position's new value on
+// inventory.sellable.<loc>.<sku>: the JSON body as it is, and what the
+// Avro SellableChange record holds. It is the change message's own type,
+// apart from sellable.Position, so that its field names are a contract
+// with consumers that a change of the domain type cannot break.
+type Change struct {
+	LocationID string    `json:"locationId"`
+	SKU        string    `json:"sku"`
+	Count      int64     `json:"count"`
+	Adjusted   int64     `json:"adjusted"`
+	Reserved   int64     `json:"reserved"`
+	Seq        uint64    `json:"seq"`
+	UpdatedAt  time.Time `json:"updatedAt"`
+}
+
+// ChangeOf is the change message announcing p.
+func ChangeOf(p sellable.Position) Change {
+	return Change{
+		LocationID: p.LocationID, SKU: p.SKU,
+		Count: p.Count, Adjusted: p.Adjusted, Reserved: p.Reserved,
+		Seq: p.Seq, UpdatedAt: p.UpdatedAt,
+	}
+}
+
+// Position is the position c announces.
+func (c Change) Position() sellable.Position {
+	return sellable.Position{
+		LocationID: c.LocationID, SKU: c.SKU,
+		Count: c.Count, Adjusted: c.Adjusted, Reserved: c.Reserved,
+		Seq: c.Seq, UpdatedAt: c.UpdatedAt,
+	}
+}
+
 // ChangeMsg builds the message that announces p. Its Nats-Msg-Id is the
 // position and the event sequence it reflects, so republishing the same
 // value (after a crash or takeover) is dropped by the stream.
 func ChangeMsg(p sellable.Position) (*nats.Msg, error) {
-	data, err := json.Marshal(p)
+	data, err := json.Marshal(ChangeOf(p))
 	if err != nil {
 		return nil, fmt.Errorf("wire: encode change: %w", err)
 	}
@@ -94,9 +128,9 @@ func (c *ChangeCodec) DecodeChange(ctx context.Context, h nats.Header, data []by
 }
 
 func decodeJSONChange(data []byte) (sellable.Position, error) {
-	var p sellable.Position
-	if err := json.Unmarshal(data, &p); err != nil {
+	var c Change
+	if err := json.Unmarshal(data, &c); err != nil {
 		return sellable.Position{}, fmt.Errorf("%w: change: %v", ErrDecode, err)
 	}
-	return p, nil
+	return c.Position(), nil
 }

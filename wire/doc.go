@@ -1,14 +1,15 @@
 // Package wire is the wire format: how an event and a sellable change are
 // written into, and read back from, a message body. It holds the JSON and
 // Avro event codecs, Codecs/DecodeStored (a stored event message to a
-// sellable.Event), the change codec for sellable changes, the
-// content types, the embedded .avsc schemas (schemas/) with their golden
-// bytes (testdata/), and the bounds every writer schema and body is
-// decoded within.
+// sellable.Event), the change message type Change (with explicit
+// conversions to and from sellable.Position) and its codec, the content
+// types, the embedded .avsc schemas (schemas/) with their golden bytes
+// (testdata/), and the bounds every writer schema and body is decoded
+// within.
 //
 // Data flow: command encodes events with an EventCodec; the calculator
 // decodes them with Codecs.DecodeStored and announces each new position
-// through a ChangeCodec; the projection reads changes back
+// as a Change through a ChangeCodec; the projection reads changes back
 // through the same codec. streams names the subjects and headers these
 // bodies travel on; registry stores the schemas (registry.Local adapts a
 // registry.Store to SchemaRegistry).

@@ -18,6 +18,7 @@ import (
 	"github.com/sellable/inventory/internal/natstest"
 	"github.com/sellable/inventory/kv"
 	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/wire"
 )
 
 type stack struct {
@@ -47,7 +48,7 @@ func newStackLog(t *testing.T, log *slog.Logger) *stack {
 	}
 	ccfg := calculator.DefaultConfig()
 	ccfg.Partitions, ccfg.Logger = cfg.Partitions, slog.New(slog.DiscardHandler)
-	calc, err := calculator.New(ctx, s.JS, store, streams.NewCodecs(), nil, ccfg)
+	calc, err := calculator.New(ctx, s.JS, store, wire.NewCodecs(), nil, ccfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +58,7 @@ func newStackLog(t *testing.T, log *slog.Logger) *stack {
 	t.Cleanup(func() { cancel(); <-done })
 
 	e := api.NewServer(log)
-	cmds := command.NewService(s.JS, streams.JSON{}, cfg.Partitions)
+	cmds := command.NewService(s.JS, wire.JSON{}, cfg.Partitions)
 	api.RegisterCommands(e, cmds)
 	api.RegisterBatch(e, cmds)
 	api.RegisterQueries(e, store)

@@ -42,13 +42,29 @@ func RegisterBatch(e *echo.Echo, r BatchRecorder) {
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusCreated, BatchResponse{Results: receipts})
+		return c.JSON(http.StatusCreated, batchResponse(receipts))
 	}, limitBody(MaxBatchBodyBytes))
 }
 
 // BatchResponse says where each command was stored, in request order.
 type BatchResponse struct {
-	Results []sellable.Receipt `json:"results"`
+	Results []ReceiptResponse `json:"results"`
+}
+
+// ReceiptResponse says where one command of a batch was stored.
+type ReceiptResponse struct {
+	Stream    string `json:"stream"`
+	Seq       uint64 `json:"seq"`
+	Partition int    `json:"partition"`
+	Duplicate bool   `json:"duplicate"`
+}
+
+func batchResponse(rcs []sellable.Receipt) BatchResponse {
+	out := make([]ReceiptResponse, len(rcs))
+	for i, rc := range rcs {
+		out[i] = ReceiptResponse{Stream: rc.Stream, Seq: rc.Seq, Partition: rc.Partition, Duplicate: rc.Duplicate}
+	}
+	return BatchResponse{Results: out}
 }
 
 // decodeBatch reads {"commands":[{"type":"adjustment","locationId",..}]}.

@@ -27,12 +27,24 @@ func RegisterCommands(e *echo.Echo, r Recorder) {
 	e.POST("/inventory/reservation", commandHandler(r, sellable.Reservation), limitBody(MaxBodyBytes))
 }
 
-// CommandResponse echoes the command and says where it was stored.
+// CommandResponse echoes the command and says where it was stored. Its
+// fields are spelled out rather than embedding sellable.Receipt, so that
+// the answer's shape is api's to keep whatever the domain type becomes.
 type CommandResponse struct {
 	LocationID string `json:"locationId"`
 	SKU        string `json:"sku"`
 	Count      int64  `json:"count"`
-	sellable.Receipt
+	Stream     string `json:"stream"`
+	Seq        uint64 `json:"seq"`
+	Partition  int    `json:"partition"`
+	Duplicate  bool   `json:"duplicate"`
+}
+
+func commandResponse(c sellable.Command, rc sellable.Receipt) CommandResponse {
+	return CommandResponse{
+		LocationID: c.LocationID, SKU: c.SKU, Count: c.Count,
+		Stream: rc.Stream, Seq: rc.Seq, Partition: rc.Partition, Duplicate: rc.Duplicate,
+	}
 }
 
 func commandHandler(r Recorder, kind sellable.Kind) echo.HandlerFunc {
@@ -54,7 +66,7 @@ func commandHandler(r Recorder, kind sellable.Kind) echo.HandlerFunc {
 		if rc.Duplicate {
 			status = http.StatusOK
 		}
-		return c.JSON(status, CommandResponse{LocationID: cmd.LocationID, SKU: cmd.SKU, Count: cmd.Count, Receipt: rc})
+		return c.JSON(status, commandResponse(cmd, rc))
 	}
 }
 

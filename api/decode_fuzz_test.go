@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/sellable/inventory/sellable"
-	"github.com/sellable/inventory/streams"
 )
 
 // Run for minutes with, e.g.:
@@ -133,7 +132,7 @@ func checkAccepted(t *testing.T, data []byte, std map[string]any, cmd sellable.C
 
 // validate is what the command service checks before it publishes.
 func validate(cmd sellable.Command) error {
-	e := streams.Event{Kind: cmd.Kind, Key: streams.Key{LocationID: cmd.LocationID, SKU: cmd.SKU}, Count: cmd.Count}
+	e := sellable.Event{Kind: cmd.Kind, Key: sellable.Key{LocationID: cmd.LocationID, SKU: cmd.SKU}, Count: cmd.Count}
 	return e.Validate()
 }
 

@@ -4,6 +4,8 @@
 // interface declared here, and map the result; one error handler renders
 // every error as JSON. Command bodies are read strictly (decode.go): one
 // spelling per input, so that two different bodies never become one
-// command. Answers have their own types, apart from the stored ones. The
-// package knows Echo and the domain, not NATS.
+// command. Answers have their own types (PositionResponse, CommandResponse,
+// BatchResponse), converted from the domain's explicitly: no domain or
+// stored type is serialized here. The package knows Echo and the domain,
+// not NATS.
 package api

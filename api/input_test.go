@@ -19,7 +19,7 @@ import (
 
 	"github.com/sellable/inventory/api"
 	"github.com/sellable/inventory/internal/poll"
-	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/sellable"
 )
 
 // raw sends request bytes as they are over one TCP connection, then
@@ -162,7 +162,7 @@ func TestBodyLimitsFitTheLargestValidRequests(t *testing.T) {
 		t.Fatalf("a body of %d bytes: %d %v", api.MaxBodyBytes+1, status, out)
 	}
 
-	id := strings.Repeat("<", streams.MaxIDLength) // json.Marshal writes each as \u003c
+	id := strings.Repeat("<", sellable.MaxIDLength) // json.Marshal writes each as \u003c
 	type cmd struct {
 		Type       string `json:"type"`
 		LocationID string `json:"locationId"`

@@ -11,15 +11,15 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/sellable/inventory/metrics"
+	"github.com/sellable/inventory/sellable"
 )
 
 // MaxBodyBytes bounds the body of a single command (64 KiB); larger
 // ones get 413. The largest valid command is under 2 KB.
 const MaxBodyBytes int64 = 64 << 10
 
-// maxIDBytes is streams.MaxIDLength (api does not import streams; a test
-// keeps the two equal).
-const maxIDBytes = 128
+// maxIDBytes is the longest identifier the domain accepts.
+const maxIDBytes = sellable.MaxIDLength
 
 // maxCommandBytes is the longest batch element a client's encoder writes
 // for a valid command: the longest type and count, and both identifiers

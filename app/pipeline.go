@@ -12,6 +12,7 @@ import (
 	"github.com/sellable/inventory/kv"
 	"github.com/sellable/inventory/registry"
 	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/wire"
 )
 
 // Topology is what every program agrees on about the streams and buckets.
@@ -85,9 +86,9 @@ func OpenView(ctx context.Context, js jetstream.JetStream, t Topology, log *slog
 // server of its own; JSON is still read, for hand-published events.
 type Wire struct {
 	Registry *registry.Store
-	Events   streams.EventCodec
-	Decoders *streams.Codecs
-	Changes  *streams.ChangeCodec
+	Events   wire.EventCodec
+	Decoders *wire.Codecs
+	Changes  *wire.ChangeCodec
 }
 
 // OpenWire opens the registry bucket and registers (or finds) the
@@ -103,7 +104,7 @@ func OpenWire(ctx context.Context, js jetstream.JetStream, t Topology, log *slog
 	if err != nil {
 		return Wire{}, err
 	}
-	events, decoders, changes, err := AvroCodecs(ctx, StoreRegistry{Store: store}, log)
+	events, decoders, changes, err := wire.AvroCodecs(ctx, registry.Local{Store: store}, log)
 	if err != nil {
 		return Wire{}, err
 	}

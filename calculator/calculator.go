@@ -13,15 +13,15 @@ import (
 
 	"github.com/sellable/inventory/kv"
 	"github.com/sellable/inventory/metrics"
-	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/wire"
 )
 
 // Calculator is one instance of the partitioned stream processor.
 type Calculator struct {
 	js      jetstream.JetStream
 	store   *kv.Store
-	codecs  *streams.Codecs
-	changes *streams.ChangeCodec
+	codecs  *wire.Codecs
+	changes *wire.ChangeCodec
 	cfg     Config
 	log     *slog.Logger
 	leases  *leases
@@ -39,7 +39,7 @@ type worker struct {
 
 // New prepares an instance; Run makes it take part. It reads events with
 // codecs and writes sellable changes with changes (nil: JSON).
-func New(ctx context.Context, js jetstream.JetStream, store *kv.Store, codecs *streams.Codecs, changes *streams.ChangeCodec, cfg Config) (*Calculator, error) {
+func New(ctx context.Context, js jetstream.JetStream, store *kv.Store, codecs *wire.Codecs, changes *wire.ChangeCodec, cfg Config) (*Calculator, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/sellable/inventory/kv"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/wire"
 )
 
 // The hot path of the calculator, piece by piece and whole: decode a
@@ -49,34 +50,34 @@ func (r *memRegistry) SchemaByID(_ context.Context, id int) (string, error) {
 	if s, ok := r.by[id]; ok {
 		return s, nil
 	}
-	return "", fmt.Errorf("schema %d: %w", id, streams.ErrSchemaNotFound)
+	return "", fmt.Errorf("schema %d: %w", id, wire.ErrSchemaNotFound)
 }
 
-// wire is one way messages are written: what command.Service encodes
+// codecSet is one way messages are written: what command.Service encodes
 // events with, what the calculator decodes them with and writes changes in.
-type wire struct {
+type codecSet struct {
 	name     string
-	events   streams.EventCodec
-	decoders *streams.Codecs
-	changes  *streams.ChangeCodec
+	events   wire.EventCodec
+	decoders *wire.Codecs
+	changes  *wire.ChangeCodec
 }
 
 // benchWires are JSON (hand-published events) and Avro (the all-in-one).
-func benchWires(b *testing.B) []wire {
+func benchWires(b *testing.B) []codecSet {
 	b.Helper()
 	reg := &memRegistry{ids: map[string]int{}, by: map[int]string{}}
 	ctx := context.Background()
-	ev, err := streams.NewAvroEvents(ctx, reg, streams.AvroConfig{})
+	ev, err := wire.NewAvroEvents(ctx, reg, wire.AvroConfig{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	ch, err := streams.NewAvroChanges(ctx, reg, streams.AvroConfig{})
+	ch, err := wire.NewAvroChanges(ctx, reg, wire.AvroConfig{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	return []wire{
-		{name: "json", events: streams.JSON{}, decoders: streams.NewCodecs()},
-		{name: "avro", events: ev, decoders: streams.NewCodecs(ev), changes: streams.NewChangeCodec(ch)},
+	return []codecSet{
+		{name: "json", events: wire.JSON{}, decoders: wire.NewCodecs()},
+		{name: "avro", events: ev, decoders: wire.NewCodecs(ev), changes: wire.NewChangeCodec(ch)},
 	}
 }
 
@@ -97,8 +98,8 @@ func (m *storedMsg) Data() []byte                              { return m.data }
 func (m *storedMsg) Metadata() (*jetstream.MsgMetadata, error) { return &m.meta, nil }
 
 // storedSubject inserts the partition token as the stream's transform does.
-func storedSubject(e streams.Event, p int) string {
-	s := e.Subject()
+func storedSubject(e sellable.Event, p int) string {
+	s := streams.EventSubject(e.Kind, e.Key)
 	root, rest, _ := strings.Cut(s, ".")
 	kind, key, _ := strings.Cut(rest, ".")
 	return root + "." + kind + "." + fmt.Sprint(p) + "." + key
@@ -106,22 +107,22 @@ func storedSubject(e streams.Event, p int) string {
 
 // benchEvents are n events over keys keys, Zipf-skewed like the load
 // tool's (s = 1.1), three adjustments to one reservation.
-func benchEvents(n, keys int) []streams.Event {
+func benchEvents(n, keys int) []sellable.Event {
 	r := rand.New(rand.NewPCG(1, 2))
 	z := rand.NewZipf(r, 1.1, 1, uint64(keys-1))
-	out := make([]streams.Event, n)
+	out := make([]sellable.Event, n)
 	for i := range out {
-		k := streams.Key{LocationID: fmt.Sprintf("L%d", i%10), SKU: fmt.Sprintf("sku-%05d", z.Uint64())}
+		k := sellable.Key{LocationID: fmt.Sprintf("L%d", i%10), SKU: fmt.Sprintf("sku-%05d", z.Uint64())}
 		if r.IntN(4) == 0 {
-			out[i] = streams.Event{Kind: sellable.Reservation, Key: k, Count: 1}
+			out[i] = sellable.Event{Kind: sellable.Reservation, Key: k, Count: 1}
 		} else {
-			out[i] = streams.Event{Kind: sellable.Adjustment, Key: k, Count: 1 + r.Int64N(10)}
+			out[i] = sellable.Event{Kind: sellable.Adjustment, Key: k, Count: 1 + r.Int64N(10)}
 		}
 	}
 	return out
 }
 
-func storedBatch(b *testing.B, w wire, evs []streams.Event) []jetstream.Msg {
+func storedBatch(b *testing.B, w codecSet, evs []sellable.Event) []jetstream.Msg {
 	b.Helper()
 	out := make([]jetstream.Msg, len(evs))
 	for i, e := range evs {
@@ -162,8 +163,8 @@ func BenchmarkFold(b *testing.B) {
 	b.ReportAllocs()
 	seq := uint64(0)
 	for b.Loop() {
-		byKey := make(map[streams.Key][]applied)
-		var keys []streams.Key
+		byKey := make(map[sellable.Key][]applied)
+		var keys []sellable.Key
 		for _, e := range evs {
 			seq++
 			if _, ok := byKey[e.Key]; !ok {
@@ -181,7 +182,7 @@ func BenchmarkFold(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(evs)), "ns/event")
 }
 
-func benchPartition(b *testing.B, w wire) *partition {
+func benchPartition(b *testing.B, w codecSet) *partition {
 	b.Helper()
 	s := natstest.Start(b)
 	ctx := context.Background()
@@ -270,7 +271,7 @@ func BenchmarkPipeline(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		msgs[i] = &nats.Msg{Subject: e.Subject(), Header: nats.Header{streams.HeaderContentType: {w.events.ContentType()}}, Data: data}
+		msgs[i] = &nats.Msg{Subject: streams.EventSubject(e.Kind, e.Key), Header: nats.Header{streams.HeaderContentType: {w.events.ContentType()}}, Data: data}
 	}
 	applied := func() uint64 {
 		var n uint64

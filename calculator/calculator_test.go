@@ -21,6 +21,7 @@ import (
 	"github.com/sellable/inventory/kv"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/wire"
 )
 
 const partitions = 4
@@ -44,25 +45,25 @@ func setup(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{Server: s, store: store, cmds: command.NewService(s.JS, streams.JSON{}, partitions)}
+	return &env{Server: s, store: store, cmds: command.NewService(s.JS, wire.JSON{}, partitions)}
 }
 
 // startCalculator runs an instance until the test ends or stop is called.
 func (e *env) startCalculator(t *testing.T, name string) (c *calculator.Calculator, stop func()) {
 	t.Helper()
-	return e.startCalculatorWith(t, name, streams.NewCodecs(), slog.New(slog.DiscardHandler))
+	return e.startCalculatorWith(t, name, wire.NewCodecs(), slog.New(slog.DiscardHandler))
 }
 
 // startCalculatorWith is startCalculator reading events with codecs and
 // logging to log.
-func (e *env) startCalculatorWith(t *testing.T, name string, codecs *streams.Codecs, log *slog.Logger) (c *calculator.Calculator, stop func()) {
+func (e *env) startCalculatorWith(t *testing.T, name string, codecs *wire.Codecs, log *slog.Logger) (c *calculator.Calculator, stop func()) {
 	t.Helper()
 	return e.startCalculatorConfig(t, name, codecs, log, func(*calculator.Config) {})
 }
 
 // startCalculatorConfig is startCalculatorWith with settings changed by
 // tune.
-func (e *env) startCalculatorConfig(t *testing.T, name string, codecs *streams.Codecs, log *slog.Logger, tune func(*calculator.Config)) (c *calculator.Calculator, stop func()) {
+func (e *env) startCalculatorConfig(t *testing.T, name string, codecs *wire.Codecs, log *slog.Logger, tune func(*calculator.Config)) (c *calculator.Calculator, stop func()) {
 	t.Helper()
 	cfg := calculator.DefaultConfig()
 	cfg.Partitions = partitions
@@ -152,7 +153,7 @@ func TestGarbageIsDeadLetteredAndPartitionGoesOn(t *testing.T) {
 	e := setup(t)
 	e.startCalculator(t, "c1")
 	ctx := context.Background()
-	k := streams.Key{LocationID: "STL", SKU: "poison"}
+	k := sellable.Key{LocationID: "STL", SKU: "poison"}
 	bad := []string{`not json`, `{"count":"ten"}`, `{"count":0}`, `{"locationId":"OTHER","count":1}`, `{}`, `{"count":1.5}`}
 	for _, body := range bad {
 		if _, err := e.JS.Publish(ctx, streams.EventSubject(sellable.Adjustment, k), []byte(body)); err != nil {
@@ -202,13 +203,13 @@ func TestPublishesSellableChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	subject := streams.SellableSubject(streams.Key{LocationID: "STL", SKU: "ch"})
+	subject := streams.SellableSubject(sellable.Key{LocationID: "STL", SKU: "ch"})
 	poll.Until(t, 5*time.Second, "sellable change", func() error {
 		m, err := stream.GetLastMsgForSubject(ctx, subject)
 		if err != nil {
 			return err
 		}
-		p, err := streams.DecodeChange(m.Header, m.Data)
+		p, err := wire.DecodeChange(m.Header, m.Data)
 		if err != nil {
 			return err
 		}
@@ -259,7 +260,7 @@ func TestNewRejectsMismatchedStore(t *testing.T) {
 	e := setup(t)
 	cfg := calculator.DefaultConfig()
 	cfg.Partitions = partitions + 1
-	if _, err := calculator.New(context.Background(), e.JS, e.store, streams.NewCodecs(), nil, cfg); err == nil {
+	if _, err := calculator.New(context.Background(), e.JS, e.store, wire.NewCodecs(), nil, cfg); err == nil {
 		t.Fatal("New accepted a store with another partition count")
 	}
 }
@@ -297,10 +298,10 @@ func TestDeletedViewKeyIsRebuiltFromTheLog(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := setup(t)
 			logs := &logBuffer{}
-			e.startCalculatorWith(t, "c1", streams.NewCodecs(), slog.New(slog.NewTextHandler(logs, nil)))
+			e.startCalculatorWith(t, "c1", wire.NewCodecs(), slog.New(slog.NewTextHandler(logs, nil)))
 			ctx := context.Background()
-			k := streams.Key{LocationID: "STL", SKU: "deleted"}
-			p := k.Partition(partitions)
+			k := sellable.Key{LocationID: "STL", SKU: "deleted"}
+			p := streams.Partition(k, partitions)
 			other := samePartition(t, k)
 
 			// History of k over several batches, with an event the
@@ -319,7 +320,7 @@ func TestDeletedViewKeyIsRebuiltFromTheLog(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := tc.remove(ctx, bucket, k.String()); err != nil {
+			if err := tc.remove(ctx, bucket, streams.KeyToken(k)); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := e.store.Get(ctx, k.LocationID, k.SKU); !errors.Is(err, sellable.ErrNotFound) {
@@ -354,14 +355,14 @@ func TestDeletedViewKeyIsRebuiltFromTheLog(t *testing.T) {
 }
 
 // samePartition finds another key in k's partition.
-func samePartition(t *testing.T, k streams.Key) streams.Key {
+func samePartition(t *testing.T, k sellable.Key) sellable.Key {
 	t.Helper()
 	for i := 0; i < 1000; i++ {
-		o := streams.Key{LocationID: k.LocationID, SKU: fmt.Sprint("other-", i)}
-		if o.Partition(partitions) == k.Partition(partitions) {
+		o := sellable.Key{LocationID: k.LocationID, SKU: fmt.Sprint("other-", i)}
+		if streams.Partition(o, partitions) == streams.Partition(k, partitions) {
 			return o
 		}
 	}
 	t.Fatal("no other key in the partition")
-	return streams.Key{}
+	return sellable.Key{}
 }

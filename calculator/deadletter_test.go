@@ -18,6 +18,7 @@ import (
 	"github.com/sellable/inventory/internal/poll"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/wire"
 )
 
 // deadLetter waits for the dead letter of the event stored at seq.
@@ -50,14 +51,14 @@ func (e *env) deadLetter(t *testing.T, seq uint64) *jetstream.RawStreamMsg {
 }
 
 // wantCheckpoint waits until the checkpoint of k's partition reaches seq.
-func (e *env) wantCheckpoint(t *testing.T, k streams.Key, seq uint64) {
+func (e *env) wantCheckpoint(t *testing.T, k sellable.Key, seq uint64) {
 	t.Helper()
 	ctx := context.Background()
 	offsets, err := e.JS.KeyValue(ctx, "calculator_offsets")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := k.Partition(partitions)
+	p := streams.Partition(k, partitions)
 	poll.Until(t, 10*time.Second, fmt.Sprintf("checkpoint of partition %d", p), func() error {
 		en, err := offsets.Get(ctx, "p"+strconv.Itoa(p))
 		if err != nil {
@@ -130,62 +131,62 @@ func (e *env) publishWithEveryNATSHeader(t *testing.T) []string {
 	// stream, too), and returns the headers of the malformed event.
 	cases := []struct {
 		name string
-		hdr  func(k streams.Key, prev uint64, prevID string) nats.Header
+		hdr  func(k sellable.Key, prev uint64, prevID string) nats.Header
 	}{
-		{"Nats-Expected-Stream", func(streams.Key, uint64, string) nats.Header {
+		{"Nats-Expected-Stream", func(sellable.Key, uint64, string) nats.Header {
 			return nats.Header{"Nats-Expected-Stream": {streams.EventStream}}
 		}},
-		{"Nats-Expected-Last-Sequence", func(_ streams.Key, prev uint64, _ string) nats.Header {
+		{"Nats-Expected-Last-Sequence", func(_ sellable.Key, prev uint64, _ string) nats.Header {
 			return nats.Header{"Nats-Expected-Last-Sequence": {strconv.FormatUint(prev, 10)}}
 		}},
-		{"Nats-Expected-Last-Subject-Sequence", func(_ streams.Key, prev uint64, _ string) nats.Header {
+		{"Nats-Expected-Last-Subject-Sequence", func(_ sellable.Key, prev uint64, _ string) nats.Header {
 			return nats.Header{"Nats-Expected-Last-Subject-Sequence": {strconv.FormatUint(prev, 10)}}
 		}},
-		{"Nats-Expected-Last-Subject-Sequence-Subject", func(k streams.Key, prev uint64, _ string) nats.Header {
+		{"Nats-Expected-Last-Subject-Sequence-Subject", func(k sellable.Key, prev uint64, _ string) nats.Header {
 			return nats.Header{
 				"Nats-Expected-Last-Subject-Sequence":         {strconv.FormatUint(prev, 10)},
 				"Nats-Expected-Last-Subject-Sequence-Subject": {"inventory.*.*." + k.LocationID + "." + k.SKU},
 			}
 		}},
-		{"Nats-Expected-Last-Msg-Id", func(_ streams.Key, _ uint64, prevID string) nats.Header {
+		{"Nats-Expected-Last-Msg-Id", func(_ sellable.Key, _ uint64, prevID string) nats.Header {
 			return nats.Header{"Nats-Expected-Last-Msg-Id": {prevID}}
 		}},
-		{"Nats-Msg-Id", func(k streams.Key, _ uint64, _ string) nats.Header {
+		{"Nats-Msg-Id", func(k sellable.Key, _ uint64, _ string) nats.Header {
 			return nats.Header{"Nats-Msg-Id": {"bad-" + k.SKU}}
 		}},
-		{"Nats-Rollup", func(streams.Key, uint64, string) nats.Header {
+		{"Nats-Rollup", func(sellable.Key, uint64, string) nats.Header {
 			return nats.Header{"Nats-Rollup": {"sub"}}
 		}},
-		{"Nats-TTL", func(streams.Key, uint64, string) nats.Header {
+		{"Nats-TTL", func(sellable.Key, uint64, string) nats.Header {
 			return nats.Header{"Nats-TTL": {"1h"}}
 		}},
-		{"Nats-Incr", func(streams.Key, uint64, string) nats.Header {
+		{"Nats-Incr", func(sellable.Key, uint64, string) nats.Header {
 			return nats.Header{"Nats-Incr": {"1"}}
 		}},
-		{"Nats-Schedule", func(k streams.Key, _ uint64, _ string) nats.Header {
+		{"Nats-Schedule", func(k sellable.Key, _ uint64, _ string) nats.Header {
 			return nats.Header{
 				"Nats-Schedule":        {"@at " + future},
 				"Nats-Schedule-Target": {streams.EventSubject(sellable.Reservation, k)},
 			}
 		}},
-		{"Nats-Schedule-TTL", func(streams.Key, uint64, string) nats.Header {
+		{"Nats-Schedule-TTL", func(sellable.Key, uint64, string) nats.Header {
 			return nats.Header{"Nats-Schedule-TTL": {"1h"}}
 		}},
-		{"Nats-Schedule-Source", func(k streams.Key, _ uint64, _ string) nats.Header {
+		{"Nats-Schedule-Source", func(k sellable.Key, _ uint64, _ string) nats.Header {
 			return nats.Header{"Nats-Schedule-Source": {streams.EventSubject(sellable.Adjustment, k)}}
 		}},
-		{"Nats-Schedule-Time-Zone", func(streams.Key, uint64, string) nats.Header {
+		{"Nats-Schedule-Time-Zone", func(sellable.Key, uint64, string) nats.Header {
 			return nats.Header{"Nats-Schedule-Time-Zone": {"Europe/Paris"}}
 		}},
-		{"Nats-Schedule-Rollup", func(streams.Key, uint64, string) nats.Header {
+		{"Nats-Schedule-Rollup", func(sellable.Key, uint64, string) nats.Header {
 			return nats.Header{"Nats-Schedule-Rollup": {"sub"}}
 		}},
-		{"Nats-Batch-*", func(k streams.Key, _ uint64, _ string) nats.Header {
+		{"Nats-Batch-*", func(k sellable.Key, _ uint64, _ string) nats.Header {
 			return nats.Header{"Nats-Batch-Id": {"b-" + k.SKU}, "Nats-Batch-Sequence": {"1"}, "Nats-Batch-Commit": {"1"}}
 		}},
 	}
 	type stored struct {
-		key  streams.Key
+		key  sellable.Key
 		seq  uint64
 		hdr  nats.Header
 		good uint64 // the valid event stored after it
@@ -193,7 +194,7 @@ func (e *env) publishWithEveryNATSHeader(t *testing.T) []string {
 	var kept []stored
 	var names []string
 	for i, c := range cases {
-		k := streams.Key{LocationID: "HDR", SKU: "k" + strconv.Itoa(i)}
+		k := sellable.Key{LocationID: "HDR", SKU: "k" + strconv.Itoa(i)}
 		subject := streams.EventSubject(sellable.Adjustment, k)
 		prevID := "good-" + k.SKU
 		ack, err := e.JS.Publish(ctx, subject, []byte(`{"count":1}`), jetstream.WithMsgID(prevID))
@@ -239,9 +240,9 @@ func (e *env) publishWithEveryNATSHeader(t *testing.T) []string {
 
 // wantApplied waits until k's position reflects the event at seq. The
 // count is not checked: a rollup may have removed earlier events.
-func (e *env) wantApplied(t *testing.T, k streams.Key, seq uint64) {
+func (e *env) wantApplied(t *testing.T, k sellable.Key, seq uint64) {
 	t.Helper()
-	poll.Until(t, 10*time.Second, k.String(), func() error {
+	poll.Until(t, 10*time.Second, streams.KeyToken(k), func() error {
 		p, err := e.store.Get(context.Background(), k.LocationID, k.SKU)
 		if err != nil {
 			return err
@@ -279,7 +280,7 @@ func (b *syncBuffer) Len() int {
 func TestDeadLetterAlwaysFits(t *testing.T) {
 	e := setup(t)
 	logs := &syncBuffer{}
-	e.startCalculatorWith(t, "c1", streams.NewCodecs(), slog.New(slog.NewTextHandler(logs, nil)))
+	e.startCalculatorWith(t, "c1", wire.NewCodecs(), slog.New(slog.NewTextHandler(logs, nil)))
 	ctx := context.Background()
 	max := int(e.NC.MaxPayload())
 	cases := []struct {
@@ -305,7 +306,7 @@ func TestDeadLetterAlwaysFits(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			k := streams.Key{LocationID: "BIG", SKU: c.sku}
+			k := sellable.Key{LocationID: "BIG", SKU: c.sku}
 			ack, err := e.JS.Publish(ctx, streams.EventSubject(sellable.Adjustment, k), c.body)
 			if err != nil {
 				t.Fatal(err)

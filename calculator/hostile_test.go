@@ -13,12 +13,12 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/sellable/inventory/app"
 	"github.com/sellable/inventory/internal/hostile"
 	"github.com/sellable/inventory/internal/poll"
 	"github.com/sellable/inventory/registry"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/wire"
 )
 
 // Issue 9's attacks on the calculator through the registry, as an
@@ -40,12 +40,12 @@ func TestHostileWriterSchemasAreDeadLettered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := app.StoreRegistry{Store: store}
-	events, err := streams.NewAvroEvents(ctx, reg, streams.AvroConfig{})
+	reg := registry.Local{Store: store}
+	events, err := wire.NewAvroEvents(ctx, reg, wire.AvroConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.startCalculatorWith(t, "c1", streams.NewCodecs(events), slog.New(slog.DiscardHandler))
+	e.startCalculatorWith(t, "c1", wire.NewCodecs(events), slog.New(slog.DiscardHandler))
 	dlq, err := e.JS.Stream(ctx, streams.DeadLetterStream)
 	if err != nil {
 		t.Fatal(err)
@@ -56,24 +56,24 @@ func TestHostileWriterSchemasAreDeadLettered(t *testing.T) {
 
 	for _, a := range hostile.Attacks() {
 		t.Run(a.Name, func(t *testing.T) {
-			schema, err := a.Schema(streams.Schemas()[streams.SubjectAdjustments])
+			schema, err := a.Schema(wire.Schemas()[wire.SubjectAdjustments])
 			if err != nil {
 				t.Fatal(err)
 			}
-			id, err := reg.Register(ctx, streams.SubjectAdjustments, schema)
+			id, err := reg.Register(ctx, wire.SubjectAdjustments, schema)
 			if !a.InBounds {
-				if !errors.Is(err, streams.ErrSchemaRejected) || !strings.Contains(err.Error(), a.Problem) {
-					t.Fatalf("register under %s = %v, want a refusal naming %q", streams.SubjectAdjustments, err, a.Problem)
+				if !errors.Is(err, wire.ErrSchemaRejected) || !strings.Contains(err.Error(), a.Problem) {
+					t.Fatalf("register under %s = %v, want a refusal naming %q", wire.SubjectAdjustments, err, a.Problem)
 				}
 				id, err = reg.Register(ctx, "hostile."+a.Name+"-value", schema)
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			k := streams.Key{LocationID: "STL", SKU: "hostile-" + a.Name}
+			k := sellable.Key{LocationID: "STL", SKU: "hostile-" + a.Name}
 			msg := nats.NewMsg(streams.EventSubject(sellable.Adjustment, k))
 			msg.Data = hostile.Wire(id, hostile.Body(k.LocationID, k.SKU, 1000, a.Value))
-			msg.Header.Set(streams.HeaderContentType, streams.ContentTypeAvro)
+			msg.Header.Set(streams.HeaderContentType, wire.ContentTypeAvro)
 			bad, err := e.JS.PublishMsg(ctx, msg)
 			if err != nil {
 				t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"github.com/sellable/inventory/metrics"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/wire"
 )
 
 // partition folds one partition's events while this instance owns it.
@@ -21,8 +22,8 @@ type partition struct {
 	js      jetstream.JetStream
 	writer  *kv.Writer
 	offsets *offsets
-	codecs  *streams.Codecs
-	changes *streams.ChangeCodec
+	codecs  *wire.Codecs
+	changes *wire.ChangeCodec
 	cfg     Config
 	log     *slog.Logger
 	stats   *Stats
@@ -33,7 +34,7 @@ type partition struct {
 
 // applied is one decoded event with where it sits in the stream.
 type applied struct {
-	event streams.Event
+	event sellable.Event
 	seq   uint64
 	at    time.Time
 }
@@ -193,8 +194,8 @@ func (p *partition) processOrAbandon(ctx context.Context, batch []jetstream.Msg)
 // of its announcements still to come.
 func (p *partition) process(ctx context.Context, batch []jetstream.Msg) (flight, error) {
 	var last, lag uint64
-	byKey := make(map[streams.Key][]applied)
-	var keys []streams.Key
+	byKey := make(map[sellable.Key][]applied)
+	var keys []sellable.Key
 	var pending []jetstream.PubAckFuture
 	dead := 0
 	for _, m := range batch {
@@ -204,7 +205,7 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) (flight,
 		}
 		last, lag = meta.Sequence.Stream, meta.NumPending
 		ev, _, err := p.codecs.DecodeStored(ctx, m.Subject(), m.Headers(), m.Data())
-		if errors.Is(err, streams.ErrRegistry) {
+		if errors.Is(err, wire.ErrRegistry) {
 			return flight{}, err // the message may be fine: retry, never dead-letter
 		}
 		if err != nil {
@@ -222,7 +223,7 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) (flight,
 		byKey[ev.Key] = append(byKey[ev.Key], applied{event: ev, seq: meta.Sequence.Stream, at: meta.Timestamp})
 	}
 	began := time.Now()
-	positions, err := p.writer.Update(ctx, keys, func(k streams.Key, cur sellable.Position) (sellable.Position, bool) {
+	positions, err := p.writer.Update(ctx, keys, func(k sellable.Key, cur sellable.Position) (sellable.Position, bool) {
 		changed := false
 		cur.LocationID, cur.SKU = k.LocationID, k.SKU
 		for _, a := range byKey[k] {
@@ -243,7 +244,7 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) (flight,
 		}
 		f, err := p.js.PublishMsgAsync(msg)
 		if err != nil {
-			return flight{}, fmt.Errorf("publish change %s: %w", keys[i], err)
+			return flight{}, fmt.Errorf("publish change %s: %w", streams.KeyToken(keys[i]), err)
 		}
 		pending = append(pending, f)
 	}

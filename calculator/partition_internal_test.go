@@ -13,6 +13,7 @@ import (
 	"github.com/sellable/inventory/kv"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/wire"
 )
 
 // Two workers folding the same partition at once, as when a lease expires
@@ -43,13 +44,13 @@ func TestDoubledOwnerAppliesEachEventOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := 0; i < 2; i++ {
 		p := &partition{id: 0, js: s.JS, writer: store.Writer(s.JS, 0), offsets: offs,
-			codecs: streams.NewCodecs(), cfg: cfg, log: cfg.Logger, stats: &Stats{}}
+			codecs: wire.NewCodecs(), cfg: cfg, log: cfg.Logger, stats: &Stats{}}
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = p.run(runCtx) }()
 	}
 	defer func() { cancel(); wg.Wait() }()
 
-	cmds := command.NewService(s.JS, streams.JSON{}, 1)
+	cmds := command.NewService(s.JS, wire.JSON{}, 1)
 	const events = 600
 	want := map[string]int64{}
 	lastSeq := map[string]uint64{}

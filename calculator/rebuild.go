@@ -9,6 +9,7 @@ import (
 
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/wire"
 )
 
 // rebuild folds every stored event of k again, from the start of the
@@ -18,7 +19,7 @@ import (
 // that cannot be decoded are skipped, as they were dead-lettered when the
 // partition first met them; an unreachable registry fails the rebuild, so
 // that the batch is retried rather than folded without an event.
-func (p *partition) rebuild(ctx context.Context, k streams.Key) (sellable.Position, error) {
+func (p *partition) rebuild(ctx context.Context, k sellable.Key) (sellable.Position, error) {
 	pos := sellable.Position{LocationID: k.LocationID, SKU: k.SKU}
 	subjects := []string{
 		streams.StoredEventSubject(sellable.Adjustment, p.id, k),
@@ -26,7 +27,7 @@ func (p *partition) rebuild(ctx context.Context, k streams.Key) (sellable.Positi
 	}
 	events, err := p.js.Stream(ctx, streams.EventStream)
 	if err != nil {
-		return pos, fmt.Errorf("rebuild %s: %w", k, err)
+		return pos, fmt.Errorf("rebuild %s: %w", streams.KeyToken(k), err)
 	}
 	// through is where the fold stops: the newest event of k now, which is
 	// at or after every event of the batch being written.
@@ -37,7 +38,7 @@ func (p *partition) rebuild(ctx context.Context, k streams.Key) (sellable.Positi
 			continue
 		}
 		if err != nil {
-			return pos, fmt.Errorf("rebuild %s: last of %s: %w", k, s, err)
+			return pos, fmt.Errorf("rebuild %s: last of %s: %w", streams.KeyToken(k), s, err)
 		}
 		through = max(through, m.Sequence)
 	}
@@ -49,27 +50,27 @@ func (p *partition) rebuild(ctx context.Context, k streams.Key) (sellable.Positi
 		DeliverPolicy:  jetstream.DeliverAllPolicy,
 	})
 	if err != nil {
-		return pos, fmt.Errorf("rebuild %s: consumer: %w", k, err)
+		return pos, fmt.Errorf("rebuild %s: consumer: %w", streams.KeyToken(k), err)
 	}
 	it, err := cons.Messages()
 	if err != nil {
-		return pos, fmt.Errorf("rebuild %s: consume: %w", k, err)
+		return pos, fmt.Errorf("rebuild %s: consume: %w", streams.KeyToken(k), err)
 	}
 	defer it.Stop()
 	folded, skipped := 0, 0
 	for {
 		m, err := it.Next(jetstream.NextContext(ctx))
 		if err != nil {
-			return pos, fmt.Errorf("rebuild %s: %w", k, err)
+			return pos, fmt.Errorf("rebuild %s: %w", streams.KeyToken(k), err)
 		}
 		meta, err := m.Metadata()
 		if err != nil {
-			return pos, fmt.Errorf("rebuild %s: metadata: %w", k, err)
+			return pos, fmt.Errorf("rebuild %s: metadata: %w", streams.KeyToken(k), err)
 		}
 		ev, _, err := p.codecs.DecodeStored(ctx, m.Subject(), m.Headers(), m.Data())
 		switch {
-		case errors.Is(err, streams.ErrRegistry):
-			return pos, fmt.Errorf("rebuild %s: %w", k, err)
+		case errors.Is(err, wire.ErrRegistry):
+			return pos, fmt.Errorf("rebuild %s: %w", streams.KeyToken(k), err)
 		case err != nil:
 			skipped++
 		default:
@@ -83,6 +84,6 @@ func (p *partition) rebuild(ctx context.Context, k streams.Key) (sellable.Positi
 		}
 	}
 	p.log.Warn("view key was deleted or purged; rebuilt it from the event log",
-		"partition", p.id, "key", k.String(), "events", folded, "undecodable", skipped, "seq", pos.Seq)
+		"partition", p.id, "key", streams.KeyToken(k), "events", folded, "undecodable", skipped, "seq", pos.Seq)
 	return pos, nil
 }

@@ -15,11 +15,11 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/nats-io/nats.go"
 
-	"github.com/sellable/inventory/app"
 	"github.com/sellable/inventory/internal/poll"
 	"github.com/sellable/inventory/registry"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/wire"
 )
 
 // serveRegistry serves store's HTTP API on addr until the returned stop.
@@ -44,7 +44,7 @@ func serveRegistry(t *testing.T, store *registry.Store, addr string) (stop func(
 // newer producer writes.
 func withNote(t *testing.T) string {
 	var s map[string]any
-	if err := json.Unmarshal([]byte(streams.Schemas()[streams.SubjectAdjustments]), &s); err != nil {
+	if err := json.Unmarshal([]byte(wire.Schemas()[wire.SubjectAdjustments]), &s); err != nil {
 		t.Fatal(err)
 	}
 	s["fields"] = append(s["fields"].([]any), map[string]any{
@@ -66,24 +66,24 @@ func TestRegistryOutageDelaysButNeverDeadLetters(t *testing.T) {
 	}
 	addr := freeAddr(t)
 	stop := serveRegistry(t, store, addr)
-	client, err := app.RegistryURL("http://" + addr)
+	client, err := registry.NewClient("http://" + addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	events, err := streams.NewAvroEvents(ctx, client, streams.AvroConfig{FetchTimeout: time.Second})
+	events, err := wire.NewAvroEvents(ctx, client, wire.AvroConfig{FetchTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	logged := &errorLog{}
-	e.startCalculatorWith(t, "c1", streams.NewCodecs(events), slog.New(logged))
+	e.startCalculatorWith(t, "c1", wire.NewCodecs(events), slog.New(logged))
 
-	newer, err := streams.NewAvroEvents(ctx, app.StoreRegistry{Store: store}, streams.AvroConfig{AdjustmentSchema: withNote(t)})
+	newer, err := wire.NewAvroEvents(ctx, registry.Local{Store: store}, wire.AvroConfig{AdjustmentSchema: withNote(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	stop()
-	k := streams.Key{LocationID: "STL", SKU: "evolved"}
-	data, err := newer.EncodeEvent(streams.Event{Kind: sellable.Adjustment, Key: k, Count: 4})
+	k := sellable.Key{LocationID: "STL", SKU: "evolved"}
+	data, err := newer.EncodeEvent(sellable.Event{Kind: sellable.Adjustment, Key: k, Count: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestRegistryOutageDelaysButNeverDeadLetters(t *testing.T) {
 	}
 
 	poll.Until(t, 10*time.Second, "calculator meets the outage", func() error {
-		if !logged.saw(streams.ErrRegistry.Error()) {
+		if !logged.saw(wire.ErrRegistry.Error()) {
 			return errors.New("no registry error logged yet")
 		}
 		return nil

@@ -25,6 +25,7 @@ import (
 	"github.com/sellable/inventory/metrics"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/wire"
 )
 
 // stuckCodec reads JSON bodies, but its decode does not return until the
@@ -39,14 +40,14 @@ func newStuckCodec() *stuckCodec { return &stuckCodec{release: make(chan struct{
 
 func (c *stuckCodec) ContentType() string { return "application/x-test-stuck" }
 
-func (c *stuckCodec) EncodeEvent(ev streams.Event) ([]byte, error) {
-	return streams.JSON{}.EncodeEvent(ev)
+func (c *stuckCodec) EncodeEvent(ev sellable.Event) ([]byte, error) {
+	return wire.JSON{}.EncodeEvent(ev)
 }
 
-func (c *stuckCodec) DecodeEvent(ctx context.Context, data []byte) (streams.Body, error) {
+func (c *stuckCodec) DecodeEvent(ctx context.Context, data []byte) (wire.Body, error) {
 	c.decoding.Add(1)
 	<-c.release
-	return streams.JSON{}.DecodeEvent(ctx, data)
+	return wire.JSON{}.DecodeEvent(ctx, data)
 }
 
 func (c *stuckCodec) free() { c.once.Do(func() { close(c.release) }) }
@@ -58,20 +59,20 @@ type failingCodec struct{ failing atomic.Bool }
 
 func (c *failingCodec) ContentType() string { return "application/x-test-failing" }
 
-func (c *failingCodec) EncodeEvent(ev streams.Event) ([]byte, error) {
-	return streams.JSON{}.EncodeEvent(ev)
+func (c *failingCodec) EncodeEvent(ev sellable.Event) ([]byte, error) {
+	return wire.JSON{}.EncodeEvent(ev)
 }
 
-func (c *failingCodec) DecodeEvent(ctx context.Context, data []byte) (streams.Body, error) {
+func (c *failingCodec) DecodeEvent(ctx context.Context, data []byte) (wire.Body, error) {
 	if c.failing.Load() {
-		return streams.Body{}, fmt.Errorf("%w: test registry down", streams.ErrRegistry)
+		return wire.Body{}, fmt.Errorf("%w: test registry down", wire.ErrRegistry)
 	}
-	return streams.JSON{}.DecodeEvent(ctx, data)
+	return wire.JSON{}.DecodeEvent(ctx, data)
 }
 
 // publishAs stores an adjustment of n for k as a JSON body labelled with
 // contentType, and returns its sequence.
-func (e *env) publishAs(t *testing.T, contentType string, k streams.Key, n int) uint64 {
+func (e *env) publishAs(t *testing.T, contentType string, k sellable.Key, n int) uint64 {
 	t.Helper()
 	m := nats.NewMsg(streams.EventSubject(sellable.Adjustment, k))
 	m.Header.Set(streams.HeaderContentType, contentType)
@@ -92,9 +93,9 @@ func gauge(p int) float64 {
 func TestShutdownDoesNotWaitForStuckDecode(t *testing.T) {
 	e := setup(t)
 	stuck := newStuckCodec()
-	_, stop := e.startCalculatorWith(t, "c1", streams.NewCodecs(stuck), slog.New(slog.DiscardHandler))
+	_, stop := e.startCalculatorWith(t, "c1", wire.NewCodecs(stuck), slog.New(slog.DiscardHandler))
 	t.Cleanup(stuck.free) // runs before the calculator's own cleanup
-	e.publishAs(t, stuck.ContentType(), streams.Key{LocationID: "STUCK", SKU: "1"}, 1)
+	e.publishAs(t, stuck.ContentType(), sellable.Key{LocationID: "STUCK", SKU: "1"}, 1)
 	poll.Until(t, 10*time.Second, "decode started", func() error {
 		if stuck.decoding.Load() == 0 {
 			return fmt.Errorf("not yet")
@@ -118,12 +119,12 @@ func TestShutdownDoesNotWaitForStuckDecode(t *testing.T) {
 func TestStuckBatchIsReportedStalled(t *testing.T) {
 	e := setup(t)
 	stuck := newStuckCodec()
-	c, _ := e.startCalculatorConfig(t, "c1", streams.NewCodecs(stuck), slog.New(slog.DiscardHandler), func(cfg *calculator.Config) {
+	c, _ := e.startCalculatorConfig(t, "c1", wire.NewCodecs(stuck), slog.New(slog.DiscardHandler), func(cfg *calculator.Config) {
 		cfg.StallAfter = 300 * time.Millisecond
 	})
 	t.Cleanup(stuck.free)
-	k := streams.Key{LocationID: "STUCK", SKU: "2"}
-	p := k.Partition(partitions)
+	k := sellable.Key{LocationID: "STUCK", SKU: "2"}
+	p := streams.Partition(k, partitions)
 	seq := e.publishAs(t, stuck.ContentType(), k, 3)
 	poll.Until(t, 10*time.Second, "partition reported stalled", func() error {
 		ps := c.Status().Stats[p]
@@ -159,7 +160,7 @@ func TestFailingPartitionIsReportedStalled(t *testing.T) {
 	e := setup(t)
 	failing := &failingCodec{}
 	failing.failing.Store(true)
-	c, _ := e.startCalculatorWith(t, "c1", streams.NewCodecs(failing), slog.New(slog.DiscardHandler))
+	c, _ := e.startCalculatorWith(t, "c1", wire.NewCodecs(failing), slog.New(slog.DiscardHandler))
 	srv := api.NewServer(slog.New(slog.DiscardHandler))
 	(&app.Pipeline{View: e.store, Calculator: c}).Register(srv, e.NC, e.JS)
 	hs := httptest.NewServer(srv)
@@ -174,8 +175,8 @@ func TestFailingPartitionIsReportedStalled(t *testing.T) {
 		return res.StatusCode, string(b)
 	}
 
-	k := streams.Key{LocationID: "FAIL", SKU: "1"}
-	p := k.Partition(partitions)
+	k := sellable.Key{LocationID: "FAIL", SKU: "1"}
+	p := streams.Partition(k, partitions)
 	restarts := testutil.ToFloat64(metrics.PartitionRestarts.WithLabelValues(strconv.Itoa(p)))
 	seq := e.publishAs(t, failing.ContentType(), k, 5)
 	poll.Until(t, 10*time.Second, "stall reported", func() error {

@@ -11,6 +11,7 @@ import (
 	"github.com/sellable/inventory/internal/natstest"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/wire"
 )
 
 // BenchmarkIdempotencyKeyCost is what a tracked idempotency key costs:
@@ -43,7 +44,7 @@ func BenchmarkIdempotencyKeyCost(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			svc := command.NewService(s.JS, streams.JSON{}, cfg.Partitions)
+			svc := command.NewService(s.JS, wire.JSON{}, cfg.Partitions)
 			c := sellable.Command{Kind: sellable.Adjustment, LocationID: "STL", Count: 1}
 			heap := func() uint64 {
 				var m runtime.MemStats

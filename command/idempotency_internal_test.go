@@ -10,6 +10,7 @@ import (
 	"github.com/sellable/inventory/internal/natstest"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/wire"
 )
 
 // Requests that differ anywhere have different fingerprints, including
@@ -79,7 +80,7 @@ func TestBatchRetryAfterPartialStoreStoresTheRest(t *testing.T) {
 	if err := streams.Ensure(ctx, s.JS, cfg); err != nil {
 		t.Fatal(err)
 	}
-	svc := NewService(s.JS, streams.JSON{}, cfg.Partitions)
+	svc := NewService(s.JS, wire.JSON{}, cfg.Partitions)
 	var cs []sellable.Command
 	for i := range 4 {
 		cs = append(cs, sellable.Command{Kind: sellable.Adjustment, LocationID: "P", SKU: fmt.Sprint(i), Count: int64(i + 1)})
@@ -111,7 +112,7 @@ func TestBatchRetryAfterPartialStoreStoresTheRest(t *testing.T) {
 		if rc.Duplicate != stored || (stored && rc.Seq != first[i]) {
 			t.Errorf("command %d: %+v, want duplicate=%v", i, rc, stored)
 		}
-		if want := (streams.Key{LocationID: "P", SKU: cs[i].SKU}).Partition(cfg.Partitions); rc.Partition != want {
+		if want := streams.Partition(sellable.Key{LocationID: "P", SKU: cs[i].SKU}, cfg.Partitions); rc.Partition != want {
 			t.Errorf("command %d: partition %d, want %d", i, rc.Partition, want)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/wire"
 )
 
 // PublishTimeout bounds the wait for the stream's ack. A client should
@@ -21,12 +22,12 @@ const PublishTimeout = 2 * time.Second
 // Service appends commands to the event stream.
 type Service struct {
 	js         jetstream.JetStream
-	codec      streams.EventCodec
+	codec      wire.EventCodec
 	partitions int
 }
 
 // NewService publishes with codec into a stream of the given partitions.
-func NewService(js jetstream.JetStream, codec streams.EventCodec, partitions int) *Service {
+func NewService(js jetstream.JetStream, codec wire.EventCodec, partitions int) *Service {
 	return &Service{js: js, codec: codec, partitions: partitions}
 }
 
@@ -70,7 +71,7 @@ func (s *Service) Record(ctx context.Context, c sellable.Command) (sellable.Rece
 // The rest are published only once command 0 is stored.
 func (s *Service) RecordBatch(ctx context.Context, cs []sellable.Command, idempotencyKey string) ([]sellable.Receipt, error) {
 	msgs := make([]*nats.Msg, len(cs))
-	keys := make([]streams.Key, len(cs))
+	keys := make([]sellable.Key, len(cs))
 	for i, c := range cs {
 		var err error
 		if msgs[i], keys[i], err = s.message(c); err != nil {
@@ -123,8 +124,8 @@ func (s *Service) RecordBatch(ctx context.Context, cs []sellable.Command, idempo
 }
 
 // message validates c and encodes it as the message to publish.
-func (s *Service) message(c sellable.Command) (*nats.Msg, streams.Key, error) {
-	e := streams.Event{Kind: c.Kind, Key: streams.Key{LocationID: c.LocationID, SKU: c.SKU}, Count: c.Count}
+func (s *Service) message(c sellable.Command) (*nats.Msg, sellable.Key, error) {
+	e := sellable.Event{Kind: c.Kind, Key: sellable.Key{LocationID: c.LocationID, SKU: c.SKU}, Count: c.Count}
 	if err := e.Validate(); err != nil {
 		return nil, e.Key, err
 	}
@@ -132,17 +133,17 @@ func (s *Service) message(c sellable.Command) (*nats.Msg, streams.Key, error) {
 	if err != nil {
 		return nil, e.Key, fmt.Errorf("command: encode: %w", err)
 	}
-	msg := nats.NewMsg(e.Subject())
+	msg := nats.NewMsg(streams.EventSubject(e.Kind, e.Key))
 	msg.Data = data
 	msg.Header.Set(streams.HeaderContentType, s.codec.ContentType())
 	return msg, e.Key, nil
 }
 
-func (s *Service) receipt(ack *jetstream.PubAck, k streams.Key) sellable.Receipt {
+func (s *Service) receipt(ack *jetstream.PubAck, k sellable.Key) sellable.Receipt {
 	return sellable.Receipt{
 		Stream:    ack.Stream,
 		Seq:       ack.Sequence,
-		Partition: k.Partition(s.partitions),
+		Partition: streams.Partition(k, s.partitions),
 		Duplicate: ack.Duplicate,
 	}
 }

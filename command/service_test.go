@@ -9,6 +9,7 @@ import (
 	"github.com/sellable/inventory/internal/natstest"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/wire"
 )
 
 // A retry whose original was removed from the stream (purged, aged out)
@@ -21,7 +22,7 @@ func TestRetryOfARemovedOriginalIsAConflict(t *testing.T) {
 	if err := streams.Ensure(ctx, s.JS, cfg); err != nil {
 		t.Fatal(err)
 	}
-	svc := command.NewService(s.JS, streams.JSON{}, cfg.Partitions)
+	svc := command.NewService(s.JS, wire.JSON{}, cfg.Partitions)
 	c := sellable.Command{Kind: sellable.Adjustment, LocationID: "L", SKU: "gone", Count: 3, IdempotencyKey: "k"}
 	rc, err := svc.Record(ctx, c)
 	if err != nil {

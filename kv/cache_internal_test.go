@@ -106,10 +106,10 @@ func BenchmarkCacheMemory(b *testing.B) {
 		runtime.ReadMemStats(&before)
 		c, _ := testCache(n)
 		for i := range n {
-			k := streams.Key{LocationID: fmt.Sprintf("loadtest-L%d", i%10), SKU: fmt.Sprintf("loadtest-%06d", i)}
+			k := sellable.Key{LocationID: fmt.Sprintf("loadtest-L%d", i%10), SKU: fmt.Sprintf("loadtest-%06d", i)}
 			pos := sellable.Position{LocationID: k.LocationID, SKU: k.SKU, Count: 5, Adjusted: 6, Reserved: 1,
 				Seq: uint64(i), UpdatedAt: time.Now().UTC()}
-			c.put(k.String(), entry{pos: pos, rev: uint64(i)})
+			c.put(streams.KeyToken(k), entry{pos: pos, rev: uint64(i)})
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&after)

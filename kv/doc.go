@@ -2,8 +2,13 @@
 // partition, sellable_p<i>, each written by the one calculator that owns
 // the partition and read by any query instance.
 //
-// Values are JSON sellable.Position documents keyed "<loc>.<sku>" (encoded
-// by streams), so `nats kv get sellable_p3 STL.123123` reads them. Writes
+// Values are kv's own versioned JSON documents (value.go: {"v":1,
+// "locationId":…,"count":…,…}), converted to and from sellable.Position
+// at this package's edge, keyed "<loc>.<sku>" (streams.KeyToken), so `nats
+// kv get sellable_p3 STL.123123` reads them. A value written by an older
+// version, even one from before values had a version, still reads;
+// DecodeValue is how anyone else reads one. In the data flow the
+// calculator writes here and the query API and the load tool read. Writes
 // are compare-and-set on the entry revision: a stale owner can never
 // overwrite a newer value. Callers never see revisions.
 //

@@ -2,7 +2,6 @@ package kv_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -10,7 +9,6 @@ import (
 	"github.com/sellable/inventory/internal/natstest"
 	"github.com/sellable/inventory/kv"
 	"github.com/sellable/inventory/sellable"
-	"github.com/sellable/inventory/streams"
 )
 
 var benchPosition = sellable.Position{LocationID: "STL", SKU: "123123", Count: 90, Adjusted: 100, Reserved: 10,
@@ -19,7 +17,7 @@ var benchPosition = sellable.Position{LocationID: "STL", SKU: "123123", Count: 9
 // The KV value: what the writer encodes per changed key and the query
 // side decodes per GET.
 func BenchmarkPositionJSON(b *testing.B) {
-	data, err := json.Marshal(benchPosition)
+	data, err := kv.EncodeValue(benchPosition)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -27,7 +25,7 @@ func BenchmarkPositionJSON(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(data)))
 		for b.Loop() {
-			if _, err := json.Marshal(benchPosition); err != nil {
+			if _, err := kv.EncodeValue(benchPosition); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -36,8 +34,7 @@ func BenchmarkPositionJSON(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(data)))
 		for b.Loop() {
-			var p sellable.Position
-			if err := json.Unmarshal(data, &p); err != nil {
+			if _, err := kv.DecodeValue(data); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -62,9 +59,9 @@ func BenchmarkWriterUpdate(b *testing.B) {
 		b.Run(fmt.Sprintf("keys=%d", n), func(b *testing.B) {
 			s, store := benchStore(b)
 			w := store.Writer(s.JS, 0)
-			keys := make([]streams.Key, n)
+			keys := make([]sellable.Key, n)
 			for i := range keys {
-				keys[i] = streams.Key{LocationID: "STL", SKU: fmt.Sprintf("sku-%05d", i)}
+				keys[i] = sellable.Key{LocationID: "STL", SKU: fmt.Sprintf("sku-%05d", i)}
 			}
 			ctx := context.Background()
 			if _, err := w.Update(ctx, keys, bump); err != nil {
@@ -86,8 +83,8 @@ func BenchmarkWriterUpdate(b *testing.B) {
 func BenchmarkStoreGet(b *testing.B) {
 	s, store := benchStore(b)
 	ctx := context.Background()
-	k := streams.Key{LocationID: "STL", SKU: "123123"}
-	if _, err := store.Writer(s.JS, 0).Update(ctx, []streams.Key{k}, bump); err != nil {
+	k := sellable.Key{LocationID: "STL", SKU: "123123"}
+	if _, err := store.Writer(s.JS, 0).Update(ctx, []sellable.Key{k}, bump); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
@@ -99,7 +96,7 @@ func BenchmarkStoreGet(b *testing.B) {
 }
 
 // bump is the benchmarks' own update: one more adjusted unit, next seq.
-func bump(k streams.Key, cur sellable.Position) (sellable.Position, bool) {
+func bump(k sellable.Key, cur sellable.Position) (sellable.Position, bool) {
 	cur.LocationID, cur.SKU = k.LocationID, k.SKU
 	cur.Adjusted++
 	cur.Count = cur.Adjusted - cur.Reserved

@@ -2,7 +2,6 @@ package kv
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -97,11 +96,11 @@ func (s *Store) Partitions() int { return len(s.buckets) }
 // Get reads the position of a location and SKU from its partition's
 // bucket. Invalid identifiers wrap a *sellable.FieldError.
 func (s *Store) Get(ctx context.Context, locationID, sku string) (sellable.Position, error) {
-	k := streams.Key{LocationID: locationID, SKU: sku}
+	k := sellable.Key{LocationID: locationID, SKU: sku}
 	if err := k.Validate(); err != nil {
 		return sellable.Position{}, err
 	}
-	pos, _, err := get(ctx, s.buckets[k.Partition(len(s.buckets))], k.String())
+	pos, _, err := get(ctx, s.buckets[streams.Partition(k, len(s.buckets))], streams.KeyToken(k))
 	return pos, err
 }
 
@@ -119,8 +118,8 @@ func get(ctx context.Context, b jetstream.KeyValue, key string) (sellable.Positi
 	if err != nil {
 		return sellable.Position{}, 0, fmt.Errorf("kv: get %s: %w: %w", key, sellable.ErrUnavailable, err)
 	}
-	var pos sellable.Position
-	if err := json.Unmarshal(e.Value(), &pos); err != nil {
+	pos, err := DecodeValue(e.Value())
+	if err != nil {
 		return sellable.Position{}, 0, fmt.Errorf("kv: decode %s: %w", key, err)
 	}
 	return pos, e.Revision(), nil

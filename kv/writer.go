@@ -2,7 +2,6 @@ package kv
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -64,7 +63,7 @@ const DefaultCacheKeys = 25_000
 // finds deleted or purged in the bucket: an operator who deletes a view
 // key says its value is wrong, so the key is folded again, never started
 // from zero.
-type RebuildFunc func(ctx context.Context, k streams.Key) (sellable.Position, error)
+type RebuildFunc func(ctx context.Context, k sellable.Key) (sellable.Position, error)
 
 // WriterOption sets optional behaviour of a Writer.
 type WriterOption func(*Writer)
@@ -114,13 +113,13 @@ func (w *Writer) Close() { w.cache.clear() }
 // UpdateFunc computes a key's next position from its current one (the
 // zero Position when absent). It reports false when nothing changes. It
 // may run more than once per key and must depend only on its inputs.
-type UpdateFunc func(k streams.Key, cur sellable.Position) (next sellable.Position, changed bool)
+type UpdateFunc func(k sellable.Key, cur sellable.Position) (next sellable.Position, changed bool)
 
 // Update applies fn to every key and writes the changed positions with
 // compare-and-set, all in flight at once. On a revision conflict it
 // re-reads the key and runs fn again. It returns each key's resulting
 // position, in the order of keys.
-func (w *Writer) Update(ctx context.Context, keys []streams.Key, fn UpdateFunc) ([]sellable.Position, error) {
+func (w *Writer) Update(ctx context.Context, keys []sellable.Key, fn UpdateFunc) ([]sellable.Position, error) {
 	out := make([]sellable.Position, len(keys))
 	pending := make([]int, len(keys))
 	for i := range keys {
@@ -145,16 +144,16 @@ func (w *Writer) Update(ctx context.Context, keys []streams.Key, fn UpdateFunc) 
 
 type inflight struct {
 	idx int
-	key string // keys[idx].String(), encoded once
+	key string // streams.KeyToken(keys[idx]), encoded once
 	pos sellable.Position
 	ack jetstream.PubAckFuture
 }
 
 // round writes the pending keys once and returns those that conflicted.
-func (w *Writer) round(ctx context.Context, keys []streams.Key, pending []int, out []sellable.Position, fn UpdateFunc) ([]int, error) {
+func (w *Writer) round(ctx context.Context, keys []sellable.Key, pending []int, out []sellable.Position, fn UpdateFunc) ([]int, error) {
 	flights := make([]inflight, 0, len(pending))
 	for _, i := range pending {
-		ks := keys[i].String()
+		ks := streams.KeyToken(keys[i])
 		cur, from, err := w.current(ctx, keys[i], ks)
 		if err != nil {
 			return nil, err
@@ -179,7 +178,7 @@ func (w *Writer) round(ctx context.Context, keys []streams.Key, pending []int, o
 			out[i] = cur.pos
 			continue
 		}
-		data, err := json.Marshal(next)
+		data, err := EncodeValue(next)
 		if err != nil {
 			return nil, fmt.Errorf("kv: encode %s: %w", ks, err)
 		}
@@ -224,7 +223,7 @@ const (
 
 // current returns the entry of key k (encoded ks), from the cache or read
 // from the bucket.
-func (w *Writer) current(ctx context.Context, k streams.Key, ks string) (entry, source, error) {
+func (w *Writer) current(ctx context.Context, k sellable.Key, ks string) (entry, source, error) {
 	if e, ok := w.cache.get(ks); ok {
 		return e, fromCache, nil
 	}
@@ -265,8 +264,8 @@ func (w *Writer) read(ctx context.Context, key string) (entry, bool, error) {
 	if isMarker(m.Header) {
 		return entry{rev: m.Sequence}, true, nil
 	}
-	var pos sellable.Position
-	if err := json.Unmarshal(m.Data, &pos); err != nil {
+	pos, err := DecodeValue(m.Data)
+	if err != nil {
 		return entry{}, false, fmt.Errorf("kv: decode %s: %w", key, err)
 	}
 	return entry{pos: pos, rev: m.Sequence}, false, nil

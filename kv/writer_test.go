@@ -27,7 +27,7 @@ func openStore(t *testing.T) (*natstest.Server, *kv.Store) {
 
 // add is an UpdateFunc that adds n to the adjusted quantity.
 func add(n int64) kv.UpdateFunc {
-	return func(k streams.Key, cur sellable.Position) (sellable.Position, bool) {
+	return func(k sellable.Key, cur sellable.Position) (sellable.Position, bool) {
 		cur.LocationID, cur.SKU = k.LocationID, k.SKU
 		cur.Adjusted += n
 		cur.Count = cur.Adjusted - cur.Reserved
@@ -51,10 +51,10 @@ func TestGetMissingIsNotFound(t *testing.T) {
 func TestWriterUpdatesAndReadsBack(t *testing.T) {
 	s, store := openStore(t)
 	ctx := context.Background()
-	k := streams.Key{LocationID: "STL", SKU: "123123"}
-	w := store.Writer(s.JS, k.Partition(store.Partitions()))
+	k := sellable.Key{LocationID: "STL", SKU: "123123"}
+	w := store.Writer(s.JS, streams.Partition(k, store.Partitions()))
 	for i := 0; i < 3; i++ {
-		if _, err := w.Update(ctx, []streams.Key{k}, add(10)); err != nil {
+		if _, err := w.Update(ctx, []sellable.Key{k}, add(10)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -70,9 +70,9 @@ func TestWriterUpdatesAndReadsBack(t *testing.T) {
 func TestWriterUnchangedWritesNothing(t *testing.T) {
 	s, store := openStore(t)
 	ctx := context.Background()
-	k := streams.Key{LocationID: "STL", SKU: "1"}
-	w := store.Writer(s.JS, k.Partition(store.Partitions()))
-	out, err := w.Update(ctx, []streams.Key{k}, func(streams.Key, sellable.Position) (sellable.Position, bool) {
+	k := sellable.Key{LocationID: "STL", SKU: "1"}
+	w := store.Writer(s.JS, streams.Partition(k, store.Partitions()))
+	out, err := w.Update(ctx, []sellable.Key{k}, func(sellable.Key, sellable.Position) (sellable.Position, bool) {
 		return sellable.Position{Count: 99}, false
 	})
 	if err != nil {
@@ -91,11 +91,11 @@ func TestWriterUnchangedWritesNothing(t *testing.T) {
 func TestConcurrentWritersLoseNoUpdate(t *testing.T) {
 	s, store := openStore(t)
 	ctx := context.Background()
-	keys := []streams.Key{{LocationID: "A", SKU: "1"}, {LocationID: "A", SKU: "2"}, {LocationID: "B", SKU: "1"}}
-	p := keys[0].Partition(store.Partitions())
-	var same []streams.Key
+	keys := []sellable.Key{{LocationID: "A", SKU: "1"}, {LocationID: "A", SKU: "2"}, {LocationID: "B", SKU: "1"}}
+	p := streams.Partition(keys[0], store.Partitions())
+	var same []sellable.Key
 	for _, k := range keys {
-		if k.Partition(store.Partitions()) == p {
+		if streams.Partition(k, store.Partitions()) == p {
 			same = append(same, k)
 		}
 	}
@@ -137,16 +137,16 @@ func TestConcurrentWritersLoseNoUpdate(t *testing.T) {
 func TestUnchangedReportsFreshValueNotCache(t *testing.T) {
 	s, store := openStore(t)
 	ctx := context.Background()
-	k := streams.Key{LocationID: "STL", SKU: "stale"}
-	p := k.Partition(store.Partitions())
+	k := sellable.Key{LocationID: "STL", SKU: "stale"}
+	p := streams.Partition(k, store.Partitions())
 	stale, fresh := store.Writer(s.JS, p), store.Writer(s.JS, p)
-	if _, err := stale.Update(ctx, []streams.Key{k}, add(1)); err != nil {
+	if _, err := stale.Update(ctx, []sellable.Key{k}, add(1)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fresh.Update(ctx, []streams.Key{k}, add(1)); err != nil {
+	if _, err := fresh.Update(ctx, []sellable.Key{k}, add(1)); err != nil {
 		t.Fatal(err)
 	}
-	out, err := stale.Update(ctx, []streams.Key{k}, func(_ streams.Key, cur sellable.Position) (sellable.Position, bool) {
+	out, err := stale.Update(ctx, []sellable.Key{k}, func(_ sellable.Key, cur sellable.Position) (sellable.Position, bool) {
 		return cur, false
 	})
 	if err != nil {
@@ -172,28 +172,28 @@ func TestWriterWritesOverDeleteAndPurgeMarkers(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s, store := openStore(t)
 			ctx := context.Background()
-			k := streams.Key{LocationID: "STL", SKU: "gone"}
-			p := k.Partition(store.Partitions())
+			k := sellable.Key{LocationID: "STL", SKU: "gone"}
+			p := streams.Partition(k, store.Partitions())
 			bucket, err := s.JS.KeyValue(ctx, kv.BucketName(p))
 			if err != nil {
 				t.Fatal(err)
 			}
-			var rebuilt []streams.Key
-			rebuild := kv.WithRebuild(func(_ context.Context, k streams.Key) (sellable.Position, error) {
+			var rebuilt []sellable.Key
+			rebuild := kv.WithRebuild(func(_ context.Context, k sellable.Key) (sellable.Position, error) {
 				rebuilt = append(rebuilt, k)
 				return sellable.Position{LocationID: k.LocationID, SKU: k.SKU, Adjusted: 50, Count: 50, Seq: 10}, nil
 			})
 			cached := store.Writer(s.JS, p, rebuild)
 			for range 2 {
-				if _, err := cached.Update(ctx, []streams.Key{k}, add(1)); err != nil {
+				if _, err := cached.Update(ctx, []sellable.Key{k}, add(1)); err != nil {
 					t.Fatal(err)
 				}
 			}
 			for i, w := range []*kv.Writer{cached, store.Writer(s.JS, p, rebuild)} {
-				if err := tc.remove(ctx, bucket, k.String()); err != nil {
+				if err := tc.remove(ctx, bucket, streams.KeyToken(k)); err != nil {
 					t.Fatal(err)
 				}
-				out, err := w.Update(ctx, []streams.Key{k}, add(1))
+				out, err := w.Update(ctx, []sellable.Key{k}, add(1))
 				if err != nil {
 					t.Fatalf("writer %d: %v", i, err)
 				}
@@ -217,26 +217,26 @@ func TestWriterWritesOverDeleteAndPurgeMarkers(t *testing.T) {
 func TestWriterReplacesMarkerEvenWhenNothingChanges(t *testing.T) {
 	s, store := openStore(t)
 	ctx := context.Background()
-	k := streams.Key{LocationID: "STL", SKU: "replayed"}
-	p := k.Partition(store.Partitions())
-	w := store.Writer(s.JS, p, kv.WithRebuild(func(context.Context, streams.Key) (sellable.Position, error) {
+	k := sellable.Key{LocationID: "STL", SKU: "replayed"}
+	p := streams.Partition(k, store.Partitions())
+	w := store.Writer(s.JS, p, kv.WithRebuild(func(context.Context, sellable.Key) (sellable.Position, error) {
 		return sellable.Position{LocationID: k.LocationID, SKU: k.SKU, Count: 7, Adjusted: 7, Seq: 3}, nil
 	}))
-	if _, err := w.Update(ctx, []streams.Key{k}, add(1)); err != nil {
+	if _, err := w.Update(ctx, []sellable.Key{k}, add(1)); err != nil {
 		t.Fatal(err)
 	}
 	bucket, err := s.JS.KeyValue(ctx, kv.BucketName(p))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := bucket.Delete(ctx, k.String()); err != nil {
+	if err := bucket.Delete(ctx, streams.KeyToken(k)); err != nil {
 		t.Fatal(err)
 	}
 	// An UpdateFunc's next means nothing when it reports no change.
-	unchanged := func(streams.Key, sellable.Position) (sellable.Position, bool) {
+	unchanged := func(sellable.Key, sellable.Position) (sellable.Position, bool) {
 		return sellable.Position{Count: 99}, false
 	}
-	if _, err := w.Update(ctx, []streams.Key{k}, unchanged); err != nil {
+	if _, err := w.Update(ctx, []sellable.Key{k}, unchanged); err != nil {
 		t.Fatal(err)
 	}
 	got, err := store.Get(ctx, k.LocationID, k.SKU)
@@ -251,16 +251,16 @@ func TestWriterCacheIsBoundedAndEvictedKeysWriteCorrectly(t *testing.T) {
 	s, store := openStore(t)
 	ctx := context.Background()
 	const bound, n, rounds = 3, 12, 6
-	var keys []streams.Key
+	var keys []sellable.Key
 	for i := 0; len(keys) < n; i++ {
-		k := streams.Key{LocationID: "L", SKU: fmt.Sprint("k", i)}
-		if k.Partition(store.Partitions()) == 0 {
+		k := sellable.Key{LocationID: "L", SKU: fmt.Sprint("k", i)}
+		if streams.Partition(k, store.Partitions()) == 0 {
 			keys = append(keys, k)
 		}
 	}
 	w := store.Writer(s.JS, 0, kv.WithCacheKeys(bound))
 	other := store.Writer(s.JS, 0, kv.WithCacheKeys(0))
-	want := map[streams.Key]int64{}
+	want := map[sellable.Key]int64{}
 	for r := range rounds {
 		for i := 0; i < n; i += 4 {
 			batch := keys[i : i+4]

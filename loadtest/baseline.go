@@ -10,7 +10,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
 
+	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/wire"
 )
 
 // roundTrips is the number of synchronous publishes timed by the baseline.
@@ -48,7 +50,7 @@ func (t *target) baseline(ctx context.Context, cfg Config, progress io.Writer) (
 		return root + strings.TrimPrefix(streams.EventSubject(ev.kind, ks.keys[ev.key]), "inventory")
 	}
 	body := func(ev event) []byte {
-		data, _ := streams.JSON{}.EncodeEvent(streams.Event{Kind: ev.kind, Key: ks.keys[ev.key], Count: ev.count})
+		data, _ := wire.JSON{}.EncodeEvent(sellable.Event{Kind: ev.kind, Key: ks.keys[ev.key], Count: ev.count})
 		return data
 	}
 

@@ -77,7 +77,7 @@ var commandPath = map[sellable.Kind]string{
 }
 
 // post records one command and returns the event's stream sequence.
-func (h *httpClient) post(ctx context.Context, kind sellable.Kind, k streams.Key, count int64) (uint64, error) {
+func (h *httpClient) post(ctx context.Context, kind sellable.Kind, k sellable.Key, count int64) (uint64, error) {
 	body, err := json.Marshal(commandBody{LocationID: k.LocationID, SKU: k.SKU, Count: count})
 	if err != nil {
 		return 0, err
@@ -145,7 +145,7 @@ func (h *httpClient) send(ctx context.Context, ks *keySet, evs []event) ([]uint6
 }
 
 // get reads a position's sequence; 0 when it does not exist yet.
-func (h *httpClient) get(ctx context.Context, k streams.Key) (uint64, error) {
+func (h *httpClient) get(ctx context.Context, k sellable.Key) (uint64, error) {
 	u := h.base + "/inventory/locations/" + url.PathEscape(k.LocationID) + "/skus/" + url.PathEscape(k.SKU)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {

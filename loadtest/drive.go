@@ -10,6 +10,7 @@ import (
 
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/wire"
 )
 
 // source yields the events to send, from one goroutine.
@@ -212,7 +213,7 @@ func (t *target) driveNATS(ctx context.Context, o driveOpts) (sendStats, error) 
 		}
 		ev := o.src.next()
 		k := o.keys.keys[ev.key]
-		data, _ := streams.JSON{}.EncodeEvent(streams.Event{Kind: ev.kind, Key: k, Count: ev.count})
+		data, _ := wire.JSON{}.EncodeEvent(sellable.Event{Kind: ev.kind, Key: k, Count: ev.count})
 		pubAt := time.Now()
 		f, err := t.js.PublishAsync(streams.EventSubject(ev.kind, k), data)
 		if err != nil {

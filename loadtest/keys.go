@@ -14,20 +14,20 @@ const locations = 10
 // keySet is the positions a run writes: key i is SKU "<prefix>-<i>" at
 // location "<prefix>-L<i mod 10>". Index 0 is the hottest under Zipf.
 type keySet struct {
-	keys  []streams.Key
-	names []string // KV key, streams.Key.String()
+	keys  []sellable.Key
+	names []string // KV key, streams.KeyToken(key)
 	index map[string]int
 }
 
 func newKeySet(prefix string, n int) *keySet {
-	ks := &keySet{keys: make([]streams.Key, n), names: make([]string, n), index: make(map[string]int, n)}
+	ks := &keySet{keys: make([]sellable.Key, n), names: make([]string, n), index: make(map[string]int, n)}
 	for i := range n {
-		k := streams.Key{
+		k := sellable.Key{
 			LocationID: fmt.Sprintf("%s-L%d", prefix, i%locations),
 			SKU:        fmt.Sprintf("%s-%06d", prefix, i),
 		}
 		ks.keys[i] = k
-		ks.names[i] = k.String()
+		ks.names[i] = streams.KeyToken(k)
 		ks.index[ks.names[i]] = i
 	}
 	return ks

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sellable/inventory/sellable"
+	"github.com/sellable/inventory/streams"
 )
 
 func ms(n int) time.Duration { return time.Duration(n) * time.Millisecond }
@@ -148,7 +149,7 @@ func TestKeySetNamesAreKVKeys(t *testing.T) {
 		if err := k.Validate(); err != nil {
 			t.Fatal(err)
 		}
-		if ks.index[k.String()] != i || ks.names[i] != k.String() {
+		if ks.index[streams.KeyToken(k)] != i || ks.names[i] != streams.KeyToken(k) {
 			t.Fatalf("key %d not indexed by its KV name", i)
 		}
 	}

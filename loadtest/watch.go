@@ -2,7 +2,6 @@ package loadtest
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -89,10 +88,8 @@ func (v *view) follow(ctx context.Context, w jetstream.KeyWatcher) {
 			if !ok {
 				continue // another client's key
 			}
-			var pos struct {
-				Seq uint64 `json:"seq"`
-			}
-			if err := json.Unmarshal(e.Value(), &pos); err != nil {
+			pos, err := kv.DecodeValue(e.Value())
+			if err != nil {
 				v.badValue.Add(1)
 				continue
 			}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/wire"
 )
 
 // Config sets where the projection lives and how the projector consumes.
@@ -40,7 +40,7 @@ type Config struct {
 	// the message is redelivered and before new writes are attempted.
 	MinBackoff, MaxBackoff time.Duration
 	// Changes decodes sellable changes, Avro or JSON; nil reads JSON only.
-	Changes *streams.ChangeCodec
+	Changes *wire.ChangeCodec
 	// Logger receives progress and failures; nil discards.
 	Logger *slog.Logger
 }

@@ -1,7 +1,9 @@
 // Package projection is the Scylla side of the data flow: the projector
 // copies every sellable change (stream SELLABLE, one message per position
 // holding its newest value) into a CQL table, and the Reader serves
-// positions and per-location listings from that table.
+// positions and per-location listings from that table. Changes are read
+// through wire's ChangeCodec (JSON or Avro, by Content-Type) and stored as
+// the table's own row type.
 //
 //	SELLABLE ──durable pull consumer──▶ Projector ──upsert──▶ sellable table ──▶ Reader ──▶ api
 //

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/wire"
 )
 
 // Projector copies sellable changes into the store through a durable pull
@@ -129,7 +130,7 @@ func (p *Projector) handle(ctx context.Context, msg jetstream.Msg, gen uint64) {
 	if err == nil {
 		err = checkChange(pos)
 	}
-	if errors.Is(err, streams.ErrRegistry) {
+	if errors.Is(err, wire.ErrRegistry) {
 		// The change may be fine; the schema registry is not reachable.
 		_ = msg.NakWithDelay(p.cfg.MaxBackoff)
 		return
@@ -163,12 +164,12 @@ func (p *Projector) handle(ctx context.Context, msg jetstream.Msg, gen uint64) {
 
 // decode reads a change and checks that it is about the position its
 // subject names.
-func decode(ctx context.Context, changes *streams.ChangeCodec, msg jetstream.Msg) (sellable.Position, error) {
+func decode(ctx context.Context, changes *wire.ChangeCodec, msg jetstream.Msg) (sellable.Position, error) {
 	pos, err := changes.DecodeChange(ctx, msg.Headers(), msg.Data())
 	if err != nil {
 		return pos, fmt.Errorf("%w: %w", ErrBadChange, err)
 	}
-	if want := streams.SellableSubject(streams.Key{LocationID: pos.LocationID, SKU: pos.SKU}); want != msg.Subject() {
+	if want := streams.SellableSubject(sellable.Key{LocationID: pos.LocationID, SKU: pos.SKU}); want != msg.Subject() {
 		return pos, fmt.Errorf("%w: body names %s", ErrBadChange, want)
 	}
 	return pos, nil

@@ -18,6 +18,7 @@ import (
 	"github.com/sellable/inventory/projection"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/wire"
 )
 
 // runService starts a real NATS with the streams and a projection
@@ -46,7 +47,7 @@ func runService(t *testing.T, cfg projection.Config) (jetstream.JetStream, *proj
 
 func publish(t testing.TB, js jetstream.JetStream, p sellable.Position) {
 	t.Helper()
-	m, err := streams.ChangeMsg(p)
+	m, err := wire.ChangeMsg(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +110,7 @@ func TestProjectorFollowsStream(t *testing.T) {
 	if _, err := js.Publish(t.Context(), "inventory.sellable.L0.bad", []byte("not json")); err != nil {
 		t.Fatal(err)
 	}
-	lie, _ := json.Marshal(pos("L1", "s1", 999, 0, 2000))
+	lie, _ := json.Marshal(wire.ChangeOf(pos("L1", "s1", 999, 0, 2000)))
 	if _, err := js.Publish(t.Context(), "inventory.sellable.L2.other", lie); err != nil {
 		t.Fatal(err)
 	}

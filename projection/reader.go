@@ -12,7 +12,6 @@ import (
 	"github.com/gocql/gocql"
 
 	"github.com/sellable/inventory/sellable"
-	"github.com/sellable/inventory/streams"
 )
 
 // List limits.
@@ -31,7 +30,7 @@ var (
 // of the next page, empty after the last. A page may come back short, or
 // empty at the end, as the database's paging decides.
 func (s *Store) List(ctx context.Context, locationID, pageToken string, limit int) ([]sellable.Position, string, error) {
-	if err := streams.ValidateID(locationID); err != nil {
+	if err := sellable.ValidateID(locationID); err != nil {
 		return nil, "", &sellable.FieldError{Field: "locationId", Err: err}
 	}
 	if limit < 1 || limit > MaxListLimit {

@@ -13,7 +13,6 @@ import (
 	"github.com/scylladb/gocqlx/v2/table"
 
 	"github.com/sellable/inventory/sellable"
-	"github.com/sellable/inventory/streams"
 )
 
 // row is a position as the sellable table stores it.
@@ -121,7 +120,7 @@ func (s *Store) Upsert(ctx context.Context, p sellable.Position) error {
 
 // checkChange rejects what can never be written.
 func checkChange(p sellable.Position) error {
-	if err := (streams.Key{LocationID: p.LocationID, SKU: p.SKU}).Validate(); err != nil {
+	if err := (sellable.Key{LocationID: p.LocationID, SKU: p.SKU}).Validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrBadChange, err)
 	}
 	if p.Seq == 0 || p.Seq > math.MaxInt64 {
@@ -134,7 +133,7 @@ var getStmt, getNames = sellableTable.Get()
 
 // Get reads one position.
 func (s *Store) Get(ctx context.Context, locationID, sku string) (sellable.Position, error) {
-	if err := (streams.Key{LocationID: locationID, SKU: sku}).Validate(); err != nil {
+	if err := (sellable.Key{LocationID: locationID, SKU: sku}).Validate(); err != nil {
 		return sellable.Position{}, err
 	}
 	var r row

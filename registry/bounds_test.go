@@ -12,7 +12,7 @@ import (
 
 	"github.com/sellable/inventory/internal/hostile"
 	"github.com/sellable/inventory/internal/natstest"
-	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/wire"
 )
 
 // The inventory's event subjects refuse writer schemas its decoders could
@@ -28,8 +28,8 @@ func TestEventSubjectsRefuseSchemasOutOfBounds(t *testing.T) {
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 
-	base := streams.Schemas()[streams.SubjectAdjustments]
-	if _, err := store.Register(ctx, streams.SubjectAdjustments, base); err != nil {
+	base := wire.Schemas()[wire.SubjectAdjustments]
+	if _, err := store.Register(ctx, wire.SubjectAdjustments, base); err != nil {
 		t.Fatal(err)
 	}
 	for _, a := range hostile.Attacks() {
@@ -38,27 +38,27 @@ func TestEventSubjectsRefuseSchemasOutOfBounds(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = store.Register(ctx, streams.SubjectAdjustments, schema)
+			_, err = store.Register(ctx, wire.SubjectAdjustments, schema)
 			if a.InBounds {
 				if err != nil {
 					t.Fatalf("register a schema within bounds: %v", err)
 				}
 				return
 			}
-			if !errors.Is(err, ErrInvalidSchema) || !errors.Is(err, streams.ErrSchemaBounds) || !strings.Contains(err.Error(), a.Problem) {
+			if !errors.Is(err, ErrInvalidSchema) || !errors.Is(err, wire.ErrSchemaBounds) || !strings.Contains(err.Error(), a.Problem) {
 				t.Fatalf("Register = %v, want ErrInvalidSchema naming %q", err, a.Problem)
 			}
-			if err := store.CheckCompatibility(ctx, streams.SubjectAdjustments, schema, 0); !errors.Is(err, ErrInvalidSchema) {
+			if err := store.CheckCompatibility(ctx, wire.SubjectAdjustments, schema, 0); !errors.Is(err, ErrInvalidSchema) {
 				t.Fatalf("CheckCompatibility = %v, want ErrInvalidSchema", err)
 			}
-			for _, subject := range []string{streams.SubjectReservations, streams.SubjectSellable} {
-				if _, err := store.Register(ctx, subject, schema); !errors.Is(err, streams.ErrSchemaBounds) {
+			for _, subject := range []string{wire.SubjectReservations, wire.SubjectSellable} {
+				if _, err := store.Register(ctx, subject, schema); !errors.Is(err, wire.ErrSchemaBounds) {
 					t.Fatalf("Register under %s = %v, want ErrSchemaBounds", subject, err)
 				}
 			}
 
 			body, _ := json.Marshal(map[string]string{"schema": schema})
-			resp, err := http.Post(srv.URL+"/subjects/"+streams.SubjectAdjustments+"/versions",
+			resp, err := http.Post(srv.URL+"/subjects/"+wire.SubjectAdjustments+"/versions",
 				"application/vnd.schemaregistry.v1+json", strings.NewReader(string(body)))
 			if err != nil {
 				t.Fatal(err)
@@ -77,7 +77,7 @@ func TestEventSubjectsRefuseSchemasOutOfBounds(t *testing.T) {
 			}
 		})
 	}
-	if v, err := store.Versions(ctx, streams.SubjectAdjustments); err != nil || len(v) != 2 {
+	if v, err := store.Versions(ctx, wire.SubjectAdjustments); err != nil || len(v) != 2 {
 		t.Fatalf("versions = %v, %v; want the base and the one schema within bounds", v, err)
 	}
 }

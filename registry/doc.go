@@ -1,7 +1,11 @@
 // Package registry is a Confluent-Schema-Registry-compatible subset backed by
 // one JetStream KV bucket, so that event producers and consumers (and
 // hamba/avro's own registry client) can register and fetch the Avro schemas
-// of the events in streams/ without running Confluent's registry.
+// of the events (wire/schemas) without running Confluent's registry.
+//
+// In the data flow it sits beside the codecs: Local lets the wire codecs
+// use a Store in the same process (every program opens the bucket itself),
+// Client reaches one over HTTP, and Handler serves the HTTP API.
 //
 // Store holds the state and all concurrency control: schema ids come from a
 // compare-and-set counter, a schema's id is claimed by creating its
@@ -11,8 +15,8 @@
 // maps Confluent's HTTP API onto a Store and can be mounted on any Echo
 // server at the root paths.
 //
-// Under the inventory's own subjects (streams.Schemas) a schema must also
-// be within streams.SchemaBounds, the bounds the inventory's decoders
+// Under the inventory's own subjects (wire.Schemas) a schema must also
+// be within wire.SchemaBounds, the bounds the inventory's decoders
 // read within; other subjects take any valid Avro.
 //
 // KV key layout (bucket "schema_registry" by default):

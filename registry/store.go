@@ -16,6 +16,7 @@ import (
 
 	ikv "github.com/sellable/inventory/kv"
 	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/wire"
 )
 
 // DefaultBucket is the KV bucket a registry uses unless configured.
@@ -59,18 +60,18 @@ type Config struct {
 	// differ from these; nil is slog.Default().
 	Logger *slog.Logger
 	// EventBounds limits the schemas registered under the inventory's
-	// own subjects (streams.Schemas): the decoders of the inventory
+	// own subjects (wire.Schemas): the decoders of the inventory
 	// refuse messages written with a schema out of these bounds, so
 	// registering one there can only produce dead letters. Zero fields
-	// take streams.DefaultSchemaBounds'. Other subjects take any valid
+	// take wire.DefaultSchemaBounds'. Other subjects take any valid
 	// Avro, recursive types included, as Confluent's registry does.
-	EventBounds streams.SchemaBounds
+	EventBounds wire.SchemaBounds
 }
 
 // DefaultConfig is a standalone registry with Confluent's defaults.
 func DefaultConfig() Config {
 	return Config{Bucket: DefaultBucket, Replicas: 1, DefaultLevel: Backward, MaxSchemaBytes: 256 << 10,
-		EventBounds: streams.DefaultSchemaBounds()}
+		EventBounds: wire.DefaultSchemaBounds()}
 }
 
 var bucketName = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
@@ -112,7 +113,7 @@ type Store struct {
 	kv             jetstream.KeyValue
 	defaultLevel   Level
 	maxSchemaBytes int
-	eventBounds    streams.SchemaBounds
+	eventBounds    wire.SchemaBounds
 
 	// parsedByID caches schemas by id for compatibility checks; an id's
 	// schema never changes once written.
@@ -267,7 +268,7 @@ func (s *Store) parseFor(subject, schema string) (parsed, error) {
 	if err != nil {
 		return parsed{}, err
 	}
-	if _, ok := streams.Schemas()[subject]; ok {
+	if _, ok := wire.Schemas()[subject]; ok {
 		if err := s.eventBounds.Check(p.normalized); err != nil {
 			return parsed{}, fmt.Errorf("%w: %w", ErrInvalidSchema, err)
 		}

@@ -27,15 +27,16 @@ type Command struct {
 	IdempotencyKey string
 }
 
-// Receipt says where a recorded event was stored.
+// Receipt says where a recorded event was stored. api serves it as its
+// own CommandResponse and ReceiptResponse.
 type Receipt struct {
-	Stream    string `json:"stream"`
-	Seq       uint64 `json:"seq"`
-	Partition int    `json:"partition"`
+	Stream    string
+	Seq       uint64
+	Partition int
 	// Duplicate is true when the idempotency key was seen before with
 	// the same request: nothing new was stored, and Seq and Partition are
 	// those of the original.
-	Duplicate bool `json:"duplicate"`
+	Duplicate bool
 }
 
 // FieldError names the input field a validation error is about.

@@ -28,6 +28,24 @@ func (k Kind) String() string {
 	return "unknown"
 }
 
+// Event is one adjustment or reservation of one position.
+type Event struct {
+	Kind  Kind
+	Key   Key
+	Count int64
+}
+
+// Validate checks the key and the count, naming the field that is wrong.
+func (e Event) Validate() error {
+	if err := e.Key.Validate(); err != nil {
+		return err
+	}
+	if err := ValidateCount(e.Kind, e.Count); err != nil {
+		return &FieldError{Field: "count", Err: err}
+	}
+	return nil
+}
+
 // MaxCount bounds the size of one event, so that sums over billions of
 // events stay far from int64 overflow.
 const MaxCount = 1_000_000_000

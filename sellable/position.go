@@ -3,20 +3,22 @@ package sellable
 import "time"
 
 // Position is the folded state of one (location, SKU): the view the
-// calculator keeps and the query side serves.
+// calculator keeps and the query side serves. It has no wire format of
+// its own: kv stores it as its versioned value, wire announces it as a
+// Change, api serves it as a PositionResponse, each converting explicitly.
 type Position struct {
-	LocationID string `json:"locationId"`
-	SKU        string `json:"sku"`
+	LocationID string
+	SKU        string
 	// Count is the sellable quantity, Adjusted - Reserved. It is stored
 	// rather than derived so that the KV value reads on its own.
-	Count    int64 `json:"count"`
-	Adjusted int64 `json:"adjusted"`
-	Reserved int64 `json:"reserved"`
+	Count    int64
+	Adjusted int64
+	Reserved int64
 	// Seq is the event stream sequence of the last event folded in; events
 	// at or below it are already reflected and are skipped.
-	Seq uint64 `json:"seq"`
+	Seq uint64
 	// UpdatedAt is when the last event folded in was stored.
-	UpdatedAt time.Time `json:"updatedAt"`
+	UpdatedAt time.Time
 }
 
 // Apply folds one event stored at seq and time at into p. It reports false,

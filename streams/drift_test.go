@@ -111,7 +111,7 @@ func TestFullEventStreamRefusesNewEventsAndKeepsOld(t *testing.T) {
 	if err := streams.Ensure(ctx, s.JS, cfg); err != nil {
 		t.Fatal(err)
 	}
-	subject := streams.EventSubject(sellable.Adjustment, streams.Key{LocationID: "STL", SKU: "1"})
+	subject := streams.EventSubject(sellable.Adjustment, sellable.Key{LocationID: "STL", SKU: "1"})
 	var refused error
 	for i := 0; i < 1000 && refused == nil; i++ {
 		_, refused = s.JS.Publish(ctx, subject, bytes.Repeat([]byte("x"), 100))

@@ -3,14 +3,6 @@ package streams
 import "errors"
 
 var (
-	// ErrEmptyID means a location or SKU is missing or empty.
-	ErrEmptyID = errors.New("must not be empty")
-	// ErrIDTooLong means a location or SKU is longer than MaxIDLength bytes.
-	ErrIDTooLong = errors.New("too long")
-	// ErrIDNotUTF8 means a location or SKU is not valid UTF-8.
-	ErrIDNotUTF8 = errors.New("must be valid UTF-8")
-	// ErrIDControl means a location or SKU holds a control character.
-	ErrIDControl = errors.New("must not contain control characters")
 	// ErrBadToken means a subject token or KV key is not an encoded identifier.
 	ErrBadToken = errors.New("not an encoded identifier")
 	// ErrBadSubject means a subject does not have the shape of an event subject.
@@ -18,10 +10,6 @@ var (
 	// ErrBadCount means an event's count is missing, zero where it must not
 	// be, of the wrong sign or out of range.
 	ErrBadCount = errors.New("invalid count")
-	// ErrDecode means a message body could not be decoded.
-	ErrDecode = errors.New("cannot decode")
-	// ErrMismatch means a message body names another key than its subject.
-	ErrMismatch = errors.New("body does not match subject")
 )
 
 // ErrPartitionCount means the event stream exists with another partition

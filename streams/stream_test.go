@@ -17,11 +17,11 @@ func TestServerPartitionMatchesKeyPartition(t *testing.T) {
 	if err := streams.Ensure(ctx, s.JS, cfg); err != nil {
 		t.Fatal(err)
 	}
-	keys := []streams.Key{
-		{"STL", "123123"}, {"a.b", "*"}, {"Zürich 1", ">"}, {"x", "y z ~%"}, {"東京", "靴-42"},
+	keys := []sellable.Key{
+		{LocationID: "STL", SKU: "123123"}, {LocationID: "a.b", SKU: "*"}, {LocationID: "Zürich 1", SKU: ">"}, {LocationID: "x", SKU: "y z ~%"}, {LocationID: "東京", SKU: "靴-42"},
 	}
 	for i := 0; i < 200; i++ {
-		keys = append(keys, streams.Key{LocationID: "loc" + string(rune('A'+i%26)), SKU: string(rune(0x100 + i))})
+		keys = append(keys, sellable.Key{LocationID: "loc" + string(rune('A'+i%26)), SKU: string(rune(0x100 + i))})
 	}
 	for _, k := range keys {
 		for _, kind := range []sellable.Kind{sellable.Adjustment, sellable.Reservation} {
@@ -41,8 +41,8 @@ func TestServerPartitionMatchesKeyPartition(t *testing.T) {
 			if gotKind != kind || gotKey != k {
 				t.Fatalf("stored %q parsed as %v %+v, want %v %+v", msg.Subject, gotKind, gotKey, kind, k)
 			}
-			if want := k.Partition(cfg.Partitions); p != want {
-				t.Fatalf("server put %+v in partition %d, Key.Partition says %d", k, p, want)
+			if want := streams.Partition(k, cfg.Partitions); p != want {
+				t.Fatalf("server put %+v in partition %d, streams.Partition says %d", k, p, want)
 			}
 			if want := streams.StoredEventSubject(kind, p, k); msg.Subject != want {
 				t.Fatalf("server stored %q, StoredEventSubject says %q", msg.Subject, want)

@@ -2,14 +2,11 @@ package streams
 
 import (
 	"fmt"
+	"hash/fnv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
-)
 
-// MaxIDLength is the longest location or SKU accepted, in bytes of UTF-8.
-// An encoded token can be up to three times as long.
-const MaxIDLength = 128
+	"github.com/sellable/inventory/sellable"
+)
 
 // escape starts an escaped byte in a token. It is legal both in a NATS
 // subject token and in a JetStream KV key, and it is not alphanumeric, so
@@ -57,7 +54,7 @@ func EncodeToken(id string) string {
 // would hash to another partition than its identifier, so it is an error.
 func DecodeToken(tok string) (string, error) {
 	if strings.IndexByte(tok, escape) < 0 {
-		if err := ValidateID(tok); err != nil {
+		if err := sellable.ValidateID(tok); err != nil {
 			return "", err
 		}
 		for i := 0; i < len(tok); i++ {
@@ -85,7 +82,7 @@ func DecodeToken(tok string) (string, error) {
 		i += 2
 	}
 	id := string(out)
-	if err := ValidateID(id); err != nil {
+	if err := sellable.ValidateID(id); err != nil {
 		return "", err
 	}
 	if EncodeToken(id) != tok {
@@ -104,22 +101,20 @@ func unhex(c byte) int {
 	return -1
 }
 
-// ValidateID checks a location or SKU: non-empty, valid UTF-8, at most
-// MaxIDLength bytes, and free of control characters.
-func ValidateID(id string) error {
-	switch {
-	case id == "":
-		return ErrEmptyID
-	case len(id) > MaxIDLength:
-		return fmt.Errorf("%w: %d bytes, at most %d", ErrIDTooLong, len(id), MaxIDLength)
-	case !utf8.ValidString(id):
-		return ErrIDNotUTF8
-	}
-	for _, r := range id {
-		// C0, DEL and C1 (U+0080–U+009F, e.g. NEL U+0085): Unicode's Cc.
-		if unicode.IsControl(r) {
-			return fmt.Errorf("%w: control character %U", ErrIDControl, r)
-		}
-	}
-	return nil
+// KeyToken is k as it appears in a KV bucket and at the end of its
+// subjects: "<loc>.<sku>", each identifier encoded by EncodeToken.
+func KeyToken(k sellable.Key) string {
+	return EncodeToken(k.LocationID) + "." + EncodeToken(k.SKU)
+}
+
+// Partition is the partition of k among n, computed exactly as the
+// server's partition(n,loc,sku) subject transform does (FNV-1a over the
+// concatenated encoded tokens), so services, server and CLI agree. It
+// lives here, beside EncodeToken, because it hashes the encoded tokens:
+// it is part of the subject syntax, not of the domain.
+func Partition(k sellable.Key, n int) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(EncodeToken(k.LocationID)))
+	_, _ = h.Write([]byte(EncodeToken(k.SKU)))
+	return int(h.Sum32() % uint32(n))
 }

@@ -1,11 +1,11 @@
 package streams_test
 
 import (
-	"errors"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
+	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
 )
 
@@ -40,36 +40,12 @@ func TestDecodeTokenRejectsNonCanonical(t *testing.T) {
 	}
 }
 
-func TestValidateID(t *testing.T) {
-	cases := []struct {
-		id   string
-		want error
-	}{
-		{"STL", nil},
-		{"", streams.ErrEmptyID},
-		{strings.Repeat("x", streams.MaxIDLength), nil},
-		{strings.Repeat("x", streams.MaxIDLength+1), streams.ErrIDTooLong},
-		{"a\xffb", streams.ErrIDNotUTF8},
-		{"a\nb", streams.ErrIDControl},
-		{"a\x7fb", streams.ErrIDControl},
-		{"a\u0085b", streams.ErrIDControl}, // NEL, a C1 control
-		{"a\u0080b", streams.ErrIDControl},
-		{"a\u009fb", streams.ErrIDControl},
-		{"a\u00a0b", nil}, // no-break space is text
-	}
-	for _, c := range cases {
-		if err := streams.ValidateID(c.id); !errors.Is(err, c.want) {
-			t.Errorf("ValidateID(%q) = %v, want %v", c.id, err, c.want)
-		}
-	}
-}
-
 func FuzzTokenRoundTrip(f *testing.F) {
 	for _, s := range []string{"STL", "a.b*>", "東京 1", "=41", "%2F"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, id string) {
-		if streams.ValidateID(id) != nil {
+		if sellable.ValidateID(id) != nil {
 			return
 		}
 		tok := streams.EncodeToken(id)

@@ -1,4 +1,4 @@
-package streams
+package wire
 
 import (
 	"errors"
@@ -68,13 +68,13 @@ func (b SchemaBounds) withDefaults() SchemaBounds {
 func (b SchemaBounds) Validate() error {
 	var errs []error
 	if b.MaxBytes < 0 {
-		errs = append(errs, fmt.Errorf("streams: schema max bytes %d must not be negative", b.MaxBytes))
+		errs = append(errs, fmt.Errorf("wire: schema max bytes %d must not be negative", b.MaxBytes))
 	}
 	if b.MaxDepth < 0 {
-		errs = append(errs, fmt.Errorf("streams: schema max depth %d must not be negative", b.MaxDepth))
+		errs = append(errs, fmt.Errorf("wire: schema max depth %d must not be negative", b.MaxDepth))
 	}
 	if b.MaxNodes < 0 {
-		errs = append(errs, fmt.Errorf("streams: schema max nodes %d must not be negative", b.MaxNodes))
+		errs = append(errs, fmt.Errorf("wire: schema max nodes %d must not be negative", b.MaxNodes))
 	}
 	return errors.Join(errs...)
 }

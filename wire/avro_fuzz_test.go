@@ -1,4 +1,4 @@
-package streams_test
+package wire_test
 
 import (
 	"crypto/sha256"
@@ -11,10 +11,10 @@ import (
 
 	"github.com/hamba/avro/v2"
 
-	"github.com/sellable/inventory/app"
 	"github.com/sellable/inventory/internal/hostile"
+	"github.com/sellable/inventory/registry"
 	"github.com/sellable/inventory/sellable"
-	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/wire"
 )
 
 // Per input, far above what a decode within the default limits costs and
@@ -33,10 +33,10 @@ const (
 // within bounded time and allocation, either a valid event or an error
 // that dead-letters it, never ErrRegistry (retried forever) or a panic.
 //
-//	go test -run '^$' -fuzz FuzzDecodeStored -fuzztime 3m -parallel 1 ./streams/
+//	go test -run '^$' -fuzz FuzzDecodeStored -fuzztime 3m -parallel 1 ./wire/
 func FuzzDecodeStored(f *testing.F) {
-	base := streams.Schemas()[streams.SubjectAdjustments]
-	key := streams.Key{LocationID: "STL", SKU: "fuzz"}
+	base := wire.Schemas()[wire.SubjectAdjustments]
+	key := sellable.Key{LocationID: "STL", SKU: "fuzz"}
 	good := hostile.Body(key.LocationID, key.SKU, 5, nil)
 	for _, a := range hostile.Attacks() {
 		schema := hostileSchema(f, a)
@@ -59,9 +59,9 @@ func FuzzDecodeStored(f *testing.F) {
 	f.Add(`{"type":"record","name":"Other","fields":[{"name":"x","type":"long"}]}`, true, []byte{2})
 
 	_, store := newStore(f)
-	reg := app.StoreRegistry{Store: store}
-	evs, _ := newCodecs(f, reg, streams.AvroConfig{})
-	codecs := streams.NewCodecs(evs)
+	reg := registry.Local{Store: store}
+	evs, _ := newCodecs(f, reg, wire.AvroConfig{})
+	codecs := wire.NewCodecs(evs)
 	subject := storedSubject(sellable.Adjustment, key)
 	ctx := testCtx(f)
 
@@ -77,7 +77,7 @@ func FuzzDecodeStored(f *testing.F) {
 		}
 
 		type result struct {
-			ev  streams.Event
+			ev  sellable.Event
 			err error
 		}
 		done := make(chan result, 1)
@@ -103,9 +103,9 @@ func FuzzDecodeStored(f *testing.F) {
 			if err := r.ev.Validate(); err != nil || r.ev.Key != key || r.ev.Kind != sellable.Adjustment {
 				t.Fatalf("DecodeStored = %+v, which is not valid: %v", r.ev, err)
 			}
-		case errors.Is(r.err, streams.ErrRegistry):
+		case errors.Is(r.err, wire.ErrRegistry):
 			t.Fatalf("DecodeStored = %v: a bad message would be retried forever", r.err)
-		case errors.Is(r.err, streams.ErrDecode), errors.Is(r.err, streams.ErrMismatch), isFieldError(r.err):
+		case errors.Is(r.err, wire.ErrDecode), errors.Is(r.err, wire.ErrMismatch), isFieldError(r.err):
 			// dead-lettered with the reason
 		default:
 			t.Fatalf("DecodeStored = %v: not an error class the calculator dead-letters for a reason", r.err)
@@ -123,18 +123,18 @@ func isFieldError(err error) bool {
 // a verdict that is stable over the schema's normalized form, which is
 // what the registry stores and the decoder checks again.
 //
-//	go test -run '^$' -fuzz FuzzSchemaBounds -fuzztime 3m -parallel 1 ./streams/
+//	go test -run '^$' -fuzz FuzzSchemaBounds -fuzztime 3m -parallel 1 ./wire/
 func FuzzSchemaBounds(f *testing.F) {
 	for _, a := range hostile.Attacks() {
 		f.Add(hostileSchema(f, a))
 	}
-	for _, s := range streams.Schemas() {
+	for _, s := range wire.Schemas() {
 		f.Add(s)
 	}
 	f.Add(adjustmentWith(f, nested(40, "int")))
 	f.Add(`{"type":"record","name":"A","fields":[{"name":"b","type":{"type":"record","name":"B","fields":[]}},{"name":"c","type":"B"}]}`)
 	f.Add(`{"type":"fixed","name":"F","size":0}`)
-	bounds := streams.DefaultSchemaBounds()
+	bounds := wire.DefaultSchemaBounds()
 	f.Fuzz(func(t *testing.T, schema string) {
 		err := bounds.Check(schema)
 		if err != nil {

@@ -1,4 +1,4 @@
-package streams_test
+package wire_test
 
 import (
 	"bytes"
@@ -18,11 +18,11 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/nats-io/nats.go"
 
-	"github.com/sellable/inventory/app"
 	"github.com/sellable/inventory/internal/natstest"
 	"github.com/sellable/inventory/registry"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/wire"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -59,13 +59,13 @@ func serveStore(t testing.TB, store *registry.Store) *httptest.Server {
 // on the Store, and over HTTP with hamba's client.
 var registries = []struct {
 	name string
-	open func(t testing.TB, store *registry.Store) streams.SchemaRegistry
+	open func(t testing.TB, store *registry.Store) wire.SchemaRegistry
 }{
-	{"store", func(t testing.TB, store *registry.Store) streams.SchemaRegistry {
-		return app.StoreRegistry{Store: store}
+	{"store", func(t testing.TB, store *registry.Store) wire.SchemaRegistry {
+		return registry.Local{Store: store}
 	}},
-	{"http", func(t testing.TB, store *registry.Store) streams.SchemaRegistry {
-		c, err := app.RegistryURL(serveStore(t, store).URL)
+	{"http", func(t testing.TB, store *registry.Store) wire.SchemaRegistry {
+		c, err := registry.NewClient(serveStore(t, store).URL)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -73,14 +73,14 @@ var registries = []struct {
 	}},
 }
 
-func newCodecs(t testing.TB, reg streams.SchemaRegistry, cfg streams.AvroConfig) (*streams.AvroEvents, *streams.AvroChanges) {
+func newCodecs(t testing.TB, reg wire.SchemaRegistry, cfg wire.AvroConfig) (*wire.AvroEvents, *wire.AvroChanges) {
 	t.Helper()
 	ctx := testCtx(t)
-	ev, err := streams.NewAvroEvents(ctx, reg, cfg)
+	ev, err := wire.NewAvroEvents(ctx, reg, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch, err := streams.NewAvroChanges(ctx, reg, cfg)
+	ch, err := wire.NewAvroChanges(ctx, reg, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,13 +88,13 @@ func newCodecs(t testing.TB, reg streams.SchemaRegistry, cfg streams.AvroConfig)
 }
 
 func avroHeader() nats.Header {
-	return nats.Header{streams.HeaderContentType: []string{streams.ContentTypeAvro}}
+	return nats.Header{streams.HeaderContentType: []string{wire.ContentTypeAvro}}
 }
 
 // storedSubject is where the stream stores an event of kind on key.
-func storedSubject(kind sellable.Kind, k streams.Key) string {
+func storedSubject(kind sellable.Kind, k sellable.Key) string {
 	kindTok := map[sellable.Kind]string{sellable.Adjustment: "adjustments", sellable.Reservation: "reservations"}[kind]
-	return "inventory." + kindTok + ".0." + k.String()
+	return "inventory." + kindTok + ".0." + streams.KeyToken(k)
 }
 
 func TestAvroThroughStreams(t *testing.T) {
@@ -102,9 +102,9 @@ func TestAvroThroughStreams(t *testing.T) {
 		t.Run(r.name, func(t *testing.T) {
 			ctx := testCtx(t)
 			s, store := newStore(t)
-			evs, chs := newCodecs(t, r.open(t, store), streams.AvroConfig{})
-			codecs := streams.NewCodecs(evs)
-			changes := streams.NewChangeCodec(chs)
+			evs, chs := newCodecs(t, r.open(t, store), wire.AvroConfig{})
+			codecs := wire.NewCodecs(evs)
+			changes := wire.NewChangeCodec(chs)
 			cfg := streams.DefaultConfig()
 			if err := streams.Ensure(ctx, s.JS, cfg); err != nil {
 				t.Fatal(err)
@@ -113,10 +113,10 @@ func TestAvroThroughStreams(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			events := []streams.Event{
-				{Kind: sellable.Adjustment, Key: streams.Key{LocationID: "STL", SKU: "123123"}, Count: 100},
-				{Kind: sellable.Adjustment, Key: streams.Key{LocationID: "STL", SKU: "123123"}, Count: -sellable.MaxCount},
-				{Kind: sellable.Reservation, Key: streams.Key{LocationID: "a.b c", SKU: "ü*>"}, Count: 7},
+			events := []sellable.Event{
+				{Kind: sellable.Adjustment, Key: sellable.Key{LocationID: "STL", SKU: "123123"}, Count: 100},
+				{Kind: sellable.Adjustment, Key: sellable.Key{LocationID: "STL", SKU: "123123"}, Count: -sellable.MaxCount},
+				{Kind: sellable.Reservation, Key: sellable.Key{LocationID: "a.b c", SKU: "ü*>"}, Count: 7},
 			}
 			for _, e := range events {
 				data, err := evs.EncodeEvent(e)
@@ -126,7 +126,7 @@ func TestAvroThroughStreams(t *testing.T) {
 				if data[0] != 0 || int(binary.BigEndian.Uint32(data[1:5])) != evs.SchemaID(e.Kind) {
 					t.Fatalf("prefix % x, want schema id %d", data[:5], evs.SchemaID(e.Kind))
 				}
-				m := nats.NewMsg(e.Subject())
+				m := nats.NewMsg(streams.EventSubject(e.Kind, e.Key))
 				m.Data = data
 				m.Header.Set(streams.HeaderContentType, evs.ContentType())
 				ack, err := s.JS.PublishMsg(ctx, m)
@@ -141,14 +141,14 @@ func TestAvroThroughStreams(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got != e || p != e.Key.Partition(cfg.Partitions) {
-					t.Fatalf("decoded %+v in partition %d, want %+v in %d", got, p, e, e.Key.Partition(cfg.Partitions))
+				if got != e || p != streams.Partition(e.Key, cfg.Partitions) {
+					t.Fatalf("decoded %+v in partition %d, want %+v in %d", got, p, e, streams.Partition(e.Key, cfg.Partitions))
 				}
 			}
 
 			// JSON keeps working on the same subjects, without a header.
 			e := events[0]
-			ack, err := s.JS.Publish(ctx, e.Subject(), []byte(`{"count":"5"}`))
+			ack, err := s.JS.Publish(ctx, streams.EventSubject(e.Kind, e.Key), []byte(`{"count":"5"}`))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -171,7 +171,7 @@ func TestAvroThroughStreams(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			jm, err := streams.ChangeMsg(pos)
+			jm, err := wire.ChangeMsg(pos)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -186,7 +186,7 @@ func TestAvroThroughStreams(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if ct := stored.Header.Get(streams.HeaderContentType); ct != streams.ContentTypeAvro {
+			if ct := stored.Header.Get(streams.HeaderContentType); ct != wire.ContentTypeAvro {
 				t.Fatalf("content type %q", ct)
 			}
 			got, err := changes.DecodeChange(ctx, stored.Header, stored.Data)
@@ -209,19 +209,19 @@ func TestAvroThroughStreams(t *testing.T) {
 func TestChangeCodecWithoutAvroIsJSON(t *testing.T) {
 	ctx := testCtx(t)
 	pos := sellable.Position{LocationID: "STL", SKU: "1", Count: 3, Adjusted: 3, Seq: 9, UpdatedAt: time.Unix(1700000000, 5).UTC()}
-	for _, c := range []*streams.ChangeCodec{nil, streams.NewChangeCodec(nil)} {
+	for _, c := range []*wire.ChangeCodec{nil, wire.NewChangeCodec(nil)} {
 		m, err := c.ChangeMsg(pos)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, _ := streams.ChangeMsg(pos)
-		if !bytes.Equal(m.Data, want.Data) || m.Header.Get(streams.HeaderContentType) != streams.ContentTypeJSON || c.ContentType() != streams.ContentTypeJSON {
+		want, _ := wire.ChangeMsg(pos)
+		if !bytes.Equal(m.Data, want.Data) || m.Header.Get(streams.HeaderContentType) != wire.ContentTypeJSON || c.ContentType() != wire.ContentTypeJSON {
 			t.Fatalf("msg %s %v", m.Data, m.Header)
 		}
 		if got, err := c.DecodeChange(ctx, m.Header, m.Data); err != nil || got != pos {
 			t.Fatalf("decode = %+v, %v", got, err)
 		}
-		if _, err := c.DecodeChange(ctx, avroHeader(), []byte{0, 0, 0, 0, 1, 2}); !errors.Is(err, streams.ErrDecode) {
+		if _, err := c.DecodeChange(ctx, avroHeader(), []byte{0, 0, 0, 0, 1, 2}); !errors.Is(err, wire.ErrDecode) {
 			t.Fatalf("avro without codec: %v", err)
 		}
 	}
@@ -229,12 +229,12 @@ func TestChangeCodecWithoutAvroIsJSON(t *testing.T) {
 
 // Golden bodies: a fixed record encodes to exactly the bytes in
 // testdata/. A failure means the wire format changed; if that is
-// intended, run `go test ./streams -run Golden -update` and review.
+// intended, run `go test ./wire -run Golden -update` and review.
 func TestAvroGolden(t *testing.T) {
 	ctx := testCtx(t)
 	_, store := newStore(t)
-	evs, chs := newCodecs(t, app.StoreRegistry{Store: store}, streams.AvroConfig{})
-	key := streams.Key{LocationID: "STL", SKU: "123123"}
+	evs, chs := newCodecs(t, registry.Local{Store: store}, wire.AvroConfig{})
+	key := sellable.Key{LocationID: "STL", SKU: "123123"}
 	pos := sellable.Position{LocationID: "STL", SKU: "123123", Count: 90, Adjusted: 100, Reserved: 10, Seq: 42,
 		UpdatedAt: time.Date(2024, 1, 2, 3, 4, 5, 123456000, time.UTC)}
 	cases := []struct {
@@ -245,7 +245,7 @@ func TestAvroGolden(t *testing.T) {
 	}{
 		{"adjustment.avro", evs.SchemaID(sellable.Adjustment),
 			func() ([]byte, error) {
-				return evs.EncodeEvent(streams.Event{Kind: sellable.Adjustment, Key: key, Count: 100})
+				return evs.EncodeEvent(sellable.Event{Kind: sellable.Adjustment, Key: key, Count: 100})
 			},
 			func(data []byte) error {
 				b, err := evs.DecodeEvent(ctx, data)
@@ -256,7 +256,7 @@ func TestAvroGolden(t *testing.T) {
 			}},
 		{"reservation.avro", evs.SchemaID(sellable.Reservation),
 			func() ([]byte, error) {
-				return evs.EncodeEvent(streams.Event{Kind: sellable.Reservation, Key: key, Count: 10})
+				return evs.EncodeEvent(sellable.Event{Kind: sellable.Reservation, Key: key, Count: 10})
 			},
 			func(data []byte) error {
 				b, err := evs.DecodeEvent(ctx, data)
@@ -353,7 +353,7 @@ type changeV2 struct {
 	Source     *string   `avro:"source"`
 }
 
-func wire(t testing.TB, id int, schema string, v any) []byte {
+func framed(t testing.TB, id int, schema string, v any) []byte {
 	t.Helper()
 	sch, err := avro.ParseWithCache(schema, "", &avro.SchemaCache{})
 	if err != nil {
@@ -375,21 +375,21 @@ func TestAvroEvolution(t *testing.T) {
 			ctx := testCtx(t)
 			_, store := newStore(t)
 			reg := r.open(t, store)
-			evsV1, chsV1 := newCodecs(t, reg, streams.AvroConfig{})
-			all := streams.Schemas()
-			adjV2 := withField(t, all[streams.SubjectAdjustments], "sku", optionalString("note"))
-			chV2 := withField(t, all[streams.SubjectSellable], "count", optionalString("warehouse"))
-			evsV2, chsV2 := newCodecs(t, reg, streams.AvroConfig{AdjustmentSchema: adjV2, ChangeSchema: chV2})
+			evsV1, chsV1 := newCodecs(t, reg, wire.AvroConfig{})
+			all := wire.Schemas()
+			adjV2 := withField(t, all[wire.SubjectAdjustments], "sku", optionalString("note"))
+			chV2 := withField(t, all[wire.SubjectSellable], "count", optionalString("warehouse"))
+			evsV2, chsV2 := newCodecs(t, reg, wire.AvroConfig{AdjustmentSchema: adjV2, ChangeSchema: chV2})
 			if evsV2.SchemaID(sellable.Adjustment) == evsV1.SchemaID(sellable.Adjustment) || chsV2.SchemaID() == chsV1.SchemaID() {
 				t.Fatal("v2 got v1's schema id")
 			}
-			if v, err := store.Versions(ctx, streams.SubjectAdjustments); err != nil || len(v) != 2 {
+			if v, err := store.Versions(ctx, wire.SubjectAdjustments); err != nil || len(v) != 2 {
 				t.Fatalf("versions = %v, %v", v, err)
 			}
-			codecsV1, codecsV2 := streams.NewCodecs(evsV1), streams.NewCodecs(evsV2)
-			key := streams.Key{LocationID: "STL", SKU: "123123"}
+			codecsV1, codecsV2 := wire.NewCodecs(evsV1), wire.NewCodecs(evsV2)
+			key := sellable.Key{LocationID: "STL", SKU: "123123"}
 			subject := storedSubject(sellable.Adjustment, key)
-			want := streams.Event{Kind: sellable.Adjustment, Key: key, Count: 12}
+			want := sellable.Event{Kind: sellable.Adjustment, Key: key, Count: 12}
 
 			// Older writer, newer reader: note takes its default.
 			old, err := evsV1.EncodeEvent(want)
@@ -402,7 +402,7 @@ func TestAvroEvolution(t *testing.T) {
 
 			// Newer writer with the new field set, older reader: skipped.
 			note, src := "hello", "wms"
-			newer := wire(t, evsV2.SchemaID(sellable.Adjustment), adjV2,
+			newer := framed(t, evsV2.SchemaID(sellable.Adjustment), adjV2,
 				&adjustmentV2{LocationID: "STL", SKU: "123123", Note: &note, Count: 12, Source: &src})
 			if got, _, err := codecsV1.DecodeStored(ctx, subject, avroHeader(), newer); err != nil || got != want {
 				t.Fatalf("v2 under reader v1 = %+v, %v", got, err)
@@ -412,7 +412,7 @@ func TestAvroEvolution(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for i, c := range []*streams.Codecs{codecsV1, codecsV2} {
+			for i, c := range []*wire.Codecs{codecsV1, codecsV2} {
 				if got, _, err := c.DecodeStored(ctx, subject, avroHeader(), own); err != nil || got != want {
 					t.Fatalf("v2 own encoding under reader v%d = %+v, %v", i+1, got, err)
 				}
@@ -429,17 +429,17 @@ func TestAvroEvolution(t *testing.T) {
 				t.Fatalf("change v1 under reader v2 = %+v, %v", got, err)
 			}
 			wh := "north"
-			newCh := wire(t, chsV2.SchemaID(), chV2, &changeV2{LocationID: "STL", SKU: "123123", Count: 90, Warehouse: &wh,
+			newCh := framed(t, chsV2.SchemaID(), chV2, &changeV2{LocationID: "STL", SKU: "123123", Count: 90, Warehouse: &wh,
 				Adjusted: 100, Reserved: 10, Seq: 7, UpdatedAt: pos.UpdatedAt})
-			if got, err := streams.NewChangeCodec(chsV1).DecodeChange(ctx, avroHeader(), newCh); err != nil || got != pos {
+			if got, err := wire.NewChangeCodec(chsV1).DecodeChange(ctx, avroHeader(), newCh); err != nil || got != pos {
 				t.Fatalf("change v2 under reader v1 = %+v, %v", got, err)
 			}
 
 			// A version the registry refuses is an error at construction.
-			bad := withField(t, all[streams.SubjectAdjustments], "count",
+			bad := withField(t, all[wire.SubjectAdjustments], "count",
 				map[string]any{"name": "required", "type": "string", "doc": "no default: breaks BACKWARD"})
-			_, err = streams.NewAvroEvents(ctx, reg, streams.AvroConfig{AdjustmentSchema: bad})
-			if !errors.Is(err, streams.ErrSchemaRejected) {
+			_, err = wire.NewAvroEvents(ctx, reg, wire.AvroConfig{AdjustmentSchema: bad})
+			if !errors.Is(err, wire.ErrSchemaRejected) {
 				t.Fatalf("incompatible v3 = %v, want ErrSchemaRejected", err)
 			}
 		})
@@ -449,18 +449,18 @@ func TestAvroEvolution(t *testing.T) {
 func TestAvroBadMessages(t *testing.T) {
 	ctx := testCtx(t)
 	_, store := newStore(t)
-	reg := app.StoreRegistry{Store: store}
-	evs, chs := newCodecs(t, reg, streams.AvroConfig{})
-	codecs := streams.NewCodecs(evs)
-	changes := streams.NewChangeCodec(chs)
+	reg := registry.Local{Store: store}
+	evs, chs := newCodecs(t, reg, wire.AvroConfig{})
+	codecs := wire.NewCodecs(evs)
+	changes := wire.NewChangeCodec(chs)
 
-	key := streams.Key{LocationID: "STL", SKU: "123123"}
+	key := sellable.Key{LocationID: "STL", SKU: "123123"}
 	adjSubject := storedSubject(sellable.Adjustment, key)
-	good, err := evs.EncodeEvent(streams.Event{Kind: sellable.Adjustment, Key: key, Count: 100})
+	good, err := evs.EncodeEvent(sellable.Event{Kind: sellable.Adjustment, Key: key, Count: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
-	reservation, err := evs.EncodeEvent(streams.Event{Kind: sellable.Reservation, Key: key, Count: 5})
+	reservation, err := evs.EncodeEvent(sellable.Event{Kind: sellable.Reservation, Key: key, Count: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -492,25 +492,25 @@ func TestAvroBadMessages(t *testing.T) {
 		data   []byte
 		want   error
 	}{
-		{"empty", avroHeader(), nil, streams.ErrDecode},
-		{"shorter than the prefix", avroHeader(), []byte{0, 0, 0}, streams.ErrDecode},
-		{"missing magic byte", avroHeader(), flipped, streams.ErrDecode},
-		{"json body with avro header", avroHeader(), []byte(`{"count":5}`), streams.ErrDecode},
-		{"unknown schema id", avroHeader(), withID(999999, good[5:]), streams.ErrDecode},
-		{"schema id 0", avroHeader(), withID(0, good[5:]), streams.ErrDecode},
-		{"truncated in the last field", avroHeader(), good[:len(good)-1], streams.ErrDecode},
-		{"truncated in a string", avroHeader(), good[:8], streams.ErrDecode},
-		{"prefix only", avroHeader(), good[:5], streams.ErrDecode},
-		{"trailing bytes", avroHeader(), append(bytes.Clone(good), 0), streams.ErrDecode},
-		{"string length beyond the body", avroHeader(), withID(evs.SchemaID(sellable.Adjustment), []byte{0x7e, 'a'}), streams.ErrDecode},
-		{"sellable change schema", avroHeader(), change, streams.ErrDecode},
-		{"unrelated schema", avroHeader(), wire(t, otherID, `{"type":"record","name":"Other","fields":[{"name":"x","type":"long"}]}`, map[string]any{"x": int64(1)}), streams.ErrDecode},
-		{"unresolvable version", avroHeader(), wire(t, stringCountID, stringCount, map[string]any{"locationId": "STL", "sku": "123123", "count": "100"}), streams.ErrDecode},
-		{"reservation record on an adjustment subject", avroHeader(), reservation, streams.ErrMismatch},
-		{"avro without the header", nil, good, streams.ErrDecode},
-		{"json count of the wrong type", nil, []byte(`{"count":true}`), streams.ErrDecode},
-		{"json sku of the wrong type", nil, []byte(`{"sku":5,"count":1}`), streams.ErrDecode},
-		{"unknown content type", nats.Header{streams.HeaderContentType: []string{"text/plain"}}, good, streams.ErrDecode},
+		{"empty", avroHeader(), nil, wire.ErrDecode},
+		{"shorter than the prefix", avroHeader(), []byte{0, 0, 0}, wire.ErrDecode},
+		{"missing magic byte", avroHeader(), flipped, wire.ErrDecode},
+		{"json body with avro header", avroHeader(), []byte(`{"count":5}`), wire.ErrDecode},
+		{"unknown schema id", avroHeader(), withID(999999, good[5:]), wire.ErrDecode},
+		{"schema id 0", avroHeader(), withID(0, good[5:]), wire.ErrDecode},
+		{"truncated in the last field", avroHeader(), good[:len(good)-1], wire.ErrDecode},
+		{"truncated in a string", avroHeader(), good[:8], wire.ErrDecode},
+		{"prefix only", avroHeader(), good[:5], wire.ErrDecode},
+		{"trailing bytes", avroHeader(), append(bytes.Clone(good), 0), wire.ErrDecode},
+		{"string length beyond the body", avroHeader(), withID(evs.SchemaID(sellable.Adjustment), []byte{0x7e, 'a'}), wire.ErrDecode},
+		{"sellable change schema", avroHeader(), change, wire.ErrDecode},
+		{"unrelated schema", avroHeader(), framed(t, otherID, `{"type":"record","name":"Other","fields":[{"name":"x","type":"long"}]}`, map[string]any{"x": int64(1)}), wire.ErrDecode},
+		{"unresolvable version", avroHeader(), framed(t, stringCountID, stringCount, map[string]any{"locationId": "STL", "sku": "123123", "count": "100"}), wire.ErrDecode},
+		{"reservation record on an adjustment subject", avroHeader(), reservation, wire.ErrMismatch},
+		{"avro without the header", nil, good, wire.ErrDecode},
+		{"json count of the wrong type", nil, []byte(`{"count":true}`), wire.ErrDecode},
+		{"json sku of the wrong type", nil, []byte(`{"sku":5,"count":1}`), wire.ErrDecode},
+		{"unknown content type", nats.Header{streams.HeaderContentType: []string{"text/plain"}}, good, wire.ErrDecode},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -518,7 +518,7 @@ func TestAvroBadMessages(t *testing.T) {
 			if !errors.Is(err, c.want) {
 				t.Fatalf("err = %v, want %v", err, c.want)
 			}
-			if errors.Is(err, streams.ErrRegistry) {
+			if errors.Is(err, wire.ErrRegistry) {
 				t.Fatalf("bad message reported as a registry failure: %v", err)
 			}
 		})
@@ -541,13 +541,13 @@ func TestAvroBadMessages(t *testing.T) {
 	}
 	for _, c := range changeCases {
 		t.Run("change "+c.name, func(t *testing.T) {
-			if _, err := changes.DecodeChange(ctx, c.header, c.data); !errors.Is(err, streams.ErrDecode) {
+			if _, err := changes.DecodeChange(ctx, c.header, c.data); !errors.Is(err, wire.ErrDecode) {
 				t.Fatalf("err = %v, want ErrDecode", err)
 			}
 		})
 	}
 	// The JSON-only DecodeChange refuses Avro, as before.
-	if _, err := streams.DecodeChange(avroHeader(), change); !errors.Is(err, streams.ErrDecode) {
+	if _, err := wire.DecodeChange(avroHeader(), change); !errors.Is(err, wire.ErrDecode) {
 		t.Fatalf("DecodeChange(avro) = %v", err)
 	}
 }
@@ -558,30 +558,30 @@ func TestAvroRegistryUnavailable(t *testing.T) {
 	ctx := testCtx(t)
 	_, store := newStore(t)
 	srv := serveStore(t, store)
-	client, err := streams.NewRegistryClient(srv.URL)
+	client, err := registry.NewClient(srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	evs, err := streams.NewAvroEvents(ctx, client, streams.AvroConfig{FetchTimeout: 2 * time.Second})
+	evs, err := wire.NewAvroEvents(ctx, client, wire.AvroConfig{FetchTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Another producer registers v2 and writes with it; this process has
 	// not seen that id yet when the registry goes away.
-	adjV2 := withField(t, streams.Schemas()[streams.SubjectAdjustments], "sku", optionalString("note"))
-	sv, err := store.Register(ctx, streams.SubjectAdjustments, adjV2)
+	adjV2 := withField(t, wire.Schemas()[wire.SubjectAdjustments], "sku", optionalString("note"))
+	sv, err := store.Register(ctx, wire.SubjectAdjustments, adjV2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg := wire(t, sv.ID, adjV2, &adjustmentV2{LocationID: "STL", SKU: "1", Count: 3})
-	own, err := evs.EncodeEvent(streams.Event{Kind: sellable.Adjustment, Key: streams.Key{LocationID: "STL", SKU: "1"}, Count: 3})
+	msg := framed(t, sv.ID, adjV2, &adjustmentV2{LocationID: "STL", SKU: "1", Count: 3})
+	own, err := evs.EncodeEvent(sellable.Event{Kind: sellable.Adjustment, Key: sellable.Key{LocationID: "STL", SKU: "1"}, Count: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv.Close()
 
 	_, err = evs.DecodeEvent(ctx, msg)
-	if !errors.Is(err, streams.ErrRegistry) || errors.Is(err, streams.ErrDecode) {
+	if !errors.Is(err, wire.ErrRegistry) || errors.Is(err, wire.ErrDecode) {
 		t.Fatalf("err = %v, want ErrRegistry and not ErrDecode", err)
 	}
 	// Its own schemas need no registry.
@@ -594,14 +594,14 @@ func TestAvroRegistryUnavailable(t *testing.T) {
 func TestAvroConcurrentFirstDecode(t *testing.T) {
 	ctx := testCtx(t)
 	_, store := newStore(t)
-	evs, _ := newCodecs(t, app.StoreRegistry{Store: store}, streams.AvroConfig{})
-	adjV2 := withField(t, streams.Schemas()[streams.SubjectAdjustments], "sku", optionalString("note"))
-	sv, err := store.Register(ctx, streams.SubjectAdjustments, adjV2)
+	evs, _ := newCodecs(t, registry.Local{Store: store}, wire.AvroConfig{})
+	adjV2 := withField(t, wire.Schemas()[wire.SubjectAdjustments], "sku", optionalString("note"))
+	sv, err := store.Register(ctx, wire.SubjectAdjustments, adjV2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	note := "x"
-	msg := wire(t, sv.ID, adjV2, &adjustmentV2{LocationID: "STL", SKU: "1", Note: &note, Count: 3})
+	msg := framed(t, sv.ID, adjV2, &adjustmentV2{LocationID: "STL", SKU: "1", Note: &note, Count: 3})
 	var wg sync.WaitGroup
 	errs := make(chan error, 64)
 	for range 64 {
@@ -625,29 +625,29 @@ func TestAvroConcurrentFirstDecode(t *testing.T) {
 func TestAvroConfigValidate(t *testing.T) {
 	_, store := newStore(t)
 	ctx := testCtx(t)
-	if _, err := streams.NewAvroEvents(ctx, app.StoreRegistry{Store: store}, streams.AvroConfig{FetchTimeout: -1}); err == nil {
+	if _, err := wire.NewAvroEvents(ctx, registry.Local{Store: store}, wire.AvroConfig{FetchTimeout: -1}); err == nil {
 		t.Fatal("negative timeout accepted")
 	}
-	if _, err := streams.NewAvroEvents(ctx, nil, streams.AvroConfig{}); err == nil {
+	if _, err := wire.NewAvroEvents(ctx, nil, wire.AvroConfig{}); err == nil {
 		t.Fatal("nil registry accepted")
 	}
-	if _, err := streams.NewAvroChanges(ctx, app.StoreRegistry{Store: store}, streams.AvroConfig{ChangeSchema: `{"type":"string"}`}); err == nil {
+	if _, err := wire.NewAvroChanges(ctx, registry.Local{Store: store}, wire.AvroConfig{ChangeSchema: `{"type":"string"}`}); err == nil {
 		t.Fatal("non-record schema accepted")
 	}
-	if _, err := streams.NewAvroEvents(ctx, app.StoreRegistry{Store: store},
-		streams.AvroConfig{AdjustmentSchema: `{"type":"record","name":"Renamed","fields":[{"name":"count","type":"long"}]}`}); err == nil {
+	if _, err := wire.NewAvroEvents(ctx, registry.Local{Store: store},
+		wire.AvroConfig{AdjustmentSchema: `{"type":"record","name":"Renamed","fields":[{"name":"count","type":"long"}]}`}); err == nil {
 		t.Fatal("renamed record accepted")
 	}
 }
 
-func TestAppAvroCodecs(t *testing.T) {
+func TestAvroCodecs(t *testing.T) {
 	ctx := testCtx(t)
 	_, store := newStore(t)
-	evs, codecs, changes, err := app.AvroCodecs(ctx, app.StoreRegistry{Store: store}, nil)
+	evs, codecs, changes, err := wire.AvroCodecs(ctx, registry.Local{Store: store}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := streams.Event{Kind: sellable.Reservation, Key: streams.Key{LocationID: "STL", SKU: "9"}, Count: 4}
+	e := sellable.Event{Kind: sellable.Reservation, Key: sellable.Key{LocationID: "STL", SKU: "9"}, Count: 4}
 	data, err := evs.EncodeEvent(e)
 	if err != nil {
 		t.Fatal(err)
@@ -655,40 +655,40 @@ func TestAppAvroCodecs(t *testing.T) {
 	if got, _, err := codecs.DecodeStored(ctx, storedSubject(e.Kind, e.Key), avroHeader(), data); err != nil || got != e {
 		t.Fatalf("decoded %+v, %v", got, err)
 	}
-	if changes.ContentType() != streams.ContentTypeAvro {
+	if changes.ContentType() != wire.ContentTypeAvro {
 		t.Fatalf("change codec writes %s", changes.ContentType())
 	}
 	// A registry refusing the schemas fails at once instead of retrying.
-	reg := rejecting{app.StoreRegistry{Store: store}}
-	if _, _, _, err := app.AvroCodecs(ctx, reg, nil); !errors.Is(err, streams.ErrSchemaRejected) {
+	reg := rejecting{registry.Local{Store: store}}
+	if _, _, _, err := wire.AvroCodecs(ctx, reg, nil); !errors.Is(err, wire.ErrSchemaRejected) {
 		t.Fatalf("err = %v, want ErrSchemaRejected", err)
 	}
 }
 
 // rejecting registers the change schema with a required field added,
 // which the subject's BACKWARD compatibility refuses.
-type rejecting struct{ app.StoreRegistry }
+type rejecting struct{ registry.Local }
 
 func (r rejecting) Register(ctx context.Context, subject, schema string) (int, error) {
-	if subject != streams.SubjectSellable {
-		return r.StoreRegistry.Register(ctx, subject, schema)
+	if subject != wire.SubjectSellable {
+		return r.Local.Register(ctx, subject, schema)
 	}
 	var m map[string]any
 	_ = json.Unmarshal([]byte(schema), &m)
 	m["fields"] = append(m["fields"].([]any), map[string]any{"name": "required", "type": "long"})
 	b, _ := json.Marshal(m)
-	return r.StoreRegistry.Register(ctx, subject, string(b))
+	return r.Local.Register(ctx, subject, string(b))
 }
 
-var benchEvent = streams.Event{Kind: sellable.Adjustment, Key: streams.Key{LocationID: "STL", SKU: "123123"}, Count: 100}
+var benchEvent = sellable.Event{Kind: sellable.Adjustment, Key: sellable.Key{LocationID: "STL", SKU: "123123"}, Count: 100}
 
 var benchChange = sellable.Position{LocationID: "STL", SKU: "123123", Count: 90, Adjusted: 100, Reserved: 10, Seq: 42,
 	UpdatedAt: time.Date(2024, 1, 2, 3, 4, 5, 123456000, time.UTC)}
 
-func benchCodecs(b *testing.B) (map[string]streams.EventCodec, *streams.AvroChanges) {
+func benchCodecs(b *testing.B) (map[string]wire.EventCodec, *wire.AvroChanges) {
 	_, store := newStore(b)
-	evs, chs := newCodecs(b, app.StoreRegistry{Store: store}, streams.AvroConfig{})
-	return map[string]streams.EventCodec{"avro": evs, "json": streams.JSON{}}, chs
+	evs, chs := newCodecs(b, registry.Local{Store: store}, wire.AvroConfig{})
+	return map[string]wire.EventCodec{"avro": evs, "json": wire.JSON{}}, chs
 }
 
 func BenchmarkEncodeEvent(b *testing.B) {
@@ -730,12 +730,12 @@ func BenchmarkDecodeEvent(b *testing.B) {
 func BenchmarkChange(b *testing.B) {
 	ctx := b.Context()
 	_, chs := benchCodecs(b)
-	cc := streams.NewChangeCodec(chs)
+	cc := wire.NewChangeCodec(chs)
 	avroMsg, err := cc.ChangeMsg(benchChange)
 	if err != nil {
 		b.Fatal(err)
 	}
-	jsonMsg, err := streams.ChangeMsg(benchChange)
+	jsonMsg, err := wire.ChangeMsg(benchChange)
 	if err != nil {
 		b.Fatal(err)
 	}

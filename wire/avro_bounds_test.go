@@ -1,4 +1,4 @@
-package streams_test
+package wire_test
 
 import (
 	"context"
@@ -8,17 +8,16 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/sellable/inventory/app"
 	"github.com/sellable/inventory/internal/hostile"
 	"github.com/sellable/inventory/registry"
 	"github.com/sellable/inventory/sellable"
-	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/wire"
 )
 
 // hostileSchema is the adjustment schema with attack a's field.
 func hostileSchema(t testing.TB, a hostile.Attack) string {
 	t.Helper()
-	s, err := a.Schema(streams.Schemas()[streams.SubjectAdjustments])
+	s, err := a.Schema(wire.Schemas()[wire.SubjectAdjustments])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +27,7 @@ func hostileSchema(t testing.TB, a hostile.Attack) string {
 // adjustmentWith is the adjustment schema with one more field of type typ.
 func adjustmentWith(t testing.TB, typ any) string {
 	t.Helper()
-	s, err := hostile.WithField(streams.Schemas()[streams.SubjectAdjustments], map[string]any{"name": "extra", "type": typ})
+	s, err := hostile.WithField(wire.Schemas()[wire.SubjectAdjustments], map[string]any{"name": "extra", "type": typ})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,8 +52,8 @@ func nested(n int, typ any) any {
 
 func TestSchemaBoundsCheck(t *testing.T) {
 	within := map[string]string{
-		"embedded adjustment": streams.Schemas()[streams.SubjectAdjustments],
-		"embedded change":     streams.Schemas()[streams.SubjectSellable],
+		"embedded adjustment": wire.Schemas()[wire.SubjectAdjustments],
+		"embedded change":     wire.Schemas()[wire.SubjectSellable],
 		"array of ints":       adjustmentWith(t, array("int")),
 		"map of strings":      adjustmentWith(t, map[string]any{"type": "map", "values": "string"}),
 		"named type used twice, not recursively": adjustmentWith(t, record("Pair",
@@ -71,7 +70,7 @@ func TestSchemaBoundsCheck(t *testing.T) {
 	}
 	for name, schema := range within {
 		t.Run(name, func(t *testing.T) {
-			if err := streams.DefaultSchemaBounds().Check(schema); err != nil {
+			if err := wire.DefaultSchemaBounds().Check(schema); err != nil {
 				t.Fatalf("Check = %v, want nil", err)
 			}
 		})
@@ -79,56 +78,56 @@ func TestSchemaBoundsCheck(t *testing.T) {
 
 	type out struct {
 		schema string
-		bounds streams.SchemaBounds
+		bounds wire.SchemaBounds
 		want   string
 	}
 	beyond := map[string]out{
-		"array of itself":          {adjustmentWith(t, record("Node", field("kids", array("Node")))), streams.SchemaBounds{}, "recursive type com.sellable.inventory.Node"},
-		"itself through a union":   {adjustmentWith(t, record("L", field("next", []any{"null", "L"}))), streams.SchemaBounds{}, "recursive type"},
-		"itself through a map":     {adjustmentWith(t, record("M", field("m", map[string]any{"type": "map", "values": "M"}))), streams.SchemaBounds{}, "recursive type"},
-		"the top record itself":    {adjustmentWith(t, []any{"null", "Adjustment"}), streams.SchemaBounds{}, "recursive type com.sellable.inventory.Adjustment"},
-		"mutual recursion":         {adjustmentWith(t, record("P", field("q", []any{"null", record("Q", field("p", []any{"null", "P"}))}))), streams.SchemaBounds{}, "recursive type"},
-		"array of null":            {adjustmentWith(t, array("null")), streams.SchemaBounds{}, "take no bytes"},
-		"array of empty records":   {adjustmentWith(t, array(record("E"))), streams.SchemaBounds{}, "take no bytes"},
-		"array of records of null": {adjustmentWith(t, array(record("N", field("a", "null"), field("b", record("E"))))), streams.SchemaBounds{}, "take no bytes"},
-		"map of fixed 0":           {adjustmentWith(t, map[string]any{"type": "map", "values": map[string]any{"type": "fixed", "name": "F0", "size": 0}}), streams.SchemaBounds{}, "take no bytes"},
-		"nested too deep":          {adjustmentWith(t, nested(31, "int")), streams.SchemaBounds{}, "nested deeper than 32"},
-		"too many nodes":           {adjustmentWith(t, record("Wide", field("a", "int"), field("b", "int"))), streams.SchemaBounds{MaxNodes: 8}, "more than 8 types"},
-		"too long":                 {streams.Schemas()[streams.SubjectAdjustments], streams.SchemaBounds{MaxBytes: 100}, "bytes, limit 100"},
+		"array of itself":          {adjustmentWith(t, record("Node", field("kids", array("Node")))), wire.SchemaBounds{}, "recursive type com.sellable.inventory.Node"},
+		"itself through a union":   {adjustmentWith(t, record("L", field("next", []any{"null", "L"}))), wire.SchemaBounds{}, "recursive type"},
+		"itself through a map":     {adjustmentWith(t, record("M", field("m", map[string]any{"type": "map", "values": "M"}))), wire.SchemaBounds{}, "recursive type"},
+		"the top record itself":    {adjustmentWith(t, []any{"null", "Adjustment"}), wire.SchemaBounds{}, "recursive type com.sellable.inventory.Adjustment"},
+		"mutual recursion":         {adjustmentWith(t, record("P", field("q", []any{"null", record("Q", field("p", []any{"null", "P"}))}))), wire.SchemaBounds{}, "recursive type"},
+		"array of null":            {adjustmentWith(t, array("null")), wire.SchemaBounds{}, "take no bytes"},
+		"array of empty records":   {adjustmentWith(t, array(record("E"))), wire.SchemaBounds{}, "take no bytes"},
+		"array of records of null": {adjustmentWith(t, array(record("N", field("a", "null"), field("b", record("E"))))), wire.SchemaBounds{}, "take no bytes"},
+		"map of fixed 0":           {adjustmentWith(t, map[string]any{"type": "map", "values": map[string]any{"type": "fixed", "name": "F0", "size": 0}}), wire.SchemaBounds{}, "take no bytes"},
+		"nested too deep":          {adjustmentWith(t, nested(31, "int")), wire.SchemaBounds{}, "nested deeper than 32"},
+		"too many nodes":           {adjustmentWith(t, record("Wide", field("a", "int"), field("b", "int"))), wire.SchemaBounds{MaxNodes: 8}, "more than 8 types"},
+		"too long":                 {wire.Schemas()[wire.SubjectAdjustments], wire.SchemaBounds{MaxBytes: 100}, "bytes, limit 100"},
 	}
 	for _, a := range hostile.Attacks() {
 		if !a.InBounds {
-			beyond["attack "+a.Name] = out{hostileSchema(t, a), streams.SchemaBounds{}, a.Problem}
+			beyond["attack "+a.Name] = out{hostileSchema(t, a), wire.SchemaBounds{}, a.Problem}
 		}
 	}
 	for name, c := range beyond {
 		t.Run(name, func(t *testing.T) {
 			err := c.bounds.Check(c.schema)
-			if !errors.Is(err, streams.ErrSchemaBounds) || !strings.Contains(err.Error(), c.want) {
+			if !errors.Is(err, wire.ErrSchemaBounds) || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("Check = %v, want ErrSchemaBounds naming %q", err, c.want)
 			}
 		})
 	}
 
-	if err := streams.DefaultSchemaBounds().Check(`{"type":"record"`); err == nil || errors.Is(err, streams.ErrSchemaBounds) {
+	if err := wire.DefaultSchemaBounds().Check(`{"type":"record"`); err == nil || errors.Is(err, wire.ErrSchemaBounds) {
 		t.Fatalf("Check(unparseable) = %v, want a parse error", err)
 	}
 }
 
 func TestSchemaBoundsValidate(t *testing.T) {
-	if err := streams.DefaultSchemaBounds().Validate(); err != nil {
+	if err := wire.DefaultSchemaBounds().Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if err := (streams.SchemaBounds{}).Validate(); err != nil {
+	if err := (wire.SchemaBounds{}).Validate(); err != nil {
 		t.Fatalf("zero bounds (defaults) = %v", err)
 	}
-	err := streams.SchemaBounds{MaxBytes: -1, MaxDepth: -1, MaxNodes: -1}.Validate()
+	err := wire.SchemaBounds{MaxBytes: -1, MaxDepth: -1, MaxNodes: -1}.Validate()
 	for _, want := range []string{"max bytes", "max depth", "max nodes"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Fatalf("Validate = %v, want it to name %s", err, want)
 		}
 	}
-	if err := (streams.AvroConfig{MaxBodyBytes: -1, MaxValues: -1, Bounds: streams.SchemaBounds{MaxNodes: -1}}).Validate(); err == nil ||
+	if err := (wire.AvroConfig{MaxBodyBytes: -1, MaxValues: -1, Bounds: wire.SchemaBounds{MaxNodes: -1}}).Validate(); err == nil ||
 		!strings.Contains(err.Error(), "max body bytes") || !strings.Contains(err.Error(), "max values") || !strings.Contains(err.Error(), "max nodes") {
 		t.Fatalf("AvroConfig.Validate = %v", err)
 	}
@@ -136,7 +135,7 @@ func TestSchemaBoundsValidate(t *testing.T) {
 
 // countingRegistry counts the schema lookups that reach the registry.
 type countingRegistry struct {
-	streams.SchemaRegistry
+	wire.SchemaRegistry
 	lookups atomic.Int64
 }
 
@@ -158,26 +157,26 @@ func TestAvroHostileWriterSchemas(t *testing.T) {
 	}
 }
 
-func testHostileWriterSchemas(t *testing.T, open func(testing.TB, *registry.Store) streams.SchemaRegistry) {
+func testHostileWriterSchemas(t *testing.T, open func(testing.TB, *registry.Store) wire.SchemaRegistry) {
 	ctx := testCtx(t)
 	_, store := newStore(t)
 	reg := &countingRegistry{SchemaRegistry: open(t, store)}
-	evs, _ := newCodecs(t, reg, streams.AvroConfig{})
-	codecs := streams.NewCodecs(evs)
-	key := streams.Key{LocationID: "STL", SKU: "hostile"}
+	evs, _ := newCodecs(t, reg, wire.AvroConfig{})
+	codecs := wire.NewCodecs(evs)
+	key := sellable.Key{LocationID: "STL", SKU: "hostile"}
 	subject := storedSubject(sellable.Adjustment, key)
 
 	for _, a := range hostile.Attacks() {
 		t.Run(a.Name, func(t *testing.T) {
 			schema := hostileSchema(t, a)
-			id, err := reg.Register(ctx, streams.SubjectAdjustments, schema)
+			id, err := reg.Register(ctx, wire.SubjectAdjustments, schema)
 			if a.InBounds {
 				if err != nil {
 					t.Fatalf("register a schema within bounds: %v", err)
 				}
 			} else {
-				if !errors.Is(err, streams.ErrSchemaRejected) || !strings.Contains(err.Error(), a.Problem) {
-					t.Fatalf("register under %s = %v, want a refusal for bounds", streams.SubjectAdjustments, err)
+				if !errors.Is(err, wire.ErrSchemaRejected) || !strings.Contains(err.Error(), a.Problem) {
+					t.Fatalf("register under %s = %v, want a refusal for bounds", wire.SubjectAdjustments, err)
 				}
 				if id, err = reg.Register(ctx, "hostile."+a.Name+"-value", schema); err != nil {
 					t.Fatal(err)
@@ -187,10 +186,10 @@ func testHostileWriterSchemas(t *testing.T, open func(testing.TB, *registry.Stor
 			before := reg.lookups.Load()
 			for range 2 {
 				_, _, err = codecs.DecodeStored(ctx, subject, avroHeader(), data)
-				if !errors.Is(err, streams.ErrDecode) || errors.Is(err, streams.ErrRegistry) || !strings.Contains(err.Error(), a.Problem) {
+				if !errors.Is(err, wire.ErrDecode) || errors.Is(err, wire.ErrRegistry) || !strings.Contains(err.Error(), a.Problem) {
 					t.Fatalf("DecodeStored = %v, want ErrDecode naming %q", err, a.Problem)
 				}
-				if !a.InBounds && !errors.Is(err, streams.ErrSchemaBounds) {
+				if !a.InBounds && !errors.Is(err, wire.ErrSchemaBounds) {
 					t.Fatalf("DecodeStored = %v, want ErrSchemaBounds", err)
 				}
 			}
@@ -213,10 +212,10 @@ func testHostileWriterSchemas(t *testing.T, open func(testing.TB, *registry.Stor
 func TestAvroBodyBounds(t *testing.T) {
 	ctx := testCtx(t)
 	_, store := newStore(t)
-	reg := app.StoreRegistry{Store: store}
-	evs, _ := newCodecs(t, reg, streams.AvroConfig{MaxValues: 100, MaxBodyBytes: 4096})
-	codecs := streams.NewCodecs(evs)
-	key := streams.Key{LocationID: "STL", SKU: "body"}
+	reg := registry.Local{Store: store}
+	evs, _ := newCodecs(t, reg, wire.AvroConfig{MaxValues: 100, MaxBodyBytes: 4096})
+	codecs := wire.NewCodecs(evs)
+	key := sellable.Key{LocationID: "STL", SKU: "body"}
 	subject := storedSubject(sellable.Adjustment, key)
 	register := func(typ any) int {
 		t.Helper()
@@ -272,7 +271,7 @@ func TestAvroBodyBounds(t *testing.T) {
 				}
 				return
 			}
-			if !errors.Is(err, streams.ErrDecode) || !strings.Contains(err.Error(), c.want) {
+			if !errors.Is(err, wire.ErrDecode) || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("DecodeStored = %v, want ErrDecode naming %q", err, c.want)
 			}
 		})
@@ -285,19 +284,19 @@ func TestAvroBodyBounds(t *testing.T) {
 func TestAvroDecodeTakesCallersContext(t *testing.T) {
 	ctx := testCtx(t)
 	_, store := newStore(t)
-	reg := app.StoreRegistry{Store: store}
-	evs, _ := newCodecs(t, reg, streams.AvroConfig{})
-	codecs := streams.NewCodecs(evs)
+	reg := registry.Local{Store: store}
+	evs, _ := newCodecs(t, reg, wire.AvroConfig{})
+	codecs := wire.NewCodecs(evs)
 	id, err := reg.Register(ctx, "ctx-value", adjustmentWith(t, array("int")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := streams.Key{LocationID: "STL", SKU: "ctx"}
+	key := sellable.Key{LocationID: "STL", SKU: "ctx"}
 	data := hostile.Wire(id, hostile.Body(key.LocationID, key.SKU, 4, []byte{0}))
 	done, cancel := context.WithCancel(ctx)
 	cancel()
 	_, _, err = codecs.DecodeStored(done, storedSubject(sellable.Adjustment, key), avroHeader(), data)
-	if !errors.Is(err, streams.ErrRegistry) || !errors.Is(err, context.Canceled) {
+	if !errors.Is(err, wire.ErrRegistry) || !errors.Is(err, context.Canceled) {
 		t.Fatalf("DecodeStored(cancelled ctx) = %v, want ErrRegistry wrapping context.Canceled", err)
 	}
 	if ev, _, err := codecs.DecodeStored(ctx, storedSubject(sellable.Adjustment, key), avroHeader(), data); err != nil || ev.Count != 4 {
@@ -319,15 +318,15 @@ func bytesJoin(bs ...[]byte) []byte {
 func BenchmarkDecodeAtLimits(b *testing.B) {
 	ctx := b.Context()
 	_, store := newStore(b)
-	reg := app.StoreRegistry{Store: store}
-	evs, _ := newCodecs(b, reg, streams.AvroConfig{})
-	codecs := streams.NewCodecs(evs)
+	reg := registry.Local{Store: store}
+	evs, _ := newCodecs(b, reg, wire.AvroConfig{})
+	codecs := wire.NewCodecs(evs)
 	id, err := reg.Register(ctx, "limits-value", adjustmentWith(b, array("int")))
 	if err != nil {
 		b.Fatal(err)
 	}
-	key := streams.Key{LocationID: "STL", SKU: "limits"}
-	n := streams.DefaultMaxValues - 16 // the record's own values
+	key := sellable.Key{LocationID: "STL", SKU: "limits"}
+	n := wire.DefaultMaxValues - 16 // the record's own values
 	extra := append(hostile.AppendLong(nil, int64(n)), make([]byte, n)...)
 	data := hostile.Wire(id, hostile.Body(key.LocationID, key.SKU, 1, append(extra, 0)))
 	subject := storedSubject(sellable.Adjustment, key)

@@ -1,21 +1,18 @@
-package streams
+package wire
 
 import (
 	"bytes"
 	"context"
 	_ "embed" // the .avsc schemas
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
-	"net/http"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/hamba/avro/v2"
-	"github.com/hamba/avro/v2/registry"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/sellable/inventory/sellable"
@@ -65,24 +62,6 @@ const (
 	avroNameChange      = "com.sellable.inventory.SellableChange"
 )
 
-var (
-	// ErrSchemaNotFound means the registry has no schema with an id. A
-	// SchemaRegistry wraps it; a codec turns it into ErrDecode, since a
-	// message naming such an id can never be read.
-	ErrSchemaNotFound = errors.New("schema not found")
-	// ErrSchemaRejected means the registry refused to register a schema
-	// (invalid, or incompatible with the subject's earlier versions).
-	// Retrying does not help.
-	ErrSchemaRejected = errors.New("schema rejected by the registry")
-	// ErrRegistry means the registry could not be asked for a writer
-	// schema. The message may well be good: retry rather than dead-letter.
-	ErrRegistry = errors.New("schema registry unavailable")
-	// ErrSchemaBounds means a writer schema is outside SchemaBounds: the
-	// registry refuses it under the event subjects, and a codec refuses
-	// (ErrDecode) every message written with it.
-	ErrSchemaBounds = errors.New("schema out of bounds")
-)
-
 //go:embed schemas/adjustment.avsc
 var adjustmentAvsc string
 
@@ -118,7 +97,7 @@ var embedded = sync.OnceValues(func() (map[string]avro.Schema, error) {
 	for subject, text := range Schemas() {
 		s, err := parseAvro(text)
 		if err != nil {
-			return nil, fmt.Errorf("streams: embedded schema %s: %w", subject, err)
+			return nil, fmt.Errorf("wire: embedded schema %s: %w", subject, err)
 		}
 		out[subject] = s
 	}
@@ -132,8 +111,8 @@ func parseAvro(text string) (avro.Schema, error) {
 	return avro.ParseWithCache(text, "", &avro.SchemaCache{})
 }
 
-// SchemaRegistry is what the Avro codecs need of a schema registry. An
-// adapter for registry.Store (in-process) lives in app; RegistryClient
+// SchemaRegistry is what the Avro codecs need of a schema registry:
+// registry.Local adapts an in-process registry.Store, registry.Client
 // speaks Confluent's HTTP API.
 type SchemaRegistry interface {
 	// Register adds schema to subject unless it is there already, and
@@ -184,13 +163,13 @@ const (
 func (c AvroConfig) Validate() error {
 	var errs []error
 	if c.FetchTimeout < 0 {
-		errs = append(errs, fmt.Errorf("streams: avro fetch timeout %v must not be negative", c.FetchTimeout))
+		errs = append(errs, fmt.Errorf("wire: avro fetch timeout %v must not be negative", c.FetchTimeout))
 	}
 	if c.MaxBodyBytes < 0 {
-		errs = append(errs, fmt.Errorf("streams: avro max body bytes %d must not be negative", c.MaxBodyBytes))
+		errs = append(errs, fmt.Errorf("wire: avro max body bytes %d must not be negative", c.MaxBodyBytes))
 	}
 	if c.MaxValues < 0 {
-		errs = append(errs, fmt.Errorf("streams: avro max values %d must not be negative", c.MaxValues))
+		errs = append(errs, fmt.Errorf("wire: avro max values %d must not be negative", c.MaxValues))
 	}
 	errs = append(errs, c.Bounds.Validate())
 	return errors.Join(errs...)
@@ -225,7 +204,7 @@ func (c AvroConfig) schema(subject string) (avro.Schema, string, error) {
 	}
 	s, err := parseAvro(text)
 	if err != nil {
-		return nil, "", fmt.Errorf("streams: schema for %s: %w", subject, err)
+		return nil, "", fmt.Errorf("wire: schema for %s: %w", subject, err)
 	}
 	return s, text, nil
 }
@@ -286,7 +265,7 @@ type schemaSet struct {
 
 func newSchemaSet(reg SchemaRegistry, cfg AvroConfig) (*schemaSet, error) {
 	if reg == nil {
-		return nil, errors.New("streams: avro codec needs a schema registry")
+		return nil, errors.New("wire: avro codec needs a schema registry")
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -310,18 +289,18 @@ func (s *schemaSet) add(ctx context.Context, cfg AvroConfig, subject string, kin
 	}
 	// A schema this codec writes must be one it would read.
 	if err := s.cfg.Bounds.Check(text); err != nil {
-		return writer{}, fmt.Errorf("streams: schema for %s: %w", subject, err)
+		return writer{}, fmt.Errorf("wire: schema for %s: %w", subject, err)
 	}
 	named, ok := sch.(avro.NamedSchema)
 	if !ok || sch.Type() != avro.Record {
-		return writer{}, fmt.Errorf("streams: schema for %s is not a record", subject)
+		return writer{}, fmt.Errorf("wire: schema for %s is not a record", subject)
 	}
 	id, err := s.reg.Register(ctx, subject, text)
 	if err != nil {
-		return writer{}, fmt.Errorf("streams: register schema %s: %w", subject, err)
+		return writer{}, fmt.Errorf("wire: register schema %s: %w", subject, err)
 	}
 	if id < 1 || int64(id) > math.MaxUint32 {
-		return writer{}, fmt.Errorf("streams: register schema %s: id %d out of range", subject, id)
+		return writer{}, fmt.Errorf("wire: register schema %s: id %d out of range", subject, id)
 	}
 	r := reader{name: named.FullName(), kind: kind, schema: sch, writer: sch}
 	s.readers[r.name] = r
@@ -482,10 +461,10 @@ func NewAvroEvents(ctx context.Context, reg SchemaRegistry, cfg AvroConfig) (*Av
 		a.writers[k] = w
 	}
 	if _, ok := set.readers[avroNameAdjustment]; !ok {
-		return nil, fmt.Errorf("streams: adjustment schema must be named %s", avroNameAdjustment)
+		return nil, fmt.Errorf("wire: adjustment schema must be named %s", avroNameAdjustment)
 	}
 	if _, ok := set.readers[avroNameReservation]; !ok {
-		return nil, fmt.Errorf("streams: reservation schema must be named %s", avroNameReservation)
+		return nil, fmt.Errorf("wire: reservation schema must be named %s", avroNameReservation)
 	}
 	return a, nil
 }
@@ -497,14 +476,14 @@ func (*AvroEvents) ContentType() string { return ContentTypeAvro }
 func (a *AvroEvents) SchemaID(k sellable.Kind) int { return a.writers[k].id }
 
 // EncodeEvent writes e with its kind's schema, in the Confluent wire format.
-func (a *AvroEvents) EncodeEvent(e Event) ([]byte, error) {
+func (a *AvroEvents) EncodeEvent(e sellable.Event) ([]byte, error) {
 	w, ok := a.writers[e.Kind]
 	if !ok {
-		return nil, fmt.Errorf("streams: avro: no schema for event kind %v", e.Kind)
+		return nil, fmt.Errorf("wire: avro: no schema for event kind %v", e.Kind)
 	}
 	b, err := encode(w, &avroEvent{LocationID: e.Key.LocationID, SKU: e.Key.SKU, Count: e.Count})
 	if err != nil {
-		return nil, fmt.Errorf("streams: avro: encode %v: %w", e.Kind, err)
+		return nil, fmt.Errorf("wire: avro: encode %v: %w", e.Kind, err)
 	}
 	return b, nil
 }
@@ -555,7 +534,8 @@ func (a *AvroEvents) decode(ctx context.Context, data []byte) (Body, sellable.Ki
 	}, r.kind, nil
 }
 
-// avroChange is the Go side of the SellableChange record.
+// avroChange is a Change as the SellableChange record holds it: seq is a
+// long, and source (optional, never written here) is kept for readers.
 type avroChange struct {
 	LocationID string    `avro:"locationId"`
 	SKU        string    `avro:"sku"`
@@ -587,7 +567,7 @@ func NewAvroChanges(ctx context.Context, reg SchemaRegistry, cfg AvroConfig) (*A
 		return nil, err
 	}
 	if _, ok := set.readers[avroNameChange]; !ok {
-		return nil, fmt.Errorf("streams: change schema must be named %s", avroNameChange)
+		return nil, fmt.Errorf("wire: change schema must be named %s", avroNameChange)
 	}
 	return &AvroChanges{set: set, w: w}, nil
 }
@@ -598,18 +578,20 @@ func (*AvroChanges) ContentType() string { return ContentTypeAvro }
 // SchemaID is the registry id of the schema changes are written with.
 func (c *AvroChanges) SchemaID() int { return c.w.id }
 
-// EncodeChange writes p in the Confluent wire format.
+// EncodeChange writes the change announcing p in the Confluent wire
+// format.
 func (c *AvroChanges) EncodeChange(p sellable.Position) ([]byte, error) {
-	if p.Seq > math.MaxInt64 {
-		return nil, fmt.Errorf("streams: avro: change seq %d does not fit a long", p.Seq)
+	ch := ChangeOf(p)
+	if ch.Seq > math.MaxInt64 {
+		return nil, fmt.Errorf("wire: avro: change seq %d does not fit a long", ch.Seq)
 	}
 	b, err := encode(c.w, &avroChange{
-		LocationID: p.LocationID, SKU: p.SKU,
-		Count: p.Count, Adjusted: p.Adjusted, Reserved: p.Reserved,
-		Seq: int64(p.Seq), UpdatedAt: p.UpdatedAt,
+		LocationID: ch.LocationID, SKU: ch.SKU,
+		Count: ch.Count, Adjusted: ch.Adjusted, Reserved: ch.Reserved,
+		Seq: int64(ch.Seq), UpdatedAt: ch.UpdatedAt,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("streams: avro: encode change: %w", err)
+		return nil, fmt.Errorf("wire: avro: encode change: %w", err)
 	}
 	return b, nil
 }
@@ -637,57 +619,9 @@ func (c *AvroChanges) DecodeChange(ctx context.Context, data []byte) (sellable.P
 	if ch.Seq < 0 {
 		return sellable.Position{}, fmt.Errorf("%w: avro: change seq %d is negative", ErrDecode, ch.Seq)
 	}
-	return sellable.Position{
+	return Change{
 		LocationID: ch.LocationID, SKU: ch.SKU,
 		Count: ch.Count, Adjusted: ch.Adjusted, Reserved: ch.Reserved,
 		Seq: uint64(ch.Seq), UpdatedAt: ch.UpdatedAt,
-	}, nil
-}
-
-// RegistryClient is a SchemaRegistry reached over Confluent's HTTP API
-// through hamba/avro's client: for programs that do not run the registry
-// in-process.
-type RegistryClient struct {
-	client *registry.Client
-}
-
-// NewRegistryClient talks to the registry at baseURL, e.g.
-// http://127.0.0.1:8081.
-func NewRegistryClient(baseURL string, opts ...registry.ClientFunc) (*RegistryClient, error) {
-	c, err := registry.NewClient(baseURL, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("streams: registry client: %w", err)
-	}
-	return &RegistryClient{client: c}, nil
-}
-
-// Register creates schema under subject, or finds it there.
-func (c *RegistryClient) Register(ctx context.Context, subject, schema string) (int, error) {
-	id, _, err := c.client.CreateSchema(ctx, subject, schema)
-	if err != nil {
-		var rerr registry.Error
-		if errors.As(err, &rerr) && (rerr.StatusCode == http.StatusConflict || rerr.StatusCode == http.StatusUnprocessableEntity) {
-			return 0, fmt.Errorf("%w: %w", ErrSchemaRejected, err)
-		}
-		return 0, err
-	}
-	return id, nil
-}
-
-// SchemaByID fetches the schema with id (the client caches it).
-func (c *RegistryClient) SchemaByID(ctx context.Context, id int) (string, error) {
-	sch, err := c.client.GetSchema(ctx, id)
-	if err != nil {
-		var rerr registry.Error
-		if errors.As(err, &rerr) && rerr.StatusCode == http.StatusNotFound {
-			return "", fmt.Errorf("id %d: %w: %w", id, ErrSchemaNotFound, err)
-		}
-		return "", err
-	}
-	// The full JSON form, not the canonical one, which drops defaults.
-	b, err := json.Marshal(sch)
-	if err != nil {
-		return "", fmt.Errorf("id %d: %w", id, err)
-	}
-	return string(b), nil
+	}.Position(), nil
 }

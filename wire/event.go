@@ -1,4 +1,4 @@
-package streams
+package wire
 
 import (
 	"context"
@@ -7,45 +7,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/sellable/inventory/sellable"
-)
-
-// Event is one adjustment or reservation of one position.
-type Event struct {
-	Kind  sellable.Kind
-	Key   Key
-	Count int64
-}
-
-// Validate checks the key and the count, naming the field that is wrong.
-func (e Event) Validate() error {
-	if err := e.Key.Validate(); err != nil {
-		return err
-	}
-	if err := sellable.ValidateCount(e.Kind, e.Count); err != nil {
-		return &sellable.FieldError{Field: "count", Err: err}
-	}
-	return nil
-}
-
-// Subject is where the event is published.
-func (e Event) Subject() string { return EventSubject(e.Kind, e.Key) }
-
-// Header names used on inventory messages.
-const (
-	// HeaderContentType says how a body is encoded. A message without it
-	// is JSON, so that `nats pub` works by hand.
-	HeaderContentType = "Content-Type"
-	// HeaderRequestHash fingerprints the request (endpoint and fields)
-	// that an idempotency key names, on the event stored first for it (a
-	// single command, or command 0 of a batch), so a retry can tell its
-	// own original from another request's.
-	HeaderRequestHash = "Inventory-Request-Hash"
-	// HeaderError, on a dead letter, says why it could not be applied.
-	HeaderError = "Inventory-Error"
-	// HeaderOrigSubject, on a dead letter, is the subject it was stored on.
-	HeaderOrigSubject = "Inventory-Original-Subject"
-	// HeaderOrigSeq, on a dead letter, is its event stream sequence.
-	HeaderOrigSeq = "Inventory-Original-Sequence"
+	"github.com/sellable/inventory/streams"
 )
 
 // Body is what an event body says, before it is checked against the
@@ -60,7 +22,7 @@ type Body struct {
 // EventCodec encodes and decodes event bodies of one content type.
 type EventCodec interface {
 	ContentType() string
-	EncodeEvent(e Event) ([]byte, error)
+	EncodeEvent(e sellable.Event) ([]byte, error)
 	// DecodeEvent reads a body; a codec that needs a writer schema asks
 	// the registry within ctx.
 	DecodeEvent(ctx context.Context, data []byte) (Body, error)
@@ -93,18 +55,18 @@ func NewCodecs(cs ...EventCodec) *Codecs {
 // not seen before. An error wrapping ErrRegistry means the registry could
 // not be asked (retry); any other error means the message can never be
 // applied and belongs in the dead-letter stream.
-func (cs *Codecs) DecodeStored(ctx context.Context, subject string, h nats.Header, data []byte) (Event, int, error) {
-	kind, p, key, err := ParseStoredSubject(subject)
+func (cs *Codecs) DecodeStored(ctx context.Context, subject string, h nats.Header, data []byte) (sellable.Event, int, error) {
+	kind, p, key, err := streams.ParseStoredSubject(subject)
 	if err != nil {
-		return Event{}, 0, err
+		return sellable.Event{}, 0, err
 	}
-	ct := h.Get(HeaderContentType)
+	ct := h.Get(streams.HeaderContentType)
 	if ct == "" {
 		ct = ContentTypeJSON
 	}
 	codec, ok := cs.byType[ct]
 	if !ok {
-		return Event{}, p, fmt.Errorf("%w: unknown content type %q", ErrDecode, ct)
+		return sellable.Event{}, p, fmt.Errorf("%w: unknown content type %q", ErrDecode, ct)
 	}
 	var body Body
 	if kc, ok := codec.(kindCodec); ok {
@@ -113,20 +75,20 @@ func (cs *Codecs) DecodeStored(ctx context.Context, subject string, h nats.Heade
 		body, err = codec.DecodeEvent(ctx, data)
 	}
 	if err != nil {
-		return Event{}, p, err
+		return sellable.Event{}, p, err
 	}
 	if body.LocationID != nil && *body.LocationID != key.LocationID {
-		return Event{}, p, fmt.Errorf("%w: locationId %q, subject says %q", ErrMismatch, *body.LocationID, key.LocationID)
+		return sellable.Event{}, p, fmt.Errorf("%w: locationId %q, subject says %q", ErrMismatch, *body.LocationID, key.LocationID)
 	}
 	if body.SKU != nil && *body.SKU != key.SKU {
-		return Event{}, p, fmt.Errorf("%w: sku %q, subject says %q", ErrMismatch, *body.SKU, key.SKU)
+		return sellable.Event{}, p, fmt.Errorf("%w: sku %q, subject says %q", ErrMismatch, *body.SKU, key.SKU)
 	}
 	if !body.Count.Set {
-		return Event{}, p, &sellable.FieldError{Field: "count", Err: sellable.ErrMissingCount}
+		return sellable.Event{}, p, &sellable.FieldError{Field: "count", Err: sellable.ErrMissingCount}
 	}
-	e := Event{Kind: kind, Key: key, Count: body.Count.Value}
+	e := sellable.Event{Kind: kind, Key: key, Count: body.Count.Value}
 	if err := e.Validate(); err != nil {
-		return Event{}, p, err
+		return sellable.Event{}, p, err
 	}
 	return e, p, nil
 }

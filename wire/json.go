@@ -1,4 +1,4 @@
-package streams
+package wire
 
 import (
 	"context"
@@ -19,7 +19,7 @@ type JSON struct{}
 func (JSON) ContentType() string { return ContentTypeJSON }
 
 // EncodeEvent writes the body the original system's clients send.
-func (JSON) EncodeEvent(e Event) ([]byte, error) {
+func (JSON) EncodeEvent(e sellable.Event) ([]byte, error) {
 	b := make([]byte, 0, 48+len(e.Key.LocationID)+len(e.Key.SKU))
 	b = append(b, `{"locationId":`...)
 	b = appendJSONString(b, e.Key.LocationID)

@@ -1,40 +1,75 @@
-package streams
+package wire
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/nats-io/nats.go"
 
 	"github.com/sellable/inventory/sellable"
+	"github.com/sellable/inventory/streams"
 )
+
+// Change is the message that announces a position's new value on
+// inventory.sellable.<loc>.<sku>: the JSON body as it is, and what the
+// Avro SellableChange record holds. It is the change message's own type,
+// apart from sellable.Position, so that its field names are a contract
+// with consumers that a change of the domain type cannot break.
+type Change struct {
+	LocationID string    `json:"locationId"`
+	SKU        string    `json:"sku"`
+	Count      int64     `json:"count"`
+	Adjusted   int64     `json:"adjusted"`
+	Reserved   int64     `json:"reserved"`
+	Seq        uint64    `json:"seq"`
+	UpdatedAt  time.Time `json:"updatedAt"`
+}
+
+// ChangeOf is the change message announcing p.
+func ChangeOf(p sellable.Position) Change {
+	return Change{
+		LocationID: p.LocationID, SKU: p.SKU,
+		Count: p.Count, Adjusted: p.Adjusted, Reserved: p.Reserved,
+		Seq: p.Seq, UpdatedAt: p.UpdatedAt,
+	}
+}
+
+// Position is the position c announces.
+func (c Change) Position() sellable.Position {
+	return sellable.Position{
+		LocationID: c.LocationID, SKU: c.SKU,
+		Count: c.Count, Adjusted: c.Adjusted, Reserved: c.Reserved,
+		Seq: c.Seq, UpdatedAt: c.UpdatedAt,
+	}
+}
 
 // ChangeMsg builds the message that announces p. Its Nats-Msg-Id is the
 // position and the event sequence it reflects, so republishing the same
 // value (after a crash or takeover) is dropped by the stream.
 func ChangeMsg(p sellable.Position) (*nats.Msg, error) {
-	data, err := json.Marshal(p)
+	data, err := json.Marshal(ChangeOf(p))
 	if err != nil {
-		return nil, fmt.Errorf("streams: encode change: %w", err)
+		return nil, fmt.Errorf("wire: encode change: %w", err)
 	}
 	return changeMsg(p, data, ContentTypeJSON), nil
 }
 
 func changeMsg(p sellable.Position, data []byte, contentType string) *nats.Msg {
-	k := Key{LocationID: p.LocationID, SKU: p.SKU}
-	m := nats.NewMsg(SellableSubject(k))
+	k := sellable.Key{LocationID: p.LocationID, SKU: p.SKU}
+	m := nats.NewMsg(streams.SellableSubject(k))
 	m.Data = data
-	m.Header.Set(HeaderContentType, contentType)
-	m.Header.Set(nats.MsgIdHdr, k.String()+"@"+strconv.FormatUint(p.Seq, 10))
+	m.Header.Set(streams.HeaderContentType, contentType)
+	m.Header.Set(nats.MsgIdHdr, streams.KeyToken(k)+"@"+strconv.FormatUint(p.Seq, 10))
 	return m
 }
 
 // DecodeChange reads a JSON sellable change message; an Avro one needs a
 // ChangeCodec.
 func DecodeChange(h nats.Header, data []byte) (sellable.Position, error) {
-	if ct := h.Get(HeaderContentType); ct != "" && ct != ContentTypeJSON {
+	if ct := h.Get(streams.HeaderContentType); ct != "" && ct != ContentTypeJSON {
 		return sellable.Position{}, fmt.Errorf("%w: unknown content type %q", ErrDecode, ct)
 	}
 	return decodeJSONChange(data)
@@ -79,7 +114,7 @@ func (c *ChangeCodec) ChangeMsg(p sellable.Position) (*nats.Msg, error) {
 // Errors about the message wrap ErrDecode; an unreachable registry gives
 // ErrRegistry.
 func (c *ChangeCodec) DecodeChange(ctx context.Context, h nats.Header, data []byte) (sellable.Position, error) {
-	switch ct := h.Get(HeaderContentType); ct {
+	switch ct := h.Get(streams.HeaderContentType); ct {
 	case "", ContentTypeJSON:
 		return decodeJSONChange(data)
 	case ContentTypeAvro:
@@ -93,9 +128,9 @@ func (c *ChangeCodec) DecodeChange(ctx context.Context, h nats.Header, data []by
 }
 
 func decodeJSONChange(data []byte) (sellable.Position, error) {
-	var p sellable.Position
-	if err := json.Unmarshal(data, &p); err != nil {
+	var c Change
+	if err := json.Unmarshal(data, &c); err != nil {
 		return sellable.Position{}, fmt.Errorf("%w: change: %v", ErrDecode, err)
 	}
-	return p, nil
+	return c.Position(), nil
 }

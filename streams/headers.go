@@ -1,0 +1,19 @@
+package streams
+
+// Header names used on inventory messages.
+const (
+	// HeaderContentType says how a body is encoded. A message without it
+	// is JSON, so that `nats pub` works by hand.
+	HeaderContentType = "Content-Type"
+	// HeaderRequestHash fingerprints the request (endpoint and fields)
+	// that an idempotency key names, on the event stored first for it (a
+	// single command, or command 0 of a batch), so a retry can tell its
+	// own original from another request's.
+	HeaderRequestHash = "Inventory-Request-Hash"
+	// HeaderError, on a dead letter, says why it could not be applied.
+	HeaderError = "Inventory-Error"
+	// HeaderOrigSubject, on a dead letter, is the subject it was stored on.
+	HeaderOrigSubject = "Inventory-Original-Subject"
+	// HeaderOrigSeq, on a dead letter, is its event stream sequence.
+	HeaderOrigSeq = "Inventory-Original-Sequence"
+)

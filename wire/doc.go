@@ -1,0 +1,28 @@
+// Package wire is the wire format: how an event and a sellable change are
+// written into, and read back from, a message body. It holds the JSON and
+// Avro event codecs, Codecs/DecodeStored (a stored event message to a
+// sellable.Event), the change message type Change (with explicit
+// conversions to and from sellable.Position) and its codec, the content
+// types, the embedded .avsc schemas (schemas/) with their golden bytes
+// (testdata/), and the bounds every writer schema and body is decoded
+// within.
+//
+// Data flow: command encodes events with an EventCodec; the calculator
+// decodes them with Codecs.DecodeStored and announces each new position
+// as a Change through a ChangeCodec; the projection reads changes back
+// through the same codec. streams names the subjects and headers these
+// bodies travel on; registry stores the schemas (registry.Local adapts a
+// registry.Store to SchemaRegistry).
+//
+// Bodies are Avro in the Confluent wire format, marked by the header
+// Content-Type: application/vnd.confluent.avro (see ContentTypeAvro for
+// the whole decision), or JSON when that header is absent, so that events
+// published by hand with `nats pub` work.
+//
+// Decoding an Avro body has bounded cost whoever wrote its schema: the
+// writer schema an id names is checked against SchemaBounds before any
+// decoder is built for it, and the body is walked within the byte and
+// value limits of AvroConfig before hamba reads it (avro_bounds.go says
+// why each bound exists). The golden files are rewritten, after an
+// intended format change, with `go test ./wire -run Golden -update`.
+package wire

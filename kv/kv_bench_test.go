@@ -79,6 +79,44 @@ func BenchmarkWriterUpdate(b *testing.B) {
 	}
 }
 
+// The KV API's own compare-and-set (KeyValue.Update with the revision),
+// one round trip per key, for the choice documented in putPrefix: the
+// Writer's pipelined publishes against it over the same keys.
+func BenchmarkKeyValueUpdate(b *testing.B) {
+	for _, n := range []int{1, 10, 100} {
+		b.Run(fmt.Sprintf("keys=%d", n), func(b *testing.B) {
+			s, _ := benchStore(b)
+			ctx := context.Background()
+			bucket, err := s.JS.KeyValue(ctx, kv.BucketName(0))
+			if err != nil {
+				b.Fatal(err)
+			}
+			data, err := kv.EncodeValue(benchPosition)
+			if err != nil {
+				b.Fatal(err)
+			}
+			keys := make([]string, n)
+			revs := make([]uint64, n)
+			for i := range keys {
+				keys[i] = fmt.Sprintf("STL.sku-%05d", i)
+				if revs[i], err = bucket.Create(ctx, keys[i], data); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				for i, k := range keys {
+					if revs[i], err = bucket.Update(ctx, k, data, revs[i]); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "writes/s")
+		})
+	}
+}
+
 // Store.Get is the query side: one KV get and a JSON decode.
 func BenchmarkStoreGet(b *testing.B) {
 	s, store := benchStore(b)

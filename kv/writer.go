@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -43,7 +44,8 @@ type Writer struct {
 	js      jetstream.JetStream
 	bucket  jetstream.KeyValue
 	log     jetstream.Stream // the bucket's backing stream
-	prefix  string           // "$KV.<bucket>."
+	prefix  string           // where the bucket's puts go, see putPrefix
+	stored  string           // "$KV.<bucket>.": the keys' subjects in the stream
 	cache   *cache
 	rebuild RebuildFunc
 	rebuilt prometheus.Counter
@@ -88,7 +90,8 @@ func (s *Store) Writer(js jetstream.JetStream, p int, opts ...WriterOption) *Wri
 		js:     js,
 		bucket: s.buckets[p],
 		log:    s.logs[p],
-		prefix: "$KV." + s.buckets[p].Bucket() + ".",
+		prefix: putPrefix(js, s.buckets[p].Bucket()),
+		stored: "$KV." + s.buckets[p].Bucket() + ".",
 		cache: newCache(DefaultCacheKeys, cacheMetrics{
 			size:      metrics.WriterCacheKeys.WithLabelValues(label),
 			hits:      metrics.WriterCacheHits.WithLabelValues(label),
@@ -101,6 +104,25 @@ func (s *Store) Writer(js jetstream.JetStream, p int, opts ...WriterOption) *Wri
 		o(w)
 	}
 	return w
+}
+
+// putPrefix is the subject prefix of the bucket's own puts, built as
+// nats.go's KV builds it: "$KV.<bucket>.", behind the JetStream API prefix
+// when the connection reaches JetStream through one (a domain, or another
+// account's JetStream imported under a prefix), where a bare $KV subject
+// would reach no stream. The writer publishes itself, rather than through
+// KeyValue.Update, to keep a whole batch of compare-and-set writes in
+// flight at once (BENCHMARKS.md, "KV writes").
+func putPrefix(js jetstream.JetStream, bucket string) string {
+	o := js.Options()
+	api := ""
+	switch {
+	case o.Domain != "":
+		api = "$JS." + o.Domain + ".API."
+	case o.APIPrefix != "" && o.APIPrefix != jetstream.DefaultAPIPrefix:
+		api = strings.TrimSuffix(o.APIPrefix, ".") + "."
+	}
+	return api + "$KV." + bucket + "."
 }
 
 // CachedKeys is how many keys the cache holds now.
@@ -254,7 +276,7 @@ func (w *Writer) current(ctx context.Context, k sellable.Key, ks string) (entry,
 func (w *Writer) read(ctx context.Context, key string) (entry, bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, getTimeout)
 	defer cancel()
-	m, err := w.log.GetLastMsgForSubject(ctx, w.prefix+key)
+	m, err := w.log.GetLastMsgForSubject(ctx, w.stored+key)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return entry{}, false, nil
 	}

@@ -21,6 +21,10 @@ type Config struct {
 	// Sync is when JetStream's writes reach the disk; the zero value is
 	// the server's default, a background sync every two minutes.
 	Sync Sync
+	// Domain is the JetStream domain, for deployments that reach this
+	// server's JetStream as $JS.<domain>.API (leaf nodes, hubs); empty is
+	// none.
+	Domain string
 }
 
 // Sync says when JetStream flushes its files to stable storage (fsync).
@@ -83,9 +87,10 @@ func Start(c Config) (*server.Server, error) {
 		StoreDir:   c.StoreDir,
 		NoSigs:     true,
 		// Generous payloads are not needed: events are small.
-		MaxPayload:   1 << 20,
-		SyncAlways:   c.Sync.Always,
-		SyncInterval: c.Sync.Interval,
+		MaxPayload:      1 << 20,
+		SyncAlways:      c.Sync.Always,
+		SyncInterval:    c.Sync.Interval,
+		JetStreamDomain: c.Domain,
 	}
 	s, err := server.NewServer(opts)
 	if err != nil {

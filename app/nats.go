@@ -34,7 +34,12 @@ func Connect(url, name string, log *slog.Logger, extra ...nats.Option) (*nats.Co
 	if err != nil {
 		return nil, nil, fmt.Errorf("app: connect %s: %w", url, err)
 	}
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
+	// An async publish whose ack is lost (its server died after storing
+	// or before answering) would otherwise never complete, and the
+	// calculator partition waiting on it would stall without an error;
+	// with a timeout it fails and restarts from its checkpoint.
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096),
+		jetstream.WithPublishAsyncTimeout(5*time.Second))
 	if err != nil {
 		nc.Close()
 		return nil, nil, fmt.Errorf("app: jetstream: %w", err)

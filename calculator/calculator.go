@@ -2,7 +2,6 @@ package calculator
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -28,8 +27,13 @@ type Calculator struct {
 	offsets *offsets
 	stats   Stats
 
-	mu      sync.Mutex
+	mu sync.Mutex
+	// running are the partitions being processed; latest is the newest
+	// worker of each partition, running or still stopping.
 	running map[int]*worker
+	latest  map[int]*worker
+	// workers counts worker goroutines, so shutdown can wait for all.
+	workers sync.WaitGroup
 }
 
 type worker struct {
@@ -59,82 +63,16 @@ func New(ctx context.Context, js jetstream.JetStream, store *kv.Store, codecs *w
 		log:    cfg.Logger.With("instance", cfg.InstanceID),
 		leases: l, offsets: o,
 		stats:   Stats{stallAfter: cfg.StallAfter},
-		running: make(map[int]*worker),
+		running: make(map[int]*worker), latest: make(map[int]*worker),
 	}, nil
 }
 
 // Run takes and gives up partitions until ctx ends, then stops every
 // partition (each saves its checkpoint) and leaves the group.
 func (c *Calculator) Run(ctx context.Context) error {
-	interval := c.cfg.LeaseTTL / 4
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if err := c.rebalance(ctx); err != nil && ctx.Err() == nil {
-			c.log.Warn("rebalance failed", "err", err)
-		}
-		c.stats.stalls(c.cfg.Partitions) // keeps the stalled gauges current
-		select {
-		case <-ctx.Done():
-			c.shutdown()
-			return nil
-		case <-t.C:
-		}
-	}
-}
-
-// rebalance is one round of the ownership protocol: say we are alive,
-// work out the balanced assignment over live members, keep and renew what
-// is ours, release what belongs to another, take what is ours and free.
-func (c *Calculator) rebalance(ctx context.Context) error {
-	if err := c.leases.heartbeat(ctx); err != nil {
-		return fmt.Errorf("heartbeat: %w", err)
-	}
-	members, err := c.leases.members(ctx)
-	if err != nil {
-		return fmt.Errorf("members: %w", err)
-	}
-	var errs []error
-	for p := 0; p < c.cfg.Partitions; p++ {
-		if err := c.reconcile(ctx, p, desired(p, members)); err != nil {
-			errs = append(errs, fmt.Errorf("partition %d: %w", p, err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-func (c *Calculator) reconcile(ctx context.Context, p int, want string) error {
-	owner, _, err := c.leases.owner(ctx, p)
-	if err != nil {
-		return err
-	}
-	mine := c.isRunning(p)
-	switch {
-	case owner == c.leases.self && want != c.leases.self:
-		c.stop(p)
-		return c.leases.release(ctx, p)
-	case owner == c.leases.self:
-		if err := c.leases.renew(ctx, p); err != nil {
-			c.stop(p) // someone else holds it now
-			return err
-		}
-		if !mine { // the worker failed: start it again from its checkpoint
-			c.stats.restarted(p)
-			c.start(p)
-		}
-	case owner == "" && want == c.leases.self:
-		ok, err := c.leases.acquire(ctx, p)
-		if err != nil || !ok {
-			c.stats.forget(p)
-			return err
-		}
-		c.start(p)
-	case mine: // the lease expired or moved while we were not looking
-		c.stop(p)
-		delete(c.leases.revs, p)
-	default: // not ours: whatever we knew of its progress is stale
-		c.stats.forget(p)
-	}
+	o := newOwner(c)
+	o.run(ctx)
+	c.shutdown(o.held)
 	return nil
 }
 
@@ -145,11 +83,16 @@ func (c *Calculator) isRunning(p int) bool {
 	return ok
 }
 
+// start runs partition p from its checkpoint. If an earlier worker of p is
+// still stopping, the new one waits for it, so one process never folds a
+// partition twice at once.
 func (c *Calculator) start(p int) {
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &worker{cancel: cancel, done: make(chan struct{})}
 	c.mu.Lock()
+	prev := c.latest[p]
 	c.running[p] = w
+	c.latest[p] = w
 	metrics.PartitionsOwned.Set(float64(len(c.running)))
 	c.mu.Unlock()
 	part := &partition{
@@ -158,8 +101,28 @@ func (c *Calculator) start(p int) {
 	}
 	part.writer = c.store.Writer(c.js, p, kv.WithCacheKeys(c.cfg.writerCacheKeys()), kv.WithRebuild(part.rebuild))
 	c.stats.started(p, time.Now())
+	c.workers.Add(1)
 	go func() {
+		defer c.workers.Done()
 		defer close(w.done)
+		defer func() {
+			c.mu.Lock()
+			if c.running[p] == w {
+				delete(c.running, p)
+			}
+			if c.latest[p] == w {
+				delete(c.latest, p)
+			}
+			metrics.PartitionsOwned.Set(float64(len(c.running)))
+			c.mu.Unlock()
+		}()
+		if prev != nil {
+			select {
+			case <-prev.done:
+			case <-ctx.Done():
+				return
+			}
+		}
 		if err := part.run(ctx); err != nil {
 			c.log.Error("partition stopped", "partition", p, "err", clip(err.Error(), maxDeadReason))
 			c.stats.failed(p, err, time.Now())
@@ -169,49 +132,52 @@ func (c *Calculator) start(p int) {
 		if !part.abandoned {
 			part.writer.Close()
 		}
-		c.mu.Lock()
-		if c.running[p] == w {
-			delete(c.running, p)
-		}
-		metrics.PartitionsOwned.Set(float64(len(c.running)))
-		c.mu.Unlock()
 	}()
 }
 
-// stop ends partition p's worker and waits for it to save its checkpoint.
-// The worker does not wait for a batch in process (see partition.run), so
-// neither does stop.
-func (c *Calculator) stop(p int) {
+// stop asks partition p's worker to end and returns it (nil if none runs);
+// its done closes once the worker has saved its checkpoint. stop does not
+// wait, so the ownership loop never blocks on a partition.
+func (c *Calculator) stop(p int) *worker {
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	// Whatever was known of p's progress is stale once it is not ours,
+	// also when its worker had already failed.
+	c.stats.forget(p)
 	w, ok := c.running[p]
+	if !ok {
+		return nil
+	}
 	delete(c.running, p)
 	metrics.PartitionsOwned.Set(float64(len(c.running)))
-	c.mu.Unlock()
-	defer c.stats.forget(p)
-	if !ok {
-		return
-	}
 	w.cancel()
-	<-w.done
-	c.log.Info("partition released", "partition", p)
+	return w
 }
 
-func (c *Calculator) shutdown() {
-	owned := c.Owned()
-	// Stop the partitions together: each saves its checkpoint, and with
-	// NATS unreachable each waits out its own deadline.
-	var wg sync.WaitGroup
-	for _, p := range owned {
-		wg.Go(func() { c.stop(p) })
+// shutdown stops every partition at once: each saves its checkpoint, and
+// with NATS unreachable each waits out its own deadline, so shutting down
+// takes one stop time, not one per partition. Then it gives up the
+// leases in held and leaves the group so the others take over at once.
+func (c *Calculator) shutdown(held map[int]uint64) {
+	c.mu.Lock()
+	for p, w := range c.running {
+		w.cancel()
+		delete(c.running, p)
 	}
-	wg.Wait()
+	metrics.PartitionsOwned.Set(0)
+	c.mu.Unlock()
+	c.workers.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	for _, p := range owned {
-		if err := c.leases.release(ctx, p); err != nil {
-			c.log.Warn("release failed", "partition", p, "err", err)
-		}
+	var wg sync.WaitGroup
+	for p, rev := range held {
+		wg.Go(func() {
+			if err := c.leases.release(ctx, p, rev); err != nil {
+				c.log.Warn("release failed", "partition", p, "err", err)
+			}
+		})
 	}
+	wg.Wait()
 	if err := c.leases.leave(ctx); err != nil {
 		c.log.Warn("leave failed", "err", err)
 	}

@@ -28,11 +28,18 @@ const partitions = 4
 
 type env struct {
 	*natstest.Server
-	store *kv.Store
-	cmds  *command.Service
+	partitions int
+	store      *kv.Store
+	cmds       *command.Service
 }
 
 func setup(t *testing.T) *env {
+	t.Helper()
+	return setupPartitions(t, partitions)
+}
+
+// setupPartitions is setup with an event stream of n partitions.
+func setupPartitions(t *testing.T, partitions int) *env {
 	t.Helper()
 	s := natstest.Start(t)
 	ctx := context.Background()
@@ -45,7 +52,7 @@ func setup(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{Server: s, store: store, cmds: command.NewService(s.JS, wire.JSON{}, partitions)}
+	return &env{Server: s, partitions: partitions, store: store, cmds: command.NewService(s.JS, wire.JSON{}, partitions)}
 }
 
 // startCalculator runs an instance until the test ends or stop is called.
@@ -66,7 +73,7 @@ func (e *env) startCalculatorWith(t *testing.T, name string, codecs *wire.Codecs
 func (e *env) startCalculatorConfig(t *testing.T, name string, codecs *wire.Codecs, log *slog.Logger, tune func(*calculator.Config)) (c *calculator.Calculator, stop func()) {
 	t.Helper()
 	cfg := calculator.DefaultConfig()
-	cfg.Partitions = partitions
+	cfg.Partitions = e.partitions
 	cfg.InstanceID = name
 	cfg.LeaseTTL = time.Second
 	cfg.Logger = log

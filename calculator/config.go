@@ -21,7 +21,8 @@ type Config struct {
 	// InstanceID names this instance in leases; unique per process.
 	InstanceID string
 	// LeaseTTL is how long a dead instance keeps its partitions. Takeover
-	// happens within about LeaseTTL plus one renewal interval (LeaseTTL/4).
+	// happens about LeaseTTL after its last renewal (every LeaseTTL/4),
+	// plus a grace of LeaseTTL/8 for who takes a ceil share.
 	LeaseTTL time.Duration
 	// MaxBatch bounds the events folded into one round of KV writes.
 	MaxBatch int

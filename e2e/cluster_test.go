@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"path/filepath"
@@ -101,6 +102,71 @@ func allOwnedOnce(bases []string, partitions int) error {
 	return nil
 }
 
+// balanced waits until every partition is owned once and each of the
+// calculators owns its fair share, and returns which one (by index in
+// bases) owns each partition.
+func balanced(t *testing.T, bases []string, partitions int) map[int]int {
+	t.Helper()
+	var out map[int]int
+	poll.Until(t, 30*time.Second, fmt.Sprintf("partitions balanced over %d", len(bases)), func() error {
+		o := map[int]int{}
+		lo, hi := partitions/len(bases), (partitions+len(bases)-1)/len(bases)
+		for i, b := range bases {
+			s, err := status(b)
+			if err != nil {
+				return err
+			}
+			if len(s.Owned) < lo || len(s.Owned) > hi {
+				return fmt.Errorf("%s owns %v, want %d..%d", b, s.Owned, lo, hi)
+			}
+			for _, p := range s.Owned {
+				if j, ok := o[p]; ok {
+					return fmt.Errorf("partition %d owned by calculators %d and %d", p, j, i)
+				}
+				o[p] = i
+			}
+		}
+		if len(o) != partitions {
+			return fmt.Errorf("%d of %d partitions owned: %v", len(o), partitions, o)
+		}
+		out = o
+		return nil
+	})
+	return out
+}
+
+// settled is balanced once the owners have not changed for a lease TTL
+// (4 s), so that what happens next is not mixed with earlier moves.
+func settled(t *testing.T, bases []string, partitions int) map[int]int {
+	t.Helper()
+	var (
+		last  map[int]int
+		since time.Time
+	)
+	poll.Until(t, 60*time.Second, "owners settled", func() error {
+		o := balanced(t, bases, partitions)
+		if !maps.Equal(o, last) {
+			last, since = o, time.Now()
+		}
+		if d := time.Since(since); d < 4*time.Second {
+			return fmt.Errorf("owners unchanged for %v: %v", d, o)
+		}
+		return nil
+	})
+	return last
+}
+
+// moved counts the partitions whose owner changed.
+func moved(before, after map[int]int) int {
+	n := 0
+	for p, o := range after {
+		if before[p] != o {
+			n++
+		}
+	}
+	return n
+}
+
 // A three-node JetStream cluster with R3 streams and buckets, the mutator
 // and three calculators. While commands flow, a calculator is killed and
 // restarted, a NATS server is killed and restarted, and a calculator is
@@ -131,7 +197,7 @@ func TestClusterFailover(t *testing.T) {
 		startCalc(i)
 	}
 	const partitions = 8
-	poll.Until(t, 30*time.Second, "partitions shared by three", func() error { return allOwnedOnce(bases[:3], partitions) })
+	balanced(t, bases[:3], partitions)
 
 	const commands, skus = 300, 16
 	loc := fmt.Sprintf("cluster-%d", rand.Int())
@@ -147,10 +213,24 @@ func TestClusterFailover(t *testing.T) {
 		command(t, mutator, kind, loc, sku, abs(n), fmt.Sprintf("%s-%d", loc, i))
 		switch i {
 		case 50:
+			// A leave moves only the dead calculator's partitions.
+			before := balanced(t, bases[:3], partitions)
 			killed := time.Now()
 			procs[0].kill()
 			poll.Until(t, 20*time.Second, "takeover", func() error { return allOwnedOnce(bases[1:3], partitions) })
 			t.Logf("failover: every partition owned again %v after SIGKILL", time.Since(killed).Round(10*time.Millisecond))
+			after := balanced(t, bases[1:3], partitions)
+			dead := 0
+			for p, o := range before {
+				if o == 0 {
+					dead++
+				} else if after[p]+1 != o {
+					t.Fatalf("SIGKILL of calculator-1 moved partition %d between survivors: %v → %v", p, before, after)
+				}
+			}
+			if n := moved(before, shift(after, 1)); n != dead {
+				t.Fatalf("SIGKILL moved %d partitions, want the dead one's %d: %v → %v", n, dead, before, after)
+			}
 		case 100:
 			startCalc(0)
 		case 150:
@@ -158,15 +238,32 @@ func TestClusterFailover(t *testing.T) {
 		case 200:
 			nc.startNode(1)
 		case 250:
+			// A join moves only what the newcomer must take: 3,3,2 →
+			// 2,2,2,2 is two partitions. The NATS server restart above
+			// can still be moving leases: start from a settled state.
+			before := settled(t, bases[:3], partitions)
 			startCalc(3)
+			if after := balanced(t, bases, partitions); moved(before, after) != 2 {
+				t.Fatalf("adding a fourth calculator moved %d partitions, want 2: %v → %v", moved(before, after), before, after)
+			}
 		}
 	}
-	poll.Until(t, 30*time.Second, "partitions shared by four", func() error { return allOwnedOnce(bases, partitions) })
+	balanced(t, bases, partitions)
 	for _, b := range bases {
 		for sku, n := range want {
 			waitCount(t, b, loc, sku, n)
 		}
 	}
+}
+
+// shift renumbers owners given by index in a sub-slice of bases starting
+// at from to their index in bases.
+func shift(o map[int]int, from int) map[int]int {
+	out := make(map[int]int, len(o))
+	for p, i := range o {
+		out[p] = i + from
+	}
+	return out
 }
 
 func abs(n int) int {

@@ -75,7 +75,7 @@ func benchWires(b *testing.B) []wire {
 		b.Fatal(err)
 	}
 	return []wire{
-		{name: "json", events: streams.JSON{}, decoders: streams.NewCodecs()},
+		{name: "json", events: streams.JSON{}, decoders: streams.NewCodecs(), changes: streams.NewChangeCodec(nil)},
 		{name: "avro", events: ev, decoders: streams.NewCodecs(ev), changes: streams.NewChangeCodec(ch)},
 	}
 }
@@ -253,7 +253,7 @@ func BenchmarkPipeline(b *testing.B) {
 	cfg := DefaultConfig()
 	cfg.Partitions, cfg.LeaseTTL = scfg.Partitions, time.Second
 	cfg.Logger = slog.New(slog.DiscardHandler)
-	calc, err := New(ctx, s.JS, store, w.decoders, w.changes, cfg)
+	calc, err := New(ctx, Deps{JS: s.JS, Store: store, Events: w.decoders, Changes: w.changes}, cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

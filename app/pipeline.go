@@ -90,9 +90,8 @@ type Wire struct {
 	Changes  *streams.ChangeCodec
 }
 
-// OpenWire opens the registry bucket and registers (or finds) the
-// schemas this version writes.
-func OpenWire(ctx context.Context, js jetstream.JetStream, t Topology, log *slog.Logger) (Wire, error) {
+// OpenRegistry opens the schema registry's bucket, waiting for JetStream.
+func OpenRegistry(ctx context.Context, js jetstream.JetStream, t Topology, log *slog.Logger) (*registry.Store, error) {
 	rcfg := t.registry(log)
 	var store *registry.Store
 	err := Retry(ctx, log, "open schema registry", func(ctx context.Context) error {
@@ -100,6 +99,13 @@ func OpenWire(ctx context.Context, js jetstream.JetStream, t Topology, log *slog
 		store, err = registry.NewStore(ctx, js, rcfg)
 		return err
 	})
+	return store, err
+}
+
+// OpenWire opens the registry bucket and registers (or finds) the
+// schemas this version writes.
+func OpenWire(ctx context.Context, js jetstream.JetStream, t Topology, log *slog.Logger) (Wire, error) {
+	store, err := OpenRegistry(ctx, js, t, log)
 	if err != nil {
 		return Wire{}, err
 	}

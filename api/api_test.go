@@ -48,7 +48,7 @@ func newStackLog(t *testing.T, log *slog.Logger) *stack {
 	}
 	ccfg := calculator.DefaultConfig()
 	ccfg.Partitions, ccfg.Logger = cfg.Partitions, slog.New(slog.DiscardHandler)
-	calc, err := calculator.New(ctx, s.JS, store, wire.NewCodecs(), nil, ccfg)
+	calc, err := calculator.New(ctx, calculator.JSONDeps(s.JS, store), ccfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -91,9 +91,8 @@ type Wire struct {
 	Changes  *wire.ChangeCodec
 }
 
-// OpenWire opens the registry bucket and registers (or finds) the
-// schemas this version writes.
-func OpenWire(ctx context.Context, js jetstream.JetStream, t Topology, log *slog.Logger) (Wire, error) {
+// OpenRegistry opens the schema registry's bucket, waiting for JetStream.
+func OpenRegistry(ctx context.Context, js jetstream.JetStream, t Topology, log *slog.Logger) (*registry.Store, error) {
 	rcfg := t.registry(log)
 	var store *registry.Store
 	err := Retry(ctx, log, "open schema registry", func(ctx context.Context) error {
@@ -101,6 +100,13 @@ func OpenWire(ctx context.Context, js jetstream.JetStream, t Topology, log *slog
 		store, err = registry.NewStore(ctx, js, rcfg)
 		return err
 	})
+	return store, err
+}
+
+// OpenWire opens the registry bucket and registers (or finds) the
+// schemas this version writes.
+func OpenWire(ctx context.Context, js jetstream.JetStream, t Topology, log *slog.Logger) (Wire, error) {
+	store, err := OpenRegistry(ctx, js, t, log)
 	if err != nil {
 		return Wire{}, err
 	}
@@ -148,7 +154,7 @@ func NewCalculator(ctx context.Context, js jetstream.JetStream, store *kv.Store,
 	var calc *calculator.Calculator
 	err := Retry(ctx, log, "start calculator", func(ctx context.Context) error {
 		var err error
-		calc, err = calculator.New(ctx, js, store, w.Decoders, w.Changes, cfg)
+		calc, err = calculator.New(ctx, calculator.Deps{JS: js, Store: store, Events: w.Decoders, Changes: w.Changes}, cfg)
 		return err
 	})
 	return calc, err

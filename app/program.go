@@ -27,7 +27,15 @@ type Common struct {
 	// HTTP bounds every HTTP listener of the program.
 	HTTP *HTTPLimits
 	Topology
+	// Embed, when set, starts a NATS server in the process if NATSURL is
+	// empty (the all-in-one); Run connects to it.
+	Embed EmbedFunc
 }
+
+// EmbedFunc starts a NATS server inside the process: its client URL, the
+// options that reach it (in memory), and how to stop it, which Run calls
+// once the connection is closed.
+type EmbedFunc func(log *slog.Logger) (url string, opts []nats.Option, stop func(), err error)
 
 // CommonFlags registers the shared settings with the program's defaults.
 func CommonFlags(f Flags, httpAddr, natsURL, natsUsage string) *Common {
@@ -84,9 +92,30 @@ func (p *Pipeline) Register(e *echo.Echo, nc *nats.Conn, js jetstream.JetStream)
 	api.RegisterStatus(e, "/calculator/status", func(context.Context) any { return p.Calculator.Status() })
 }
 
-// RunAll runs every function until ctx ends or one fails, then drains nc
+// RunPipeline opens the pipeline (OpenPipeline), runs its calculator in s
+// and returns the API over its view (Register).
+func RunPipeline(ctx context.Context, s *Session, cs CalculatorSettings) (*Pipeline, *echo.Echo, error) {
+	p, err := OpenPipeline(ctx, s.JS, s.Topology, cs, s.Log)
+	if err != nil {
+		return nil, nil, err
+	}
+	e := api.NewServer(s.Log)
+	p.Register(e, s.NC, s.JS)
+	s.Go(p.Calculator.Run)
+	return p, e, nil
+}
+
+// RegisterCommands mounts the command API, single and batch, writing
+// events in w's format.
+func RegisterCommands(e *echo.Echo, js jetstream.JetStream, t Topology, w Wire) {
+	cmds := Commands(js, t, w)
+	api.RegisterCommands(e, cmds)
+	api.RegisterBatch(e, cmds)
+}
+
+// runAll runs every function until ctx ends or one fails, then drains nc
 // so that what is in flight is delivered before the process exits.
-func RunAll(ctx context.Context, nc *nats.Conn, log *slog.Logger, fns ...func(context.Context) error) error {
+func runAll(ctx context.Context, nc *nats.Conn, log *slog.Logger, fns ...func(context.Context) error) error {
 	g, gctx := errgroup.WithContext(ctx)
 	for _, fn := range fns {
 		g.Go(func() error { return fn(gctx) })
@@ -96,6 +125,79 @@ func RunAll(ctx context.Context, nc *nats.Conn, log *slog.Logger, fns ...func(co
 		log.Warn("nats drain", "err", ferr)
 	}
 	return err
+}
+
+// DefaultNATSURL is where a program finds NATS unless told otherwise.
+const DefaultNATSURL = "nats://127.0.0.1:4222"
+
+// Program is one of the programs in services/ that run on NATS: its flag
+// set and the settings every program shares. A program adds its own flags
+// to it, then calls Run, so that the programs differ only in their
+// settings and their setup.
+type Program struct {
+	Flags
+	*Common
+}
+
+// NewProgram registers the shared settings of the program name, which
+// listens on httpAddr unless told otherwise.
+func NewProgram(name, httpAddr string) Program {
+	f := NewFlags(name)
+	return Program{Flags: f, Common: CommonFlags(f, httpAddr, DefaultNATSURL, "NATS server(s), comma-separated")}
+}
+
+// Session is one run of a Program: its connection, logger and settings,
+// and the tasks its setup adds.
+type Session struct {
+	NC  *nats.Conn
+	JS  jetstream.JetStream
+	Log *slog.Logger
+	Topology
+
+	limits HTTPLimits
+	tasks  []func(context.Context) error
+}
+
+// Go adds fn to what Run runs once setup has returned.
+func (s *Session) Go(fn func(context.Context) error) { s.tasks = append(s.tasks, fn) }
+
+// Serve adds a listener: e on addr, within the program's HTTP limits.
+func (s *Session) Serve(e *echo.Echo, addr string) {
+	s.Go(func(ctx context.Context) error { return Serve(ctx, e, addr, s.limits, s.Log) })
+}
+
+// Setup opens what a program needs, adds its tasks to s and returns the
+// API that Run serves on the program's HTTP address.
+type Setup func(ctx context.Context, s *Session) (*echo.Echo, error)
+
+// Run is Main for p: it connects to NATSURL as the program's name (to
+// Embed's server when the URL is empty and Embed is set), calls setup,
+// then serves its API on HTTPAddr alongside the tasks setup added, until
+// the context ends or one fails; then it drains the connection.
+func (p Program) Run(setup Setup) {
+	Main(p.Flags, func(ctx context.Context, log *slog.Logger) error {
+		url, opts := p.NATSURL, []nats.Option(nil)
+		if url == "" && p.Embed != nil {
+			var stop func()
+			var err error
+			if url, opts, stop, err = p.Embed(log); err != nil {
+				return err
+			}
+			defer stop()
+		}
+		nc, js, err := Connect(url, p.Name(), log, opts...)
+		if err != nil {
+			return err
+		}
+		defer nc.Close()
+		s := &Session{NC: nc, JS: js, Log: log, Topology: p.Topology, limits: *p.HTTP}
+		e, err := setup(ctx, s)
+		if err != nil {
+			return err
+		}
+		s.Serve(e, p.HTTPAddr)
+		return runAll(ctx, nc, log, s.tasks...)
+	})
 }
 
 // Main runs a program: it parses the flags, sets up the logger and a

@@ -38,3 +38,15 @@ func ProjectionAPI(svc *projection.Service, nc *nats.Conn, log *slog.Logger) *ec
 	api.RegisterReady(e, map[string]api.Check{"nats": NATSConnected(nc), "scylla": svc.Connected})
 	return e
 }
+
+// RunProjection runs the projection of cfg in s and returns its API
+// (ProjectionAPI). The projection waits for Scylla and for the SELLABLE
+// stream itself.
+func RunProjection(s *Session, cfg projection.Config) (*echo.Echo, error) {
+	svc, err := projection.New(s.JS, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.Go(svc.Run)
+	return ProjectionAPI(svc, s.NC, s.Log), nil
+}

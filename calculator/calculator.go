@@ -2,6 +2,7 @@ package calculator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -41,12 +42,13 @@ type worker struct {
 	done   chan struct{}
 }
 
-// New prepares an instance; Run makes it take part. It reads events with
-// codecs and writes sellable changes with changes (nil: JSON).
-func New(ctx context.Context, js jetstream.JetStream, store *kv.Store, codecs *wire.Codecs, changes *wire.ChangeCodec, cfg Config) (*Calculator, error) {
-	if err := cfg.Validate(); err != nil {
+// New prepares an instance over d with the settings cfg; Run makes it
+// take part. It reports every missing dependency and bad setting at once.
+func New(ctx context.Context, d Deps, cfg Config) (*Calculator, error) {
+	if err := errors.Join(d.Validate(), cfg.Validate()); err != nil {
 		return nil, err
 	}
+	js, store := d.JS, d.Store
 	if store.Partitions() != cfg.Partitions {
 		return nil, fmt.Errorf("calculator: store has %d partitions, config %d", store.Partitions(), cfg.Partitions)
 	}
@@ -59,7 +61,7 @@ func New(ctx context.Context, js jetstream.JetStream, store *kv.Store, codecs *w
 		return nil, err
 	}
 	return &Calculator{
-		js: js, store: store, codecs: codecs, changes: changes, cfg: cfg,
+		js: js, store: store, codecs: d.Events, changes: d.Changes, cfg: cfg,
 		log:    cfg.Logger.With("instance", cfg.InstanceID),
 		leases: l, offsets: o,
 		stats:   Stats{stallAfter: cfg.StallAfter},

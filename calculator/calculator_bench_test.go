@@ -76,7 +76,7 @@ func benchWires(b *testing.B) []codecSet {
 		b.Fatal(err)
 	}
 	return []codecSet{
-		{name: "json", events: wire.JSON{}, decoders: wire.NewCodecs()},
+		{name: "json", events: wire.JSON{}, decoders: wire.NewCodecs(), changes: wire.NewChangeCodec(nil)},
 		{name: "avro", events: ev, decoders: wire.NewCodecs(ev), changes: wire.NewChangeCodec(ch)},
 	}
 }
@@ -254,7 +254,7 @@ func BenchmarkPipeline(b *testing.B) {
 	cfg := DefaultConfig()
 	cfg.Partitions, cfg.LeaseTTL = scfg.Partitions, time.Second
 	cfg.Logger = slog.New(slog.DiscardHandler)
-	calc, err := New(ctx, s.JS, store, w.decoders, w.changes, cfg)
+	calc, err := New(ctx, Deps{JS: s.JS, Store: store, Events: w.decoders, Changes: w.changes}, cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -78,7 +78,9 @@ func (e *env) startCalculatorConfig(t *testing.T, name string, codecs *wire.Code
 	cfg.LeaseTTL = time.Second
 	cfg.Logger = log
 	tune(&cfg)
-	c, err := calculator.New(context.Background(), e.JS, e.store, codecs, nil, cfg)
+	d := calculator.JSONDeps(e.JS, e.store)
+	d.Events = codecs
+	c, err := calculator.New(context.Background(), d, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,8 +269,27 @@ func TestNewRejectsMismatchedStore(t *testing.T) {
 	e := setup(t)
 	cfg := calculator.DefaultConfig()
 	cfg.Partitions = partitions + 1
-	if _, err := calculator.New(context.Background(), e.JS, e.store, wire.NewCodecs(), nil, cfg); err == nil {
+	if _, err := calculator.New(context.Background(), calculator.JSONDeps(e.JS, e.store), cfg); err == nil {
 		t.Fatal("New accepted a store with another partition count")
+	}
+}
+
+// A nil change codec used to mean JSON; now every dependency is required,
+// each missing one named at once, and JSON is chosen by name (JSONDeps).
+func TestNewRequiresEveryDependency(t *testing.T) {
+	cfg := calculator.DefaultConfig()
+	cfg.Partitions = partitions
+	_, err := calculator.New(context.Background(), calculator.Deps{}, cfg)
+	for _, want := range []string{"jetstream", "store", "event codecs", "change codec"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("New without dependencies: error %v does not name %q", err, want)
+		}
+	}
+	e := setup(t)
+	d := calculator.JSONDeps(e.JS, e.store)
+	d.Changes = nil
+	if _, err := calculator.New(context.Background(), d, cfg); err == nil || !strings.Contains(err.Error(), "change codec") {
+		t.Fatalf("New without a change codec: error %v, want one naming it", err)
 	}
 }
 

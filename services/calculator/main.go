@@ -6,30 +6,17 @@ package main
 
 import (
 	"context"
-	"log/slog"
 
-	"github.com/sellable/inventory/api"
+	"github.com/labstack/echo/v4"
+
 	"github.com/sellable/inventory/app"
 )
 
 func main() {
-	f := app.NewFlags("calculator")
-	cfg := app.CommonFlags(f, "127.0.0.1:9094", "nats://127.0.0.1:4222", "NATS server(s), comma-separated")
-	calcCfg := app.CalculatorFlags(f)
-	app.Main(f, func(ctx context.Context, log *slog.Logger) error {
-		nc, js, err := app.Connect(cfg.NATSURL, "calculator", log)
-		if err != nil {
-			return err
-		}
-		defer nc.Close()
-		p, err := app.OpenPipeline(ctx, js, cfg.Topology, *calcCfg, log)
-		if err != nil {
-			return err
-		}
-		e := api.NewServer(log)
-		p.Register(e, nc, js)
-		return app.RunAll(ctx, nc, log,
-			p.Calculator.Run,
-			func(ctx context.Context) error { return app.Serve(ctx, e, cfg.HTTPAddr, *cfg.HTTP, log) })
+	p := app.NewProgram("calculator", "127.0.0.1:9094")
+	calcCfg := app.CalculatorFlags(p.Flags)
+	p.Run(func(ctx context.Context, s *app.Session) (*echo.Echo, error) {
+		_, e, err := app.RunPipeline(ctx, s, *calcCfg)
+		return e, err
 	})
 }

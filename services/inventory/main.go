@@ -12,12 +12,11 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/labstack/echo/v4"
 	"github.com/nats-io/nats.go"
 
-	"github.com/sellable/inventory/api"
 	"github.com/sellable/inventory/app"
 	"github.com/sellable/inventory/natsembed"
-	"github.com/sellable/inventory/projection"
 	"github.com/sellable/inventory/registry"
 )
 
@@ -27,58 +26,28 @@ func main() {
 		return
 	}
 	f := app.NewFlags("inventory")
-	cfg := app.CommonFlags(f, "127.0.0.1:9091", "", "external NATS server(s); when set, none is embedded")
-	embedConfig := embedFlags(f)
+	p := app.Program{Flags: f, Common: app.CommonFlags(f, "127.0.0.1:9091", "", "external NATS server(s); when set, none is embedded")}
+	p.Embed = embedded(embedFlags(f))
 	calcCfg := app.CalculatorFlags(f)
 	sellableAddr := f.String("sellable-addr", "INVENTORY_SELLABLE_ADDR", "127.0.0.1:9093", "HTTP address of the Scylla-backed query API, when SCYLLA_HOSTS is set")
 	projectionConfig := app.ProjectionFlags(f, "")
 	pprofAddr := f.String("pprof-addr", "INVENTORY_PPROF_ADDR", "", "serve Go's profiler here (off when empty)")
-	app.Main(f, func(ctx context.Context, log *slog.Logger) error {
-		app.ServePprof(ctx, *pprofAddr, log)
-		url := cfg.NATSURL
-		var inProcess []nats.Option
-		if url == "" {
-			embedded := embedConfig()
-			srv, err := natsembed.Start(embedded)
-			if err != nil {
-				return err
-			}
-			defer srv.WaitForShutdown()
-			defer srv.Shutdown()
-			url = srv.ClientURL()
-			// Talk to it in memory: no loopback TCP between our own parts.
-			inProcess = append(inProcess, nats.InProcessServer(srv))
-			log.Info("embedded nats running", "url", url, "data", embedded.StoreDir, "sync", embedded.Sync.String())
-		}
-		nc, js, err := app.Connect(url, "inventory", log, inProcess...)
+	p.Run(func(ctx context.Context, s *app.Session) (*echo.Echo, error) {
+		app.ServePprof(ctx, *pprofAddr, s.Log)
+		pipe, e, err := app.RunPipeline(ctx, s, *calcCfg)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		defer nc.Close()
-
-		p, err := app.OpenPipeline(ctx, js, cfg.Topology, *calcCfg, log)
-		if err != nil {
-			return err
-		}
-		e := api.NewServer(log)
-		cmds := app.Commands(js, cfg.Topology, p.Wire)
-		api.RegisterCommands(e, cmds)
-		api.RegisterBatch(e, cmds)
-		registry.NewHandler(p.Wire.Registry, log).Register(e)
-		p.Register(e, nc, js)
-		tasks := []func(context.Context) error{
-			p.Calculator.Run,
-			func(ctx context.Context) error { return app.Serve(ctx, e, cfg.HTTPAddr, *cfg.HTTP, log) },
-		}
-		if pcfg := projectionConfig(p.Wire, log); len(pcfg.Hosts) > 0 {
-			svc, err := projection.New(js, pcfg)
+		app.RegisterCommands(e, s.JS, s.Topology, pipe.Wire)
+		registry.NewHandler(pipe.Wire.Registry, s.Log).Register(e)
+		if pcfg := projectionConfig(pipe.Wire, s.Log); len(pcfg.Hosts) > 0 {
+			se, err := app.RunProjection(s, pcfg)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			se := app.ProjectionAPI(svc, nc, log)
-			tasks = append(tasks, svc.Run, func(ctx context.Context) error { return app.Serve(ctx, se, *sellableAddr, *cfg.HTTP, log) })
+			s.Serve(se, *sellableAddr)
 		}
-		return app.RunAll(ctx, nc, log, tasks...)
+		return e, nil
 	})
 }
 
@@ -91,6 +60,21 @@ func embedFlags(f app.Flags) func() natsembed.Config {
 	f.Var(sync, "sync", "INVENTORY_SYNC", `when the embedded server syncs JetStream to disk: "always" (before each acknowledgement) or an interval`)
 	return func() natsembed.Config {
 		return natsembed.Config{Listen: *listen, StoreDir: filepath.Join(*dataDir, "jetstream"), ServerName: "inventory", Sync: *sync}
+	}
+}
+
+// embedded starts the embedded server when NATS_URL names none.
+func embedded(config func() natsembed.Config) app.EmbedFunc {
+	return func(log *slog.Logger) (string, []nats.Option, func(), error) {
+		cfg := config()
+		srv, err := natsembed.Start(cfg)
+		if err != nil {
+			return "", nil, nil, err
+		}
+		log.Info("embedded nats running", "url", srv.ClientURL(), "data", cfg.StoreDir, "sync", cfg.Sync.String())
+		stop := func() { srv.Shutdown(); srv.WaitForShutdown() }
+		// Talk to it in memory: no loopback TCP between our own parts.
+		return srv.ClientURL(), []nats.Option{nats.InProcessServer(srv)}, stop, nil
 	}
 }
 

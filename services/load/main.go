@@ -13,32 +13,21 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
+	"github.com/sellable/inventory/app"
 	"github.com/sellable/inventory/loadtest"
 )
 
+// main runs through app.MainArgs like every program in services/: the
+// same signal handling, --exit-with-parent and exit statuses. The mode
+// comes before the flags.
 func main() {
-	if err := run(os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "load:", err)
-		os.Exit(1)
-	}
-}
-
-func usage(fs *flag.FlagSet) func() {
-	return func() {
-		fmt.Fprintf(fs.Output(), "usage: load <%s|%s|%s|%s|%s> [flags]\n\n", loadtest.ModeIngest, loadtest.ModeFreshness,
-			loadtest.ModeQueries, loadtest.ModeBaseline, loadtest.ModeAll)
-		fs.PrintDefaults()
-	}
-}
-
-func run(args []string) error {
-	d := loadtest.DefaultConfig()
-	fs := flag.NewFlagSet("load", flag.ContinueOnError)
+	f := app.NewFlags("load")
+	fs := f.FlagSet
 	fs.Usage = usage(fs)
+	d := loadtest.DefaultConfig()
 	var c loadtest.Config
 	fs.StringVar(&c.HTTPURL, "http", d.HTTPURL, "command and query API")
 	fs.StringVar(&c.NATSURL, "nats", d.NATSURL, "NATS server of the system")
@@ -62,30 +51,43 @@ func run(args []string) error {
 	fs.Float64Var(&c.WithIngestRate, "with-ingest-rate", 0, "queries: run an ingest at this rate meanwhile (events/s)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	quiet := fs.Bool("quiet", false, "no progress bars")
-	if len(args) == 0 {
+	mode, args := "", os.Args[1:]
+	if len(args) > 0 {
+		mode, args = args[0], args[1:]
+	}
+	app.MainArgs(f, args, func(ctx context.Context, _ *slog.Logger) error {
+		c.Via = loadtest.Via(*via)
+		c.Progress = !*quiet
+		return run(ctx, mode, fs, c, *asJSON)
+	})
+}
+
+func usage(fs *flag.FlagSet) func() {
+	return func() {
+		fmt.Fprintf(fs.Output(), "usage: load <%s|%s|%s|%s|%s> [flags]\n\n", loadtest.ModeIngest, loadtest.ModeFreshness,
+			loadtest.ModeQueries, loadtest.ModeBaseline, loadtest.ModeAll)
+		fs.PrintDefaults()
+	}
+}
+
+// run performs mode and prints its report, also when a step failed.
+func run(ctx context.Context, mode string, fs *flag.FlagSet, c loadtest.Config, asJSON bool) error {
+	if mode == "" {
 		fs.Usage()
 		return errors.New("no mode given")
 	}
-	mode, err := loadtest.ParseMode(args[0])
+	m, err := loadtest.ParseMode(mode)
 	if err != nil {
 		fs.Usage()
-		return err
-	}
-	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %v", fs.Args())
 	}
-	c.Via = loadtest.Via(*via)
-	c.Progress = !*quiet
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	rep, err := loadtest.Run(ctx, mode, c, os.Stderr)
+	rep, err := loadtest.Run(ctx, m, c, os.Stderr)
 	if rep != nil {
 		var werr error
-		if *asJSON {
+		if asJSON {
 			werr = rep.WriteJSON(os.Stdout)
 		} else {
 			werr = rep.WriteTable(os.Stdout)

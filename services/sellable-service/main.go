@@ -6,32 +6,20 @@ package main
 
 import (
 	"context"
-	"log/slog"
+
+	"github.com/labstack/echo/v4"
 
 	"github.com/sellable/inventory/app"
-	"github.com/sellable/inventory/projection"
 )
 
 func main() {
-	f := app.NewFlags("sellable-service")
-	cfg := app.CommonFlags(f, "127.0.0.1:9093", "nats://127.0.0.1:4222", "NATS server(s), comma-separated")
-	projectionConfig := app.ProjectionFlags(f, "127.0.0.1:9042")
-	app.Main(f, func(ctx context.Context, log *slog.Logger) error {
-		nc, js, err := app.Connect(cfg.NATSURL, "sellable-service", log)
+	p := app.NewProgram("sellable-service", "127.0.0.1:9093")
+	projectionConfig := app.ProjectionFlags(p.Flags, "127.0.0.1:9042")
+	p.Run(func(ctx context.Context, s *app.Session) (*echo.Echo, error) {
+		wire, err := app.OpenWire(ctx, s.JS, s.Topology, s.Log)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		defer nc.Close()
-		wire, err := app.OpenWire(ctx, js, cfg.Topology, log)
-		if err != nil {
-			return err
-		}
-		// The projection waits for Scylla and for the SELLABLE stream itself.
-		svc, err := projection.New(js, projectionConfig(wire, log))
-		if err != nil {
-			return err
-		}
-		e := app.ProjectionAPI(svc, nc, log)
-		return app.RunAll(ctx, nc, log, svc.Run, func(ctx context.Context) error { return app.Serve(ctx, e, cfg.HTTPAddr, *cfg.HTTP, log) })
+		return app.RunProjection(s, projectionConfig(wire, s.Log))
 	})
 }

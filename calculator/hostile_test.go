@@ -16,7 +16,6 @@ import (
 	"github.com/sellable/inventory/app"
 	"github.com/sellable/inventory/internal/hostile"
 	"github.com/sellable/inventory/internal/poll"
-	"github.com/sellable/inventory/registry"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
 )
@@ -36,10 +35,7 @@ import (
 func TestHostileWriterSchemasAreDeadLettered(t *testing.T) {
 	e := setup(t)
 	ctx := context.Background()
-	store, err := registry.NewStore(ctx, e.JS, registry.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := e.Registry(t)
 	reg := app.StoreRegistry{Store: store}
 	events, err := streams.NewAvroEvents(ctx, reg, streams.AvroConfig{})
 	if err != nil {

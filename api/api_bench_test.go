@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -13,9 +12,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/sellable/inventory/api"
-	"github.com/sellable/inventory/app"
-	"github.com/sellable/inventory/internal/natstest"
+	"github.com/sellable/inventory/internal/poll"
+	"github.com/sellable/inventory/internal/systemtest"
 )
 
 // benchKeys is how many positions the benchmarks spread over.
@@ -27,24 +25,9 @@ const benchKeys = 100
 // straight to Echo's ServeHTTP: the handlers, middleware and NATS, no TCP.
 func newBenchServer(b *testing.B) *echo.Echo {
 	b.Helper()
-	s := natstest.Start(b)
-	ctx := context.Background()
-	log := slog.New(slog.DiscardHandler)
-	topo := app.Topology{Partitions: 8, Replicas: 1}
-	p, err := app.OpenPipeline(ctx, s.JS, topo, app.DefaultCalculatorSettings(), log)
-	if err != nil {
-		b.Fatal(err)
-	}
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { defer close(done); _ = p.Calculator.Run(runCtx) }()
-	b.Cleanup(func() { cancel(); <-done })
-	e := api.NewServer(log)
-	cmds := app.Commands(s.JS, topo, p.Wire)
-	api.RegisterCommands(e, cmds)
-	api.RegisterBatch(e, cmds)
-	api.RegisterQueries(e, p.View)
-	return e
+	sys := systemtest.Start(b, systemtest.Config{Partitions: 8, Avro: true})
+	sys.StartCalculator(b, nil, nil)
+	return sys.API(slog.New(slog.DiscardHandler))
 }
 
 func serve(e *echo.Echo, method, path, body string) *httptest.ResponseRecorder {
@@ -128,15 +111,15 @@ func BenchmarkGetPosition(b *testing.B) {
 		}
 	}
 	path := func(i int) string { return fmt.Sprintf("/inventory/locations/STL/skus/bench-%d", i%benchKeys) }
-	deadline := time.Now().Add(10 * time.Second)
-	for i := range benchKeys {
-		for serve(e, http.MethodGet, path(i), "").Code != http.StatusOK {
-			if time.Now().After(deadline) {
-				b.Fatalf("position %d never appeared", i)
+	next := 0 // positions before next have appeared
+	poll.Until(b, 10*time.Second, "seeded positions", func() error {
+		for ; next < benchKeys; next++ {
+			if serve(e, http.MethodGet, path(next), "").Code != http.StatusOK {
+				return fmt.Errorf("position %d not there yet", next)
 			}
-			time.Sleep(5 * time.Millisecond)
 		}
-	}
+		return nil
+	})
 	get := func(b *testing.B, i int) {
 		if rec := serve(e, http.MethodGet, path(i), ""); rec.Code != http.StatusOK {
 			b.Fatalf("GET: %d %s", rec.Code, rec.Body)

@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,16 +14,13 @@ import (
 	"time"
 
 	"github.com/sellable/inventory/api"
-	"github.com/sellable/inventory/calculator"
-	"github.com/sellable/inventory/command"
-	"github.com/sellable/inventory/internal/natstest"
-	"github.com/sellable/inventory/kv"
+	"github.com/sellable/inventory/internal/poll"
+	"github.com/sellable/inventory/internal/systemtest"
 	"github.com/sellable/inventory/streams"
-	"github.com/sellable/inventory/wire"
 )
 
 type stack struct {
-	nats *natstest.Server
+	sys  *systemtest.System
 	http *httptest.Server
 }
 
@@ -36,35 +34,9 @@ func newStack(t *testing.T) *stack {
 // newStackLog is newStack with the API logging to log.
 func newStackLog(t *testing.T, log *slog.Logger) *stack {
 	t.Helper()
-	s := natstest.Start(t)
-	ctx := context.Background()
-	cfg := streams.DefaultConfig()
-	if err := streams.Ensure(ctx, s.JS, cfg); err != nil {
-		t.Fatal(err)
-	}
-	store, err := kv.Open(ctx, s.JS, kv.Config{Partitions: cfg.Partitions, Replicas: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ccfg := calculator.DefaultConfig()
-	ccfg.Partitions, ccfg.Logger = cfg.Partitions, slog.New(slog.DiscardHandler)
-	calc, err := calculator.New(ctx, calculator.JSONDeps(s.JS, store), ccfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { defer close(done); _ = calc.Run(runCtx) }()
-	t.Cleanup(func() { cancel(); <-done })
-
-	e := api.NewServer(log)
-	cmds := command.NewService(s.JS, wire.JSON{}, cfg.Partitions)
-	api.RegisterCommands(e, cmds)
-	api.RegisterBatch(e, cmds)
-	api.RegisterQueries(e, store)
-	srv := httptest.NewServer(e)
-	t.Cleanup(srv.Close)
-	return &stack{nats: s, http: srv}
+	sys := systemtest.Start(t, systemtest.Config{})
+	sys.StartCalculator(t, nil, nil)
+	return &stack{sys: sys, http: sys.ServeAPI(t, log)}
 }
 
 func (s *stack) do(t *testing.T, method, path, body string, hdr ...string) (int, map[string]any) {
@@ -92,7 +64,7 @@ func (s *stack) do(t *testing.T, method, path, body string, hdr ...string) (int,
 
 func (s *stack) storedEvents(t *testing.T) uint64 {
 	t.Helper()
-	st, err := s.nats.JS.Stream(context.Background(), streams.EventStream)
+	st, err := s.sys.JS.Stream(context.Background(), streams.EventStream)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,20 +79,19 @@ func queryPath(loc, sku string) string {
 	return "/inventory/locations/" + url.PathEscape(loc) + "/skus/" + url.PathEscape(sku)
 }
 
-// getCount polls the query API until the position shows count.
+// waitCount polls the query API until the position shows count.
 func (s *stack) waitCount(t *testing.T, loc, sku string, count float64) map[string]any {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		status, body := s.do(t, http.MethodGet, queryPath(loc, sku), "")
+	var body map[string]any
+	poll.Until(t, 10*time.Second, "GET "+loc+"/"+sku, func() error {
+		var status int
+		status, body = s.do(t, http.MethodGet, queryPath(loc, sku), "")
 		if status == http.StatusOK && body["count"] == count {
-			return body
+			return nil
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET %s/%s: %d %v, want count %v", loc, sku, status, body, count)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return fmt.Errorf("%d %v, want count %v", status, body, count)
+	})
+	return body
 }
 
 func TestWalkthrough(t *testing.T) {
@@ -237,8 +208,8 @@ func TestIdempotencyKeyStoresOnce(t *testing.T) {
 // Without NATS nothing can be stored: 503, never a 2xx.
 func TestNATSDownGets503(t *testing.T) {
 	s := newStack(t)
-	s.nats.Shutdown()
-	s.nats.WaitForShutdown()
+	s.sys.Shutdown()
+	s.sys.WaitForShutdown()
 	status, body := s.do(t, http.MethodPost, "/inventory/adjustment", `{"locationId":"STL","sku":"1","count":1}`)
 	if status != http.StatusServiceUnavailable || body["error"] == nil {
 		t.Fatalf("NATS down: %d %v", status, body)

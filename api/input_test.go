@@ -8,16 +8,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sellable/inventory/api"
+	"github.com/sellable/inventory/internal/logtest"
 	"github.com/sellable/inventory/internal/poll"
 	"github.com/sellable/inventory/sellable"
 )
@@ -206,31 +205,13 @@ func TestUpdatedAtIsRFC3339Milliseconds(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log sink the test reads while the server writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // A client that hangs up is not an outage: no WARN with a 503, one quiet
 // line saying what happened.
 func TestClientCancellationIsNotLoggedAsAnOutage(t *testing.T) {
-	var logs syncBuffer
-	s := newStackLog(t, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	s.nats.Shutdown() // a publish now waits for its ack until the client gives up
-	s.nats.WaitForShutdown()
+	logs := logtest.New()
+	s := newStackLog(t, logs.Logger())
+	s.sys.Shutdown() // a publish now waits for its ack until the client gives up
+	s.sys.WaitForShutdown()
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.http.URL+"/inventory/adjustment",

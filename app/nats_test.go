@@ -1,51 +1,33 @@
 package app_test
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
 	"github.com/sellable/inventory/app"
+	"github.com/sellable/inventory/internal/logtest"
 	"github.com/sellable/inventory/internal/natstest"
 	"github.com/sellable/inventory/internal/poll"
 )
 
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // connect is app.Connect logging into a buffer, with a signal once the
 // connection's callbacks are through (closed comes after disconnected).
-func connect(t *testing.T, url string) (*nats.Conn, *logBuffer, chan struct{}) {
+func connect(t *testing.T, url string) (*nats.Conn, *logtest.Buffer, chan struct{}) {
 	t.Helper()
-	var logs logBuffer
+	logs := logtest.New()
 	closed := make(chan struct{})
-	nc, _, err := app.Connect(url, "test", slog.New(slog.NewTextHandler(&logs, nil)),
+	nc, _, err := app.Connect(url, "test", slog.New(slog.NewTextHandler(logs, nil)),
 		nats.ClosedHandler(func(*nats.Conn) { close(closed) }))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	return nc, &logs, closed
+	return nc, logs, closed
 }
 
 func TestCleanShutdownDoesNotWarnOfADisconnect(t *testing.T) {

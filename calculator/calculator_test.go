@@ -1,14 +1,12 @@
 package calculator_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,8 +14,9 @@ import (
 
 	"github.com/sellable/inventory/calculator"
 	"github.com/sellable/inventory/command"
-	"github.com/sellable/inventory/internal/natstest"
+	"github.com/sellable/inventory/internal/logtest"
 	"github.com/sellable/inventory/internal/poll"
+	"github.com/sellable/inventory/internal/systemtest"
 	"github.com/sellable/inventory/kv"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
@@ -26,11 +25,12 @@ import (
 
 const partitions = 4
 
+// env is the system the calculator tests run on; store and cmds name its
+// view and command service as the tests read them.
 type env struct {
-	*natstest.Server
-	partitions int
-	store      *kv.Store
-	cmds       *command.Service
+	*systemtest.System
+	store *kv.Store
+	cmds  *command.Service
 }
 
 func setup(t *testing.T) *env {
@@ -41,18 +41,8 @@ func setup(t *testing.T) *env {
 // setupPartitions is setup with an event stream of n partitions.
 func setupPartitions(t *testing.T, partitions int) *env {
 	t.Helper()
-	s := natstest.Start(t)
-	ctx := context.Background()
-	cfg := streams.DefaultConfig()
-	cfg.Partitions = partitions
-	if err := streams.Ensure(ctx, s.JS, cfg); err != nil {
-		t.Fatal(err)
-	}
-	store, err := kv.Open(ctx, s.JS, kv.Config{Partitions: partitions, Replicas: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &env{Server: s, partitions: partitions, store: store, cmds: command.NewService(s.JS, wire.JSON{}, partitions)}
+	sys := systemtest.Start(t, systemtest.Config{Partitions: partitions})
+	return &env{System: sys, store: sys.View, cmds: sys.Commands}
 }
 
 // startCalculator runs an instance until the test ends or stop is called.
@@ -72,25 +62,12 @@ func (e *env) startCalculatorWith(t *testing.T, name string, codecs *wire.Codecs
 // tune.
 func (e *env) startCalculatorConfig(t *testing.T, name string, codecs *wire.Codecs, log *slog.Logger, tune func(*calculator.Config)) (c *calculator.Calculator, stop func()) {
 	t.Helper()
-	cfg := calculator.DefaultConfig()
-	cfg.Partitions = e.partitions
-	cfg.InstanceID = name
-	cfg.LeaseTTL = time.Second
-	cfg.Logger = log
-	tune(&cfg)
-	d := calculator.JSONDeps(e.JS, e.store)
-	d.Events = codecs
-	c, err := calculator.New(context.Background(), d, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = c.Run(ctx) }()
-	var once sync.Once
-	stop = func() { once.Do(func() { cancel(); <-done }) }
-	t.Cleanup(stop)
-	return c, stop
+	return e.StartCalculator(t, codecs, func(cfg *calculator.Config) {
+		cfg.InstanceID = name
+		cfg.LeaseTTL = time.Second
+		cfg.Logger = log
+		tune(cfg)
+	})
 }
 
 func (e *env) record(t *testing.T, kind sellable.Kind, loc, sku string, n int64) uint64 {
@@ -293,24 +270,6 @@ func TestNewRequiresEveryDependency(t *testing.T) {
 	}
 }
 
-// logBuffer collects a logger's output for a test to inspect.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // An operator who deletes or purges a view key (`nats kv del sellable_p3
 // …`) says its value is wrong: the next event of that key must rebuild it
 // from the whole event log, and the partition must go on with its other
@@ -325,7 +284,7 @@ func TestDeletedViewKeyIsRebuiltFromTheLog(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := setup(t)
-			logs := &logBuffer{}
+			logs := logtest.New()
 			e.startCalculatorWith(t, "c1", wire.NewCodecs(), slog.New(slog.NewTextHandler(logs, nil)))
 			ctx := context.Background()
 			k := sellable.Key{LocationID: "STL", SKU: "deleted"}

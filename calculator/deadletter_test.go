@@ -8,13 +8,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/sellable/inventory/internal/logtest"
 	"github.com/sellable/inventory/internal/poll"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
@@ -254,24 +254,6 @@ func (e *env) wantApplied(t *testing.T, k sellable.Key, seq uint64) {
 	})
 }
 
-// syncBuffer collects log output written from several goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) Len() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Len()
-}
-
 // A dead letter adds headers to what it copies, so a body close to the
 // server's max payload, or a huge value quoted in the reason, would no
 // longer fit in one message: the publish would fail and the partition
@@ -279,7 +261,7 @@ func (b *syncBuffer) Len() int {
 // fit, and the dead letter says what was cut.
 func TestDeadLetterAlwaysFits(t *testing.T) {
 	e := setup(t)
-	logs := &syncBuffer{}
+	logs := logtest.New()
 	e.startCalculatorWith(t, "c1", wire.NewCodecs(), slog.New(slog.NewTextHandler(logs, nil)))
 	ctx := context.Background()
 	max := int(e.NC.MaxPayload())

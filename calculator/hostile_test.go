@@ -36,10 +36,7 @@ import (
 func TestHostileWriterSchemasAreDeadLettered(t *testing.T) {
 	e := setup(t)
 	ctx := context.Background()
-	store, err := registry.NewStore(ctx, e.JS, registry.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := e.Registry(t)
 	reg := registry.Local{Store: store}
 	events, err := wire.NewAvroEvents(ctx, reg, wire.AvroConfig{})
 	if err != nil {

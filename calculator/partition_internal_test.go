@@ -4,15 +4,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sellable/inventory/command"
-	"github.com/sellable/inventory/internal/natstest"
-	"github.com/sellable/inventory/kv"
+	"github.com/sellable/inventory/internal/poll"
+	"github.com/sellable/inventory/internal/stacktest"
 	"github.com/sellable/inventory/sellable"
-	"github.com/sellable/inventory/streams"
 	"github.com/sellable/inventory/wire"
 )
 
@@ -20,17 +18,8 @@ import (
 // under a paused owner, must still apply every event exactly once: the
 // view's sequence check and compare-and-set writes do not rely on leases.
 func TestDoubledOwnerAppliesEachEventOnce(t *testing.T) {
-	s := natstest.Start(t)
+	s := stacktest.Start(t, 1)
 	ctx := context.Background()
-	scfg := streams.DefaultConfig()
-	scfg.Partitions = 1
-	if err := streams.Ensure(ctx, s.JS, scfg); err != nil {
-		t.Fatal(err)
-	}
-	store, err := kv.Open(ctx, s.JS, kv.Config{Partitions: 1, Replicas: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
 	offs, err := openOffsets(ctx, s.JS, 1, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -40,15 +29,11 @@ func TestDoubledOwnerAppliesEachEventOnce(t *testing.T) {
 	cfg.MaxBatch = 7 // small batches interleave the two workers more
 	cfg.Logger = slog.New(slog.DiscardHandler)
 
-	runCtx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
 	for i := 0; i < 2; i++ {
-		p := &partition{id: 0, js: s.JS, writer: store.Writer(s.JS, 0), offsets: offs,
+		p := &partition{id: 0, js: s.JS, writer: s.View.Writer(s.JS, 0), offsets: offs,
 			codecs: wire.NewCodecs(), cfg: cfg, log: cfg.Logger, stats: &Stats{}}
-		wg.Add(1)
-		go func() { defer wg.Done(); _ = p.run(runCtx) }()
+		stacktest.Go(t, p.run)
 	}
-	defer func() { cancel(); wg.Wait() }()
 
 	cmds := command.NewService(s.JS, wire.JSON{}, 1)
 	const events = 600
@@ -71,17 +56,13 @@ func TestDoubledOwnerAppliesEachEventOnce(t *testing.T) {
 		}
 		lastSeq[sku] = rc.Seq
 	}
-	deadline := time.Now().Add(15 * time.Second)
-	for sku, n := range want {
-		for {
-			p, err := store.Get(ctx, "L", sku)
-			if err == nil && p.Seq == lastSeq[sku] && p.Count == n {
-				break
+	poll.Until(t, 15*time.Second, "every event applied once", func() error {
+		for sku, n := range want {
+			p, err := s.View.Get(ctx, "L", sku)
+			if err != nil || p.Seq != lastSeq[sku] || p.Count != n {
+				return fmt.Errorf("sku %s: %+v (%v), want count %d", sku, p, err, n)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("sku %s: %+v (%v), want count %d", sku, p, err, n)
-			}
-			time.Sleep(20 * time.Millisecond)
 		}
-	}
+		return nil
+	})
 }

@@ -60,10 +60,7 @@ func withNote(t *testing.T) string {
 func TestRegistryOutageDelaysButNeverDeadLetters(t *testing.T) {
 	e := setup(t)
 	ctx := context.Background()
-	store, err := registry.NewStore(ctx, e.JS, registry.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := e.Registry(t)
 	addr := freeAddr(t)
 	stop := serveRegistry(t, store, addr)
 	client, err := registry.NewClient("http://" + addr)

@@ -7,7 +7,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/sellable/inventory/internal/natstest"
+	"github.com/sellable/inventory/internal/stacktest"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
 	"github.com/sellable/inventory/wire"
@@ -74,12 +74,9 @@ func TestMsgIDsOfSinglesAndBatchesAreDistinct(t *testing.T) {
 // A batch retried after only its first commands were stored (a 503 half
 // way) stores the rest once and answers the stored ones as duplicates.
 func TestBatchRetryAfterPartialStoreStoresTheRest(t *testing.T) {
-	s := natstest.Start(t)
+	s := stacktest.Start(t, 0)
 	ctx := context.Background()
-	cfg := streams.DefaultConfig()
-	if err := streams.Ensure(ctx, s.JS, cfg); err != nil {
-		t.Fatal(err)
-	}
+	cfg := s.Streams
 	svc := NewService(s.JS, wire.JSON{}, cfg.Partitions)
 	var cs []sellable.Command
 	for i := range 4 {

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/sellable/inventory/command"
-	"github.com/sellable/inventory/internal/natstest"
+	"github.com/sellable/inventory/internal/stacktest"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
 	"github.com/sellable/inventory/wire"
@@ -16,13 +16,9 @@ import (
 // while its key is still in the duplicate window cannot show that the
 // caller's command is stored, so it is not answered as a duplicate.
 func TestRetryOfARemovedOriginalIsAConflict(t *testing.T) {
-	s := natstest.Start(t)
+	s := stacktest.Start(t, 0)
 	ctx := context.Background()
-	cfg := streams.DefaultConfig()
-	if err := streams.Ensure(ctx, s.JS, cfg); err != nil {
-		t.Fatal(err)
-	}
-	svc := command.NewService(s.JS, wire.JSON{}, cfg.Partitions)
+	svc := command.NewService(s.JS, wire.JSON{}, s.Streams.Partitions)
 	c := sellable.Command{Kind: sellable.Adjustment, LocationID: "L", SKU: "gone", Count: 3, IdempotencyKey: "k"}
 	rc, err := svc.Record(ctx, c)
 	if err != nil {

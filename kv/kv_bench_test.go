@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sellable/inventory/internal/natstest"
+	"github.com/sellable/inventory/internal/stacktest"
 	"github.com/sellable/inventory/kv"
 	"github.com/sellable/inventory/sellable"
 )
@@ -43,12 +44,8 @@ func BenchmarkPositionJSON(b *testing.B) {
 
 func benchStore(b *testing.B) (*natstest.Server, *kv.Store) {
 	b.Helper()
-	s := natstest.Start(b)
-	store, err := kv.Open(context.Background(), s.JS, kv.Config{Partitions: 1, Replicas: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return s, store
+	s := stacktest.Start(b, 1)
+	return s.Server, s.View
 }
 
 // One Writer.Update is one calculator batch: every key changed once,

@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sellable/inventory/internal/natstest"
+	"github.com/sellable/inventory/internal/stacktest"
 	"github.com/sellable/inventory/kv"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
@@ -17,12 +18,8 @@ import (
 
 func openStore(t *testing.T) (*natstest.Server, *kv.Store) {
 	t.Helper()
-	s := natstest.Start(t)
-	store, err := kv.Open(context.Background(), s.JS, kv.Config{Partitions: 4, Replicas: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s, store
+	s := stacktest.Start(t, 4)
+	return s.Server, s.View
 }
 
 // add is an UpdateFunc that adds n to the adjusted quantity.

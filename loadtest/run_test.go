@@ -3,14 +3,11 @@ package loadtest_test
 import (
 	"context"
 	"log/slog"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/sellable/inventory/api"
-	"github.com/sellable/inventory/app"
-	"github.com/sellable/inventory/internal/natstest"
+	"github.com/sellable/inventory/internal/systemtest"
 	"github.com/sellable/inventory/loadtest"
 )
 
@@ -18,35 +15,9 @@ import (
 // embedded server.
 func startSystem(t *testing.T) (httpURL, natsURL string) {
 	t.Helper()
-	s := natstest.Start(t)
-	ctx := context.Background()
-	log := slog.New(slog.DiscardHandler)
-	topo := app.Topology{Partitions: 4, Replicas: 1}
-	if err := app.EnsureStreams(ctx, s.JS, topo, log); err != nil {
-		t.Fatal(err)
-	}
-	wire, err := app.OpenWire(ctx, s.JS, topo, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := app.OpenView(ctx, s.JS, topo, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	calc, err := app.NewCalculator(ctx, s.JS, store, topo, app.DefaultCalculatorSettings(), wire, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { defer close(done); _ = calc.Run(runCtx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	e := api.NewServer(log)
-	api.RegisterCommands(e, app.Commands(s.JS, topo, wire))
-	api.RegisterQueries(e, store)
-	srv := httptest.NewServer(e)
-	t.Cleanup(srv.Close)
-	return srv.URL, s.ClientURL()
+	sys := systemtest.Start(t, systemtest.Config{Partitions: 4, Avro: true})
+	sys.StartCalculator(t, nil, nil)
+	return sys.ServeAPI(t, slog.New(slog.DiscardHandler)).URL, sys.ClientURL()
 }
 
 // A small `all` run against a real system measures every step, and every

@@ -1,7 +1,6 @@
 package projection_test
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"slices"
@@ -10,9 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sellable/inventory/internal/natstest"
+	"github.com/sellable/inventory/internal/stacktest"
 	"github.com/sellable/inventory/projection"
-	"github.com/sellable/inventory/streams"
 	"github.com/sellable/inventory/wire"
 )
 
@@ -34,12 +32,7 @@ func TestMeasureProjection(t *testing.T) {
 	rate := envInt("PROJECTION_LAG_RATE", 500)
 
 	store, cfg := openStore(t)
-	srv := natstest.Start(t)
-	js := srv.JS
-	ctx := t.Context()
-	if err := streams.Ensure(ctx, js, streams.DefaultConfig()); err != nil {
-		t.Fatal(err)
-	}
+	js := stacktest.Start(t, 0).JS
 
 	// Backlog first, then start the projector on it.
 	for i := range backlog {
@@ -57,10 +50,7 @@ func TestMeasureProjection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pctx, stop := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = p.Run(pctx) }()
-	t.Cleanup(func() { stop(); <-done })
+	stacktest.Go(t, p.Run)
 
 	start := time.Now()
 	eventually(t, 10*time.Minute, "backlog drained", func() bool { return p.Written() >= uint64(backlog) })

@@ -14,7 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sellable/inventory/api"
-	"github.com/sellable/inventory/internal/natstest"
+	"github.com/sellable/inventory/internal/stacktest"
 	"github.com/sellable/inventory/projection"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
@@ -25,10 +25,7 @@ import (
 // service on cfg, stopped (and waited for) at the end of the test.
 func runService(t *testing.T, cfg projection.Config) (jetstream.JetStream, *projection.Service) {
 	t.Helper()
-	srv := natstest.Start(t)
-	if err := streams.Ensure(t.Context(), srv.JS, streams.DefaultConfig()); err != nil {
-		t.Fatal(err)
-	}
+	srv := stacktest.Start(t, 0)
 	svc, err := projection.New(srv.JS, cfg)
 	if err != nil {
 		t.Fatal(err)

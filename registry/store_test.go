@@ -10,9 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/sellable/inventory/internal/natstest"
 )
 
@@ -27,15 +24,7 @@ func testContext(t *testing.T) context.Context {
 // registry process would.
 func newStore(t *testing.T, srv *natstest.Server) *Store {
 	t.Helper()
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := natstest.Connect(t, srv.ClientURL())
 	s, err := NewStore(testContext(t), js, DefaultConfig())
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sellable/inventory/internal/logtest"
 	"github.com/sellable/inventory/internal/natstest"
+	"github.com/sellable/inventory/internal/stacktest"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
 )
@@ -82,12 +83,9 @@ func TestEnsureNeverChangesAnExistingStream(t *testing.T) {
 // A partition count is refused, by a start and by apply alike, with a
 // message that names the setting and both values.
 func TestPartitionCountIsRefusedWithBothValues(t *testing.T) {
-	s := natstest.Start(t)
+	s := stacktest.Start(t, 0)
 	ctx := context.Background()
-	cfg := streams.DefaultConfig()
-	if err := streams.Ensure(ctx, s.JS, cfg); err != nil {
-		t.Fatal(err)
-	}
+	cfg := s.Streams
 	cfg.Partitions = 16
 	err := streams.Ensure(ctx, s.JS, cfg)
 	if !errors.Is(err, streams.ErrPartitionCount) || !strings.Contains(err.Error(), "stream INVENTORY partitions: existing 8, wanted 16") {

@@ -6,17 +6,15 @@ import (
 	"testing"
 
 	"github.com/sellable/inventory/internal/natstest"
+	"github.com/sellable/inventory/internal/stacktest"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
 )
 
 func TestServerPartitionMatchesKeyPartition(t *testing.T) {
-	s := natstest.Start(t)
+	s := stacktest.Start(t, 0)
 	ctx := context.Background()
-	cfg := streams.DefaultConfig()
-	if err := streams.Ensure(ctx, s.JS, cfg); err != nil {
-		t.Fatal(err)
-	}
+	cfg := s.Streams
 	keys := []sellable.Key{
 		{LocationID: "STL", SKU: "123123"}, {LocationID: "a.b", SKU: "*"}, {LocationID: "Zürich 1", SKU: ">"}, {LocationID: "x", SKU: "y z ~%"}, {LocationID: "東京", SKU: "靴-42"},
 	}

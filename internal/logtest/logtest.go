@@ -28,6 +28,13 @@ func (b *Buffer) Write(p []byte) (int, error) {
 	return b.buf.Write(p)
 }
 
+// Len is how many bytes were logged so far.
+func (b *Buffer) Len() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Len()
+}
+
 // String is everything logged so far.
 func (b *Buffer) String() string {
 	b.mu.Lock()

@@ -33,7 +33,15 @@ func StartIn(t testing.TB, dir string) *Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Shutdown)
-	nc, err := nats.Connect(s.ClientURL())
+	nc, js := Connect(t, s.ClientURL())
+	return &Server{Server: s, NC: nc, JS: js}
+}
+
+// Connect opens a connection to url for the duration of t: a client of
+// its own, as a separate process would have.
+func Connect(t testing.TB, url string) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	nc, err := nats.Connect(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,5 +50,5 @@ func StartIn(t testing.TB, dir string) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Server{Server: s, NC: nc, JS: js}
+	return nc, js
 }

@@ -8,81 +8,111 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
+// auto registers with the default registry, as promauto does, and
+// remembers what it registered: the dashboard test lists what we export
+// from it instead of from a hand-kept copy.
+var auto = promauto.With(registered)
+
 var (
 	// EventsApplied counts events folded into the view, by partition.
-	EventsApplied = promauto.NewCounterVec(prometheus.CounterOpts{
+	EventsApplied = auto.NewCounterVec(prometheus.CounterOpts{
 		Name: "inventory_events_applied_total",
 		Help: "Events folded into the sellable view (including those skipped as already applied).",
 	}, []string{"partition"})
 	// EventsDeadLettered counts events moved to the dead-letter stream.
-	EventsDeadLettered = promauto.NewCounterVec(prometheus.CounterOpts{
+	EventsDeadLettered = auto.NewCounterVec(prometheus.CounterOpts{
 		Name: "inventory_events_dead_lettered_total",
 		Help: "Events that could not be applied and went to INVENTORY_DLQ.",
 	}, []string{"partition"})
 	// KVWriteSeconds is the time of one batch's compare-and-set writes.
-	KVWriteSeconds = promauto.NewHistogram(prometheus.HistogramOpts{
+	KVWriteSeconds = auto.NewHistogram(prometheus.HistogramOpts{
 		Name:    "inventory_kv_write_seconds",
 		Help:    "Time to write one batch of positions to a partition bucket.",
 		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
 	})
 	// WriterCacheKeys is how many keys a partition's KV writer caches.
-	WriterCacheKeys = promauto.NewGaugeVec(prometheus.GaugeOpts{
+	WriterCacheKeys = auto.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "inventory_kv_writer_cache_keys",
 		Help: "Keys whose value and revision the KV writer of a partition owned here caches (bounded by INVENTORY_WRITER_CACHE_KEYS).",
 	}, []string{"partition"})
 	// WriterCacheHits and WriterCacheMisses count the writer's cache
 	// lookups; the hit rate is hits / (hits + misses). A miss costs a KV
 	// read before the write.
-	WriterCacheHits = promauto.NewCounterVec(prometheus.CounterOpts{
+	WriterCacheHits = auto.NewCounterVec(prometheus.CounterOpts{
 		Name: "inventory_kv_writer_cache_hits_total",
 		Help: "KV writer lookups answered from its cache, by partition.",
 	}, []string{"partition"})
-	WriterCacheMisses = promauto.NewCounterVec(prometheus.CounterOpts{
+	WriterCacheMisses = auto.NewCounterVec(prometheus.CounterOpts{
 		Name: "inventory_kv_writer_cache_misses_total",
 		Help: "KV writer lookups that read the bucket, by partition.",
 	}, []string{"partition"})
 	// WriterCacheEvictions counts keys dropped to keep the cache bounded.
-	WriterCacheEvictions = promauto.NewCounterVec(prometheus.CounterOpts{
+	WriterCacheEvictions = auto.NewCounterVec(prometheus.CounterOpts{
 		Name: "inventory_kv_writer_cache_evictions_total",
 		Help: "Keys the KV writer forgot to stay within its bound, by partition.",
 	}, []string{"partition"})
 	// KeysRebuilt counts view keys found deleted or purged and rebuilt
 	// from the event log.
-	KeysRebuilt = promauto.NewCounterVec(prometheus.CounterOpts{
+	KeysRebuilt = auto.NewCounterVec(prometheus.CounterOpts{
 		Name: "inventory_kv_keys_rebuilt_total",
 		Help: "View keys found deleted or purged in their bucket and folded again from the INVENTORY stream, by partition.",
 	}, []string{"partition"})
 	// PartitionLag is how many events of a partition wait behind the last
 	// one processed (the ordered consumer's pending count).
-	PartitionLag = promauto.NewGaugeVec(prometheus.GaugeOpts{
+	PartitionLag = auto.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "inventory_partition_lag_events",
 		Help: "Events stored but not yet processed, by partition owned here.",
 	}, []string{"partition"})
 	// PartitionStalled is 1 while a partition owned here cannot make
 	// progress: its worker keeps failing without advancing, or one batch
 	// has been in process too long. /calculator/status says why.
-	PartitionStalled = promauto.NewGaugeVec(prometheus.GaugeOpts{
+	PartitionStalled = auto.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "inventory_partition_stalled",
 		Help: "1 while a partition owned here cannot make progress, else 0; /calculator/status says why.",
 	}, []string{"partition"})
 	// PartitionRestarts counts restarts of a partition's worker after it
 	// failed.
-	PartitionRestarts = promauto.NewCounterVec(prometheus.CounterOpts{
+	PartitionRestarts = auto.NewCounterVec(prometheus.CounterOpts{
 		Name: "inventory_partition_restarts_total",
 		Help: "Times a partition's worker was started again after it failed.",
 	}, []string{"partition"})
 	// PartitionsOwned is how many partitions this process owns.
-	PartitionsOwned = promauto.NewGauge(prometheus.GaugeOpts{
+	PartitionsOwned = auto.NewGauge(prometheus.GaugeOpts{
 		Name: "inventory_partitions_owned",
 		Help: "Partitions this calculator instance owns.",
 	})
 	// HTTPRequestSeconds is request latency by method, route and status.
-	HTTPRequestSeconds = promauto.NewHistogramVec(prometheus.HistogramOpts{
+	HTTPRequestSeconds = auto.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "inventory_http_request_seconds",
 		Help:    "HTTP request latency by method, route and status.",
 		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
 	}, []string{"method", "route", "status"})
 )
+
+// recorder is a Registerer that remembers what it registered.
+type recorder struct {
+	prometheus.Registerer
+	collectors []prometheus.Collector
+}
+
+// registered is what this package registered with the default registry.
+var registered = &recorder{Registerer: prometheus.DefaultRegisterer}
+
+func (r *recorder) Register(c prometheus.Collector) error {
+	if err := r.Registerer.Register(c); err != nil {
+		return err
+	}
+	r.collectors = append(r.collectors, c)
+	return nil
+}
+
+func (r *recorder) MustRegister(cs ...prometheus.Collector) {
+	for _, c := range cs {
+		if err := r.Register(c); err != nil {
+			panic(err)
+		}
+	}
+}
 
 // Handler serves the default registry.
 func Handler() http.Handler { return promhttp.Handler() }

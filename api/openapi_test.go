@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"sort"
 	"strings"
@@ -165,8 +166,9 @@ func TestAnswersConformToSpec(t *testing.T) {
 		t.Fatal(err)
 	}
 	sys := systemtest.Start(t, systemtest.Config{})
-	sys.StartCalculator(t, nil, nil)
-	c := &conformance{t: t, base: sys.ServeAPI(t, slog.New(slog.DiscardHandler)).URL, router: router}
+	calc, _ := sys.StartCalculator(t, nil, nil)
+	log := slog.New(slog.DiscardHandler)
+	c := &conformance{t: t, base: sys.ServeAPI(t, log).URL, router: router}
 
 	c.check(http.MethodPost, "/inventory/adjustment", `{"locationId":"oas-loc","sku":"oas-sku","count":"10"}`, http.StatusCreated)
 	c.check(http.MethodPost, "/inventory/reservation", `{"locationId":"oas-loc","sku":"oas-sku","count":3}`, http.StatusCreated)
@@ -192,4 +194,26 @@ func TestAnswersConformToSpec(t *testing.T) {
 	c.check(http.MethodGet, "/healthz", "", http.StatusOK)
 	c.check(http.MethodGet, "/openapi.yaml", "", http.StatusOK)
 	loadSpec(t, c.check(http.MethodGet, "/openapi.json", "", http.StatusOK))
+
+	// Readiness and status as the calculator serves them.
+	pipe := api.NewServer(log)
+	(&app.Pipeline{View: sys.View, Calculator: calc}).Register(pipe, sys.NC, sys.JS)
+	c.base = serveEcho(t, pipe)
+	c.check(http.MethodGet, "/readyz", "", http.StatusOK)
+	c.check(http.MethodGet, "/calculator/status", "", http.StatusOK)
+
+	// The registry subset answers in Confluent's shapes, errors included.
+	c.base = serveEcho(t, app.RegistryAPI(sys.Registry(t), sys.NC, log))
+	c.check(http.MethodGet, "/subjects", "", http.StatusOK)
+	c.check(http.MethodGet, "/config", "", http.StatusOK)
+	c.check(http.MethodGet, "/subjects/none/versions", "", http.StatusNotFound)
+	c.check(http.MethodGet, "/schemas/ids/999", "", http.StatusNotFound)
+}
+
+// serveEcho serves e on a free local port until t ends.
+func serveEcho(t *testing.T, e *echo.Echo) string {
+	t.Helper()
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	return srv.URL
 }

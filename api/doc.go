@@ -7,5 +7,7 @@
 // command. Answers have their own types (PositionResponse, CommandResponse,
 // BatchResponse), converted from the domain's explicitly: no domain or
 // stored type is serialized here. The package knows Echo and the domain,
-// not NATS.
+// not NATS. openapi.yaml describes every route of every program and is
+// embedded and served (spec.go); openapi_test.go fails when a registered
+// route is missing from it or an answer does not conform to it.
 package api

@@ -33,7 +33,8 @@ const MaxBatchBodyBytes = int64((MaxBatch*maxCommandBytes + len(`{"commands":[]}
 
 // NewServer is an Echo instance with the house middleware: panic
 // recovery, a body limit, request logging at debug level and the JSON
-// error handler. Register handler groups on it.
+// error handler, serving /metrics, /healthz and the OpenAPI document
+// (RegisterSpec). Register handler groups on it.
 func NewServer(log *slog.Logger) *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
@@ -52,6 +53,7 @@ func NewServer(log *slog.Logger) *echo.Echo {
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})
+	RegisterSpec(e)
 	return e
 }
 

@@ -2,6 +2,8 @@ package ctl
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -299,7 +301,11 @@ func adminCmd(log *slog.Logger) *cobra.Command {
 		ValidArgs:          []string{"plan", "apply"},
 		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return app.Admin(cmd.Context(), args, cmd.OutOrStdout(), log)
+			err := app.Admin(cmd.Context(), args, cmd.OutOrStdout(), log)
+			if errors.Is(err, flag.ErrHelp) {
+				return nil // the flag set printed its help already
+			}
+			return err
 		},
 	}
 }

@@ -301,4 +301,7 @@ func TestAdminPlanIsInventoryAdmin(t *testing.T) {
 	if !strings.Contains(out, "nothing to change") && !strings.Contains(out, "change(s)") {
 		t.Fatalf("admin plan: %q", out)
 	}
+	if _, err := run(context.Background(), "admin", "plan", "-h"); err != nil {
+		t.Fatalf("admin plan -h: %v, want its help and no error", err)
+	}
 }

@@ -35,8 +35,9 @@ var specJSON = sync.OnceValues(func() ([]byte, error) {
 // SpecJSON is Spec as JSON.
 func SpecJSON() ([]byte, error) { return specJSON() }
 
-// RegisterSpec mounts GET /openapi.yaml and GET /openapi.json. NewServer
-// calls it, so every program serves the document.
+// RegisterSpec mounts GET /openapi.yaml, GET /openapi.json and the page
+// rendering them at GET /docs. NewServer calls it, so every program
+// serves the document.
 func RegisterSpec(e *echo.Echo) {
 	// The document is embedded: failing to convert it is a build defect
 	// the tests catch, not a condition to serve around.
@@ -50,4 +51,5 @@ func RegisterSpec(e *echo.Echo) {
 	e.GET("/openapi.json", func(c echo.Context) error {
 		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, js)
 	})
+	registerDocs(e)
 }

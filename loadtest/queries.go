@@ -40,7 +40,7 @@ func (t *target) queries(ctx context.Context, cfg Config, ingestVia Via, ingestR
 	}
 
 	// The bar advances with the seconds of the run; its rate is answers.
-	b := newBar(progress, int64(cfg.Duration/time.Second), fmt.Sprintf("queries for %v, seconds", cfg.Duration), "s")
+	b := newBar(progress, int64(cfg.Duration/time.Second), fmt.Sprintf("queries, seconds of %v", cfg.Duration), "s")
 	var lat latencies
 	var ok, failed atomic.Int64
 	b.rateOf("queries", ok.Load)

@@ -28,9 +28,10 @@ type bar struct {
 	mu    sync.Mutex
 	start time.Time
 	shown time.Time
-	// count is what the rate counts: the bar's progress unless rateOf
-	// says otherwise.
+	// count is what the rate counts: the bar's progress (own) unless
+	// rateOf says otherwise.
 	count func() int64
+	own   bool
 }
 
 func newBar(w io.Writer, max int64, desc, unit string) *bar {
@@ -48,7 +49,7 @@ func newBar(w io.Writer, max int64, desc, unit string) *bar {
 		progressbar.OptionShowElapsedTimeOnFinish(),
 		progressbar.OptionOnCompletion(func() { _, _ = io.WriteString(w, "\n") }),
 	)
-	b.count = func() int64 { return int64(b.pb.State().CurrentNum) }
+	b.count, b.own = func() int64 { return int64(b.pb.State().CurrentNum) }, true
 	return b
 }
 
@@ -58,45 +59,62 @@ func newBar(w io.Writer, max int64, desc, unit string) *bar {
 func (b *bar) rateOf(unit string, count func() int64) {
 	if b != nil {
 		b.mu.Lock()
-		b.unit, b.count = unit, count
-		b.mu.Unlock()
+		defer b.mu.Unlock()
+		b.unit, b.count, b.own = unit, count, false
 	}
 }
 
 func (b *bar) add(n int) {
 	if b != nil {
-		_ = b.pb.Add(n)
-		b.refresh(false)
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		b.to(int64(b.pb.State().CurrentNum) + int64(n))
 	}
 }
 
 // set shows a remaining count as progress towards zero.
 func (b *bar) set(remaining int) {
 	if b != nil {
-		_ = b.pb.Set64(max(b.pb.GetMax64()-int64(remaining), 0))
-		b.refresh(false)
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		b.to(max(b.pb.GetMax64()-int64(remaining), 0))
 	}
 }
 
 func (b *bar) finish() {
-	if b != nil && !b.pb.IsFinished() {
-		b.refresh(true)
-		_ = b.pb.Finish()
+	if b != nil {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if !b.pb.IsFinished() {
+			b.describe(true, 0)
+			_ = b.pb.Finish()
+		}
 	}
 }
 
-// refresh puts the current rate into the description, at most every
-// barRefresh unless final.
-func (b *bar) refresh(final bool) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+// to moves the bar to done, with b.mu held (senders add concurrently).
+// The rate is described first: reaching the end finishes the bar, and a
+// finished bar is not drawn again.
+func (b *bar) to(done int64) {
+	b.describe(done >= b.pb.GetMax64(), done-int64(b.pb.State().CurrentNum))
+	_ = b.pb.Set64(done)
+}
+
+// describe puts the current rate into the description, at most every
+// barRefresh unless final; pending is progress about to be shown. b.mu
+// is held.
+func (b *bar) describe(final bool, pending int64) {
 	now := time.Now()
 	if !final && now.Sub(b.shown) < barRefresh {
 		return
 	}
 	b.shown = now
+	done := b.count()
+	if b.own {
+		done += pending
+	}
 	desc := b.desc
-	if r := rateLabel(b.count(), now.Sub(b.start), b.unit); r != "" {
+	if r := rateLabel(done, now.Sub(b.start), b.unit); r != "" {
 		desc += " (" + r + ")"
 	}
 	b.pb.Describe(desc)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -52,8 +53,29 @@ func TestBarShowsNoRateBeforeProgress(t *testing.T) {
 	var out bytes.Buffer
 	b := newBar(&out, 100, "  view catching up", "keys")
 	b.set(100)
-	b.refresh(true)
+	b.finish()
 	if s := out.String(); strings.Contains(s, "/hr") || strings.Contains(s, "keys/s") {
 		t.Fatalf("bar shows a rate before any progress:\n%q", s)
+	}
+}
+
+// Senders add to one bar at once; none of their progress is lost.
+func TestBarCountsConcurrentAdds(t *testing.T) {
+	var out bytes.Buffer
+	b := newBar(&out, 8000, "ingest", "ev")
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 1000 {
+				b.add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if got := b.pb.State().CurrentNum; got != 8000 {
+		t.Fatalf("bar at %d after 8000 adds", got)
+	}
+	if !b.pb.IsFinished() {
+		t.Fatal("bar not finished at its end")
 	}
 }

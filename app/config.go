@@ -130,14 +130,18 @@ func (f Flags) Var(v flag.Value, name, env, usage string) {
 	f.bind(name, env)
 }
 
+// LogLevelEnv sets the log level; it has no flag, since the logger exists
+// before the flags are parsed.
+const LogLevelEnv = "INVENTORY_LOG_LEVEL"
+
 // Logger is the process logger: text on stderr at the level named by
 // INVENTORY_LOG_LEVEL (debug, info, warn, error; default info). A level
 // it does not know is an error, like any other malformed setting.
 func Logger() (*slog.Logger, error) {
 	var level slog.Level
-	if v := os.Getenv("INVENTORY_LOG_LEVEL"); v != "" {
+	if v := os.Getenv(LogLevelEnv); v != "" {
 		if err := level.UnmarshalText([]byte(v)); err != nil {
-			return nil, fmt.Errorf("environment INVENTORY_LOG_LEVEL=%q is not a level (debug, info, warn, error): %w", v, err)
+			return nil, fmt.Errorf("environment %s=%q is not a level (debug, info, warn, error): %w", LogLevelEnv, v, err)
 		}
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})), nil

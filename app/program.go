@@ -215,9 +215,7 @@ func Main(f Flags, run func(ctx context.Context, log *slog.Logger) error) {
 // setting stops the process before it does anything (exit status 2, as
 // for a bad flag).
 func MainArgs(f Flags, args []string, run func(ctx context.Context, log *slog.Logger) error) {
-	var exitWithParent bool
-	f.BoolVar(&exitWithParent, "exit-with-parent", "INVENTORY_EXIT_WITH_PARENT", false,
-		"stop when the process that started this one, or its parent, exits (for task runners)")
+	exitWithParent := mainFlags(f)
 	err := f.Parse(args)
 	var log *slog.Logger
 	if err == nil {
@@ -228,7 +226,7 @@ func MainArgs(f Flags, args []string, run func(ctx context.Context, log *slog.Lo
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	if exitWithParent {
+	if *exitWithParent {
 		ctx = followParent(ctx, log)
 	}
 	err = run(ctx, log)
@@ -237,4 +235,12 @@ func MainArgs(f Flags, args []string, run func(ctx context.Context, log *slog.Lo
 		fmt.Fprintf(os.Stderr, "%s: %v\n", f.Name(), err)
 		os.Exit(1)
 	}
+}
+
+// mainFlags registers the settings MainArgs itself reads.
+func mainFlags(f Flags) (exitWithParent *bool) {
+	exitWithParent = new(bool)
+	f.BoolVar(exitWithParent, "exit-with-parent", "INVENTORY_EXIT_WITH_PARENT", false,
+		"stop when the process that started this one, or its parent, exits (for task runners)")
+	return exitWithParent
 }

@@ -39,9 +39,11 @@ func (t *target) queries(ctx context.Context, cfg Config, ingestVia Via, ingestR
 		})
 	}
 
-	b := newBar(progress, int64(cfg.Duration/time.Second), "queries", "s")
+	// The bar advances with the seconds of the run; its rate is answers.
+	b := newBar(progress, int64(cfg.Duration/time.Second), fmt.Sprintf("queries, seconds of %v", cfg.Duration), "s")
 	var lat latencies
 	var ok, failed atomic.Int64
+	b.rateOf("queries", ok.Load)
 	var wg sync.WaitGroup
 	start := time.Now()
 	for w := range cfg.Concurrency {

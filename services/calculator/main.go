@@ -13,8 +13,7 @@ import (
 )
 
 func main() {
-	p := app.NewProgram("calculator", "127.0.0.1:9094")
-	calcCfg := app.CalculatorFlags(p.Flags)
+	p, calcCfg := app.CalculatorProgram()
 	p.Run(func(ctx context.Context, s *app.Session) (*echo.Echo, error) {
 		_, e, err := app.RunPipeline(ctx, s, *calcCfg)
 		return e, err

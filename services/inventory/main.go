@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 
 	"github.com/labstack/echo/v4"
 	"github.com/nats-io/nats.go"
@@ -25,14 +24,10 @@ func main() {
 		admin(os.Args[2:])
 		return
 	}
-	f := app.NewFlags("inventory")
-	p := app.Program{Flags: f, Common: app.CommonFlags(f, "127.0.0.1:9091", "", "external NATS server(s); when set, none is embedded")}
-	p.Embed = embedded(embedFlags(f))
-	calcCfg := app.CalculatorFlags(f)
-	sellableAddr := f.String("sellable-addr", "INVENTORY_SELLABLE_ADDR", "127.0.0.1:9093", "HTTP address of the Scylla-backed query API, when SCYLLA_HOSTS is set")
-	projectionConfig := app.ProjectionFlags(f, "")
-	pprofAddr := f.String("pprof-addr", "INVENTORY_PPROF_ADDR", "", "serve Go's profiler here (off when empty)")
-	p.Run(func(ctx context.Context, s *app.Session) (*echo.Echo, error) {
+	a := app.AllInOneProgram()
+	a.Embed = embedded(a.Embedded)
+	calcCfg, sellableAddr, projectionConfig, pprofAddr := a.Calculator, a.SellableAddr, a.Projection, a.PprofAddr
+	a.Run(func(ctx context.Context, s *app.Session) (*echo.Echo, error) {
 		app.ServePprof(ctx, *pprofAddr, s.Log)
 		pipe, e, err := app.RunPipeline(ctx, s, *calcCfg)
 		if err != nil {
@@ -49,18 +44,6 @@ func main() {
 		}
 		return e, nil
 	})
-}
-
-// embedFlags registers the embedded server's settings; call the result
-// once f is parsed.
-func embedFlags(f app.Flags) func() natsembed.Config {
-	dataDir := f.String("data-dir", "INVENTORY_DATA_DIR", "./data", "directory of the embedded server's JetStream files")
-	listen := f.String("nats-listen", "INVENTORY_NATS_LISTEN", "127.0.0.1:4222", "client address of the embedded NATS server")
-	sync := new(natsembed.Sync)
-	f.Var(sync, "sync", "INVENTORY_SYNC", `when the embedded server syncs JetStream to disk: "always" (before each acknowledgement) or an interval`)
-	return func() natsembed.Config {
-		return natsembed.Config{Listen: *listen, StoreDir: filepath.Join(*dataDir, "jetstream"), ServerName: "inventory", Sync: *sync}
-	}
 }
 
 // embedded starts the embedded server when NATS_URL names none.

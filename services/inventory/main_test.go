@@ -19,7 +19,7 @@ func TestSyncSettingReachesEmbeddedServer(t *testing.T) {
 			t.Setenv("INVENTORY_DATA_DIR", t.TempDir())
 			t.Setenv("INVENTORY_NATS_LISTEN", "127.0.0.1:-1")
 			f := app.NewFlags("inventory")
-			cfg := embedFlags(f)
+			cfg := app.EmbedFlags(f)
 			if err := f.Parse(nil); err != nil {
 				t.Fatal(err)
 			}

@@ -12,7 +12,7 @@ import (
 )
 
 func main() {
-	app.NewProgram("mutator", "127.0.0.1:9091").Run(func(ctx context.Context, s *app.Session) (*echo.Echo, error) {
+	app.MutatorProgram().Run(func(ctx context.Context, s *app.Session) (*echo.Echo, error) {
 		if err := app.EnsureStreams(ctx, s.JS, s.Topology, s.Log); err != nil {
 			return nil, err
 		}

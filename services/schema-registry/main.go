@@ -12,7 +12,7 @@ import (
 )
 
 func main() {
-	app.NewProgram("schema-registry", "127.0.0.1:8081").Run(func(ctx context.Context, s *app.Session) (*echo.Echo, error) {
+	app.SchemaRegistryProgram().Run(func(ctx context.Context, s *app.Session) (*echo.Echo, error) {
 		store, err := app.OpenRegistry(ctx, s.JS, s.Topology, s.Log)
 		if err != nil {
 			return nil, err

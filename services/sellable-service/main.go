@@ -13,8 +13,7 @@ import (
 )
 
 func main() {
-	p := app.NewProgram("sellable-service", "127.0.0.1:9093")
-	projectionConfig := app.ProjectionFlags(p.Flags, "127.0.0.1:9042")
+	p, projectionConfig := app.SellableProgram()
 	p.Run(func(ctx context.Context, s *app.Session) (*echo.Echo, error) {
 		wire, err := app.OpenWire(ctx, s.JS, s.Topology, s.Log)
 		if err != nil {

@@ -95,9 +95,11 @@ type (
 		CompatibilityLevel Level `json:"compatibilityLevel"`
 		Compatibility      Level `json:"compatibility"`
 	}
+	// configRequest keeps both spellings raw, so that a spelling given
+	// with a wrong value (or null) is refused rather than ignored.
 	configRequest struct {
-		Compatibility      string `json:"compatibility"`
-		CompatibilityLevel string `json:"compatibilityLevel"`
+		Compatibility      json.RawMessage `json:"compatibility"`
+		CompatibilityLevel json.RawMessage `json:"compatibilityLevel"`
 	}
 	configUpdateResponse struct {
 		Compatibility Level `json:"compatibility"`
@@ -380,11 +382,33 @@ func decodeLevel(c echo.Context) (Level, error) {
 	if err := decodeBody(c, &req); err != nil {
 		return "", err
 	}
-	s := req.Compatibility
-	if s == "" {
-		s = req.CompatibilityLevel
+	// Either spelling names the level, compatibility winning when both do
+	// (as before). Each one given must be a level: a typo in the spelling
+	// that loses is refused, not silently ignored.
+	var level Level
+	for _, f := range []struct {
+		name string
+		raw  json.RawMessage
+	}{{"compatibility", req.Compatibility}, {"compatibilityLevel", req.CompatibilityLevel}} {
+		if f.raw == nil {
+			continue
+		}
+		var s string
+		if string(f.raw) == "null" || json.Unmarshal(f.raw, &s) != nil {
+			return "", fmt.Errorf("%w: %s must be a string", ErrInvalidLevel, f.name)
+		}
+		l, err := ParseLevel(s)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", f.name, err)
+		}
+		if level == "" {
+			level = l
+		}
 	}
-	return ParseLevel(s)
+	if level == "" {
+		return "", fmt.Errorf("%w: neither compatibility nor compatibilityLevel given", ErrInvalidLevel)
+	}
+	return level, nil
 }
 
 func decodeBody(c echo.Context, v any) error {

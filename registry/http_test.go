@@ -187,6 +187,11 @@ func TestHTTPErrors(t *testing.T) {
 		{"malformed body", "POST", "/subjects/known/versions", `{"schema":`, 400, 400},
 		{"incompatible", "POST", "/subjects/known/versions", schemaBody(t, recAint), 409, 409},
 		{"bad level", "PUT", "/config", `{"compatibility":"SIDEWAYS"}`, 422, 42203},
+		// A spelling that would lose to the other is still checked, not ignored.
+		{"bad losing level", "PUT", "/config", `{"compatibility":"NONE","compatibilityLevel":"SIDEWAYS"}`, 422, 42203},
+		{"empty level", "PUT", "/config", `{"compatibility":"","compatibilityLevel":"NONE"}`, 422, 42203},
+		{"null level", "PUT", "/config", `{"compatibility":null}`, 422, 42203},
+		{"no level", "PUT", "/config", `{}`, 422, 42203},
 		{"subject level unset", "GET", "/config/known", "", 404, 40408},
 	}
 	for _, tt := range tests {

@@ -28,6 +28,11 @@ func newAllInOne(t *testing.T) *allInOne {
 			"INVENTORY_NATS_LISTEN": natsAddr,
 			"INVENTORY_DATA_DIR":    filepath.Join(t.TempDir(), "data"),
 			"NATS_URL":              "",
+			// Not the test command's Cassandra, and not the fixed port
+			// of its query API: tests run in parallel. The projection
+			// test sets both.
+			"SCYLLA_HOSTS":            "",
+			"INVENTORY_SELLABLE_ADDR": freeAddr(t),
 		},
 	}
 }

@@ -35,7 +35,8 @@ func TestTaskRunDoesNotOutliveItsRunner(t *testing.T) {
 	cmd := exec.Command("go", "tool", "task", "run")
 	cmd.Dir = root
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.Env = append(os.Environ(), "INVENTORY_HTTP_ADDR="+httpAddr, "INVENTORY_NATS_LISTEN="+natsAddr, "INVENTORY_DATA_DIR="+t.TempDir())
+	cmd.Env = append(os.Environ(), "INVENTORY_HTTP_ADDR="+httpAddr, "INVENTORY_NATS_LISTEN="+natsAddr, "INVENTORY_DATA_DIR="+t.TempDir(),
+		"SCYLLA_HOSTS=", "INVENTORY_SELLABLE_ADDR="+freeAddr(t)) // no fixed port: tests run in parallel
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // so that cleanup can reach every process of the run
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

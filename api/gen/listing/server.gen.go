@@ -16,7 +16,7 @@ import (
 type ErrorBody struct {
 	Error string `json:"error"`
 
-	// Field The invalid field (locationId, sku, count, commands[3].count, Idempotency-Key, body); absent otherwise.
+	// Field The invalid field or parameter (locationId, sku, count, commands[3].count, Idempotency-Key, Content-Type, limit, body); absent otherwise.
 	Field *string `json:"field,omitempty"`
 }
 

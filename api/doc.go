@@ -33,8 +33,10 @@
 //     decode.go; the generated types are unused for requests.
 //   - Response types. The generated ones would fit (Position,
 //     CommandResponse), but api keeps its own, spelled out, so an answer
-//     changes only by an edit here; TestAnswersConformToSpec and
-//     schemathesis hold them to the document.
+//     changes only by an edit here; TestAnswerTypesMatchTheGeneratedOnes
+//     fails when their members differ from the generated types', and
+//     TestAnswersConformToSpec and schemathesis hold real answers to the
+//     document.
 //   - The registry subset (tag registry, registry.Handler.Register).
 //     Confluent's clients expect its answers to malformed parameters (a
 //     schema id that is not a number is 404 40403) and its error body

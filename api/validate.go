@@ -17,6 +17,13 @@ import (
 	"github.com/sellable/inventory/sellable"
 )
 
+// Validation uses kin-openapi's openapi3filter directly rather than
+// oapi-codegen's Echo middleware (github.com/oapi-codegen/echo-middleware,
+// which wraps the same call): that module is not served by the module
+// proxy this project builds from, and knowing the operation from the
+// generated registration spares the middleware's second routing of
+// every request through a gorilla/mux router.
+//
 // documentOperations are the document's operations by operationId, parsed and
 // validated once. The generated RegisterHandlers name each route's
 // operationId, which is how validateOp finds the operation of a request

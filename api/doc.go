@@ -43,14 +43,16 @@
 //     {error_code,message}; the generated wrappers answer 400 in ours.
 //     TestSpecDescribesEveryRoute keeps its routes in the document.
 //
-// Three tests and the compiler hold code and document together: TestGeneratedCodeIsCurrent
+// Four tests and the compiler hold code and document together: TestGeneratedCodeIsCurrent
 // regenerates into a temporary directory and fails when a committed
 // file differs (a document edited without go generate); the build fails
 // while a generated interface has a method no server implements;
 // TestSpecDescribesEveryRoute fails when a program serves a route the
-// document lacks (a route registered by hand, outside the generated
-// code) or the document has one nobody serves; TestEveryTagIsGenerated
-// fails when an operation's tag has no generated package.
+// document lacks or the document has one nobody serves;
+// TestRoutesComeFromGeneratedCode fails when a documented route of a
+// generated tag is registered by hand (e.GET) instead of through its
+// tag's generated RegisterHandlers; TestEveryTagIsGenerated fails when
+// an operation's tag has no generated package.
 //
 // # Adding an operation
 //

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -105,6 +106,33 @@ func TestSpecDescribesEveryRoute(t *testing.T) {
 	sort.Strings(missing)
 	for _, m := range missing {
 		t.Errorf("api/openapi.yaml describes %s, which no program serves", m)
+	}
+}
+
+// TestRoutesComeFromGeneratedCode fails when a program registers a route
+// by hand that belongs to a generated tag: its handler must be the
+// generated wrapper of its operation's tag (api/gen/<tag>), so the route,
+// its parameters and their validation come from the document. Tags in
+// handWritten (the registry) are exempt, api/doc.go says why.
+func TestRoutesComeFromGeneratedCode(t *testing.T) {
+	doc := loadSpec(t, api.Spec)
+	for name, e := range programServers() {
+		for _, r := range e.Routes() {
+			path := echoParam.ReplaceAllString(r.Path, "{$1}")
+			item := doc.Paths.Value(path)
+			if item == nil || item.GetOperation(r.Method) == nil {
+				continue // TestSpecDescribesEveryRoute reports it
+			}
+			op := item.GetOperation(r.Method)
+			if len(op.Tags) != 1 || slices.Contains(handWritten, op.Tags[0]) {
+				continue // TestEveryTagIsGenerated reports a missing tag
+			}
+			want := "github.com/sellable/inventory/api/gen/" + op.Tags[0] + ".(*ServerInterfaceWrapper)."
+			if !strings.HasPrefix(r.Name, want) {
+				t.Errorf("%s registers %s %s with %s, not through api/gen/%s (go generate ./api, then implement its ServerInterface)",
+					name, r.Method, path, r.Name, op.Tags[0])
+			}
+		}
 	}
 }
 

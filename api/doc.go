@@ -20,10 +20,11 @@
 // as the document names them. A tag is the set of operations that the
 // programs serving one of them serve together (commands: the all-in-one
 // and the mutator; queries: every query API; listing: the Scylla query
-// service; calculator; readiness; operations: every program), so each
-// program implements exactly the tags it serves: RegisterCommands,
-// RegisterQueries, RegisterList, RegisterCalculatorStatus, RegisterReady
-// and NewServer each implement one tag's interface.
+// service; calculator; readiness; operations: every program; registry:
+// the all-in-one and the schema registry), so each program implements
+// exactly the tags it serves: RegisterCommands, RegisterQueries,
+// RegisterList, RegisterCalculatorStatus, RegisterReady, NewServer and
+// registry.Handler.Register each implement one tag's interface.
 //
 // What stays hand-written, and why:
 //   - Request bodies. The generated request types cannot keep the seed's
@@ -37,11 +38,13 @@
 //     fails when their members differ from the generated types', and
 //     TestAnswersConformToSpec and schemathesis hold real answers to the
 //     document.
-//   - The registry subset (tag registry, registry.Handler.Register).
-//     Confluent's clients expect its answers to malformed parameters (a
-//     schema id that is not a number is 404 40403) and its error body
-//     {error_code,message}; the generated wrappers answer 400 in ours.
-//     TestSpecDescribesEveryRoute keeps its routes in the document.
+//   - The registry subset's parameters and errors. Its server
+//     (registry.Handler) is generated like the others, but its handlers
+//     read their parameters by Confluent's rules and every error, the
+//     generated wrapper's included, is rendered as Confluent's
+//     {error_code,message} (a schema id that is not a number is 404
+//     40403, as Confluent answers it); validateOp, which answers in our
+//     shape, is not applied to it.
 //
 // Four tests and the compiler hold code and document together: TestGeneratedCodeIsCurrent
 // regenerates into a temporary directory and fails when a committed

@@ -11,3 +11,4 @@ package api
 //go:generate go tool oapi-codegen -config gen/calculator.yaml -o gen/calculator/server.gen.go openapi.yaml
 //go:generate go tool oapi-codegen -config gen/readiness.yaml -o gen/readiness/server.gen.go openapi.yaml
 //go:generate go tool oapi-codegen -config gen/operations.yaml -o gen/operations/server.gen.go openapi.yaml
+//go:generate go tool oapi-codegen -config gen/registry.yaml -o gen/registry/server.gen.go openapi.yaml

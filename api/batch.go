@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sellable/inventory/api/gen/commands"
 	"github.com/sellable/inventory/sellable"
 )
 
@@ -21,29 +22,30 @@ type BatchRecorder interface {
 	RecordBatch(ctx context.Context, cs []sellable.Command, idempotencyKey string) ([]sellable.Receipt, error)
 }
 
-// RegisterBatch mounts POST /inventory/batch: many adjustments and
-// reservations in one request, for warehouse receipts and bulk feeds.
-// Either every command is valid and stored before the 201, or nothing
-// valid was asked for (400), or some may be stored (503): retry the same
-// body with the same Idempotency-Key and each is stored exactly once. A
-// key already used for another batch is refused (422) before any of the
+// Batch stores many adjustments and reservations in one request, for
+// warehouse receipts and bulk feeds (POST /inventory/batch). Either
+// every command is valid and stored before the 201, or nothing valid was
+// asked for (400), or some may be stored (503): retry the same body with
+// the same Idempotency-Key and each is stored exactly once. A key
+// already used for another batch is refused (422) before any of the
 // batch is stored.
-func RegisterBatch(e *echo.Echo, r BatchRecorder) {
-	e.POST("/inventory/batch", func(c echo.Context) error {
-		cmds, err := decodeBatch(c.Request().Body)
-		if err != nil {
-			return err
-		}
-		key := c.Request().Header.Get(IdempotencyHeader)
-		if len(key) > 100 {
-			return &sellable.FieldError{Field: IdempotencyHeader, Err: errors.New("at most 100 bytes for a batch")}
-		}
-		receipts, err := r.RecordBatch(c.Request().Context(), cmds, key)
-		if err != nil {
-			return err
-		}
-		return c.JSON(http.StatusCreated, batchResponse(receipts))
-	}, limitBody(MaxBatchBodyBytes))
+func (s commandServer) Batch(c echo.Context, p commands.BatchParams) error {
+	cmds, err := decodeBatch(c.Request().Body)
+	if err != nil {
+		return err
+	}
+	var key string
+	if p.IdempotencyKey != nil {
+		key = *p.IdempotencyKey
+	}
+	if len(key) > 100 {
+		return &sellable.FieldError{Field: IdempotencyHeader, Err: errors.New("at most 100 bytes for a batch")}
+	}
+	receipts, err := s.r.RecordBatch(c.Request().Context(), cmds, key)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, batchResponse(receipts))
 }
 
 // BatchResponse says where each command was stored, in request order.

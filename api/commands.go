@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sellable/inventory/api/gen/commands"
 	"github.com/sellable/inventory/sellable"
 )
 
@@ -20,11 +21,41 @@ type Recorder interface {
 // IdempotencyHeader lets a client retry a command safely.
 const IdempotencyHeader = "Idempotency-Key"
 
-// RegisterCommands mounts POST /inventory/adjustment and
-// POST /inventory/reservation.
-func RegisterCommands(e *echo.Echo, r Recorder) {
-	e.POST("/inventory/adjustment", commandHandler(r, sellable.Adjustment), limitBody(MaxBodyBytes))
-	e.POST("/inventory/reservation", commandHandler(r, sellable.Reservation), limitBody(MaxBodyBytes))
+// CommandRecorder stores single commands and batches.
+type CommandRecorder interface {
+	Recorder
+	BatchRecorder
+}
+
+// RegisterCommands mounts the operations tagged commands in openapi.yaml
+// through their generated server (gen/commands): POST
+// /inventory/adjustment, POST /inventory/reservation and POST
+// /inventory/batch, each with its body limit and the document's request
+// validation.
+func RegisterCommands(e *echo.Echo, r CommandRecorder) {
+	commands.RegisterHandlersWithOptions(e, commandServer{r}, commands.RegisterHandlersOptions{
+		OperationMiddlewares: withValidation("commands", map[string][]echo.MiddlewareFunc{
+			"adjust":  {limitBody(MaxBodyBytes)},
+			"reserve": {limitBody(MaxBodyBytes)},
+			"batch":   {limitBody(MaxBatchBodyBytes)},
+		}),
+	})
+}
+
+// commandServer implements the generated commands.ServerInterface. The
+// bodies are decoded by hand (decode.go), not into the generated types:
+// a count is a number or a string, duplicate keys are refused, and an
+// error names the field; see api/doc.go.
+type commandServer struct{ r CommandRecorder }
+
+var _ commands.ServerInterface = commandServer{}
+
+func (s commandServer) Adjust(c echo.Context, p commands.AdjustParams) error {
+	return record(c, s.r, sellable.Adjustment, p.IdempotencyKey)
+}
+
+func (s commandServer) Reserve(c echo.Context, p commands.ReserveParams) error {
+	return record(c, s.r, sellable.Reservation, p.IdempotencyKey)
 }
 
 // CommandResponse echoes the command and says where it was stored. Its
@@ -47,27 +78,28 @@ func commandResponse(c sellable.Command, rc sellable.Receipt) CommandResponse {
 	}
 }
 
-func commandHandler(r Recorder, kind sellable.Kind) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		cmd, err := decodeCommand(c.Request().Body)
-		if err != nil {
-			return err
-		}
-		cmd.Kind = kind
-		cmd.IdempotencyKey = c.Request().Header.Get(IdempotencyHeader)
-		if len(cmd.IdempotencyKey) > 128 {
-			return &sellable.FieldError{Field: IdempotencyHeader, Err: errors.New("at most 128 bytes")}
-		}
-		rc, err := r.Record(c.Request().Context(), cmd)
-		if err != nil {
-			return err
-		}
-		status := http.StatusCreated
-		if rc.Duplicate {
-			status = http.StatusOK
-		}
-		return c.JSON(status, commandResponse(cmd, rc))
+func record(c echo.Context, r Recorder, kind sellable.Kind, key *string) error {
+	cmd, err := decodeCommand(c.Request().Body)
+	if err != nil {
+		return err
 	}
+	cmd.Kind = kind
+	if key != nil {
+		cmd.IdempotencyKey = *key
+	}
+	// The document's maxLength counts characters; the limit is bytes.
+	if len(cmd.IdempotencyKey) > 128 {
+		return &sellable.FieldError{Field: IdempotencyHeader, Err: errors.New("at most 128 bytes")}
+	}
+	rc, err := r.Record(c.Request().Context(), cmd)
+	if err != nil {
+		return err
+	}
+	status := http.StatusCreated
+	if rc.Duplicate {
+		status = http.StatusOK
+	}
+	return c.JSON(status, commandResponse(cmd, rc))
 }
 
 // decodeCommand reads {"locationId","sku","count"} field by field, so

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"regexp"
 
 	"github.com/labstack/echo/v4"
 
@@ -61,12 +62,18 @@ func classifyRequest(c echo.Context, err error) (int, ErrorBody) {
 	return status, body
 }
 
+// generatedParamError matches the refusals of the generated wrappers
+// (gen/*/server.gen.go), which bind parameters after validateOp has
+// checked them; what validateOp lets through and they refuse (a header
+// sent twice) still names its parameter.
+var generatedParamError = regexp.MustCompile(`^(?:Invalid format for parameter|Expected one value for|Query argument|Header parameter) ([^\s:,]+)`)
+
 func classify(err error) (int, ErrorBody) {
 	var fe *sellable.FieldError
 	var he *echo.HTTPError
 	switch {
 	case errors.As(err, &fe):
-		return http.StatusBadRequest, ErrorBody{Error: fe.Err.Error(), Field: fe.Field}
+		return statusOf(fe), ErrorBody{Error: fe.Err.Error(), Field: fe.Field}
 	case errors.Is(err, sellable.ErrIdempotencyConflict):
 		return http.StatusUnprocessableEntity, ErrorBody{
 			Error: IdempotencyHeader + " was already used for a different request (another endpoint or body); nothing was stored, send it with a new key",
@@ -81,7 +88,11 @@ func classify(err error) (int, ErrorBody) {
 		if m, ok := he.Message.(string); ok {
 			msg = m
 		}
-		return he.Code, ErrorBody{Error: msg}
+		var field string
+		if m := generatedParamError.FindStringSubmatch(msg); he.Code == http.StatusBadRequest && m != nil {
+			field = fieldOf(m[1])
+		}
+		return he.Code, ErrorBody{Error: msg, Field: field}
 	}
 	return http.StatusInternalServerError, ErrorBody{Error: "internal error"}
 }

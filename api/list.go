@@ -2,12 +2,11 @@ package api
 
 import (
 	"context"
-	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sellable/inventory/api/gen/listing"
 	"github.com/sellable/inventory/sellable"
 )
 
@@ -27,28 +26,36 @@ type ListResponse struct {
 	NextPageToken string             `json:"nextPageToken"`
 }
 
-// RegisterList mounts GET /inventory/locations/{location}/skus
-// ?pageToken=&limit=.
+// RegisterList mounts the operations tagged listing in openapi.yaml
+// through their generated server (gen/listing):
+// GET /inventory/locations/{location}/skus?pageToken=&limit=.
 func RegisterList(e *echo.Echo, l Lister) {
-	e.GET("/inventory/locations/:location/skus", func(c echo.Context) error {
-		loc, err := pathParam(c, "location", "locationId")
-		if err != nil {
-			return err
-		}
-		limit := DefaultListLimit
-		if s := c.QueryParam("limit"); s != "" {
-			if limit, err = strconv.Atoi(s); err != nil {
-				return &sellable.FieldError{Field: "limit", Err: errors.New("must be an integer")}
-			}
-		}
-		items, next, err := l.List(c.Request().Context(), loc, c.QueryParam("pageToken"), limit)
-		if err != nil {
-			return err
-		}
-		out := make([]PositionResponse, len(items))
-		for i, p := range items {
-			out[i] = positionResponse(p)
-		}
-		return c.JSON(http.StatusOK, ListResponse{LocationID: loc, Items: out, NextPageToken: next})
+	listing.RegisterHandlersWithOptions(e, listServer{l}, listing.RegisterHandlersOptions{
+		OperationMiddlewares: withValidation("listing", nil),
 	})
+}
+
+// listServer implements the generated listing.ServerInterface.
+type listServer struct{ l Lister }
+
+var _ listing.ServerInterface = listServer{}
+
+func (s listServer) ListPositions(c echo.Context, location listing.Location, p listing.ListPositionsParams) error {
+	limit := DefaultListLimit
+	if p.Limit != nil {
+		limit = *p.Limit
+	}
+	var token string
+	if p.PageToken != nil {
+		token = *p.PageToken
+	}
+	items, next, err := s.l.List(c.Request().Context(), location, token, limit)
+	if err != nil {
+		return err
+	}
+	out := make([]PositionResponse, len(items))
+	for i, pos := range items {
+		out[i] = positionResponse(pos)
+	}
+	return c.JSON(http.StatusOK, ListResponse{LocationID: location, Items: out, NextPageToken: next})
 }

@@ -108,6 +108,32 @@ func TestSpecDescribesEveryRoute(t *testing.T) {
 	}
 }
 
+// TestRoutesComeFromGeneratedCode fails when a program registers a route
+// by hand: its handler must be the generated wrapper of its operation's
+// tag (api/gen/<tag>), so the route and its parameters come from the
+// document.
+func TestRoutesComeFromGeneratedCode(t *testing.T) {
+	doc := loadSpec(t, api.Spec)
+	for name, e := range programServers() {
+		for _, r := range e.Routes() {
+			path := echoParam.ReplaceAllString(r.Path, "{$1}")
+			item := doc.Paths.Value(path)
+			if item == nil || item.GetOperation(r.Method) == nil {
+				continue // TestSpecDescribesEveryRoute reports it
+			}
+			op := item.GetOperation(r.Method)
+			if len(op.Tags) != 1 {
+				continue // TestEveryTagIsGenerated reports a missing tag
+			}
+			want := "github.com/sellable/inventory/api/gen/" + op.Tags[0] + ".(*ServerInterfaceWrapper)."
+			if !strings.HasPrefix(r.Name, want) {
+				t.Errorf("%s registers %s %s with %s, not through api/gen/%s (go generate ./api, then implement its ServerInterface)",
+					name, r.Method, path, r.Name, op.Tags[0])
+			}
+		}
+	}
+}
+
 // conformance checks real answers against the document.
 type conformance struct {
 	t      *testing.T

@@ -3,10 +3,10 @@ package api
 import (
 	"context"
 	"net/http"
-	"net/url"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sellable/inventory/api/gen/queries"
 	"github.com/sellable/inventory/sellable"
 )
 
@@ -15,36 +15,25 @@ type Reader interface {
 	Get(ctx context.Context, locationID, sku string) (sellable.Position, error)
 }
 
-// RegisterQueries mounts GET /inventory/locations/{location}/skus/{sku}.
+// RegisterQueries mounts the operations tagged queries in openapi.yaml
+// through their generated server (gen/queries):
+// GET /inventory/locations/{location}/skus/{sku}.
 func RegisterQueries(e *echo.Echo, r Reader) {
-	e.GET("/inventory/locations/:location/skus/:sku", func(c echo.Context) error {
-		loc, err := pathParam(c, "location", "locationId")
-		if err != nil {
-			return err
-		}
-		sku, err := pathParam(c, "sku", "sku")
-		if err != nil {
-			return err
-		}
-		pos, err := r.Get(c.Request().Context(), loc, sku)
-		if err != nil {
-			return err
-		}
-		return c.JSON(http.StatusOK, positionResponse(pos))
+	queries.RegisterHandlersWithOptions(e, queryServer{r}, queries.RegisterHandlersOptions{
+		OperationMiddlewares: withValidation("queries", nil),
 	})
 }
 
-// pathParam returns a path segment URL-decoded. Echo routes on the raw
-// path when the request has escapes that matter (%2F), and then leaves
-// them in the parameter.
-func pathParam(c echo.Context, name, field string) (string, error) {
-	v := c.Param(name)
-	if c.Request().URL.RawPath == "" {
-		return v, nil
-	}
-	u, err := url.PathUnescape(v)
+// queryServer implements the generated queries.ServerInterface. The
+// generated wrapper hands over the path parameters URL-decoded.
+type queryServer struct{ r Reader }
+
+var _ queries.ServerInterface = queryServer{}
+
+func (s queryServer) GetPosition(c echo.Context, location queries.Location, sku queries.ID) error {
+	pos, err := s.r.Get(c.Request().Context(), location, sku)
 	if err != nil {
-		return "", &sellable.FieldError{Field: field, Err: err}
+		return err
 	}
-	return u, nil
+	return c.JSON(http.StatusOK, positionResponse(pos))
 }

@@ -2,8 +2,16 @@ package api
 
 import (
 	"encoding/json"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/sellable/inventory/api/gen/commands"
+	"github.com/sellable/inventory/api/gen/listing"
+	"github.com/sellable/inventory/api/gen/queries"
 	"github.com/sellable/inventory/sellable"
 )
 
@@ -26,6 +34,50 @@ func TestAnswerShapes(t *testing.T) {
 		got, err := json.Marshal(c.v)
 		if err != nil || string(got) != c.want {
 			t.Errorf("%s: %s, %v\nwant %s", c.name, got, err, c.want)
+		}
+	}
+}
+
+// jsonFields are the JSON member names of struct type t, recursively for
+// struct and slice-of-struct members, as "name" and "outer.inner".
+func jsonFields(t reflect.Type, prefix string, out map[string]bool) {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct || t == reflect.TypeFor[time.Time]() {
+		return
+	}
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		out[prefix+name] = true
+		jsonFields(f.Type, prefix+name+".", out)
+	}
+}
+
+// The hand-written answer types (api/doc.go says why they are kept) have
+// exactly the members of the types generated from the document's
+// schemas: a member added to a schema must be added to its answer, and
+// the other way round.
+func TestAnswerTypesMatchTheGeneratedOnes(t *testing.T) {
+	cases := []struct {
+		name      string
+		ours, gen any
+	}{
+		{"CommandResponse", CommandResponse{}, commands.CommandResponse{}},
+		{"BatchResponse", BatchResponse{}, commands.BatchResponse{}},
+		{"PositionResponse", PositionResponse{}, queries.Position{}},
+		{"ListResponse", ListResponse{}, listing.PositionPage{}},
+		{"ErrorBody", ErrorBody{}, queries.ErrorBody{}},
+	}
+	for _, c := range cases {
+		ours, gen := map[string]bool{}, map[string]bool{}
+		jsonFields(reflect.TypeOf(c.ours), "", ours)
+		jsonFields(reflect.TypeOf(c.gen), "", gen)
+		if !maps.Equal(ours, gen) {
+			t.Errorf("%s has members %v, the document's schema %v", c.name, slices.Sorted(maps.Keys(ours)), slices.Sorted(maps.Keys(gen)))
 		}
 	}
 }

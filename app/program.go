@@ -89,7 +89,7 @@ func (p *Pipeline) Register(e *echo.Echo, nc *nats.Conn, js jetstream.JetStream)
 		"nats": NATSConnected(nc), "streams": StreamsPresent(js),
 		"partitions": PartitionsProgress(p.Calculator),
 	})
-	api.RegisterStatus(e, "/calculator/status", func(context.Context) any { return p.Calculator.Status() })
+	api.RegisterCalculatorStatus(e, func(context.Context) any { return p.Calculator.Status() })
 }
 
 // RunPipeline opens the pipeline (OpenPipeline), runs its calculator in s
@@ -110,7 +110,6 @@ func RunPipeline(ctx context.Context, s *Session, cs CalculatorSettings) (*Pipel
 func RegisterCommands(e *echo.Echo, js jetstream.JetStream, t Topology, w Wire) {
 	cmds := Commands(js, t, w)
 	api.RegisterCommands(e, cmds)
-	api.RegisterBatch(e, cmds)
 }
 
 // runAll runs every function until ctx ends or one fails, then drains nc

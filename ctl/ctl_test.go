@@ -65,7 +65,7 @@ func TestAdjustReserveGetPartitions(t *testing.T) {
 	sys := systemtest.Start(t, systemtest.Config{Partitions: 4, Avro: true})
 	calc, _ := sys.StartCalculator(t, nil, nil)
 	e := sys.API(discard)
-	api.RegisterStatus(e, "/calculator/status", func(context.Context) any { return calc.Status() })
+	api.RegisterCalculatorStatus(e, func(context.Context) any { return calc.Status() })
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 	url := "--url=" + srv.URL

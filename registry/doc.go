@@ -13,7 +13,8 @@
 // compare-and-set on its revision, so any number of registry instances can
 // share a bucket without ever handing out an id or a version twice. Handler
 // maps Confluent's HTTP API onto a Store and can be mounted on any Echo
-// server at the root paths.
+// server at the root paths; its routes are the server generated from the
+// operations tagged registry in api/openapi.yaml (api/gen/registry).
 //
 // Under the inventory's own subjects (wire.Schemas) a schema must also
 // be within wire.SchemaBounds, the bounds the inventory's decoders

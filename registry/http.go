@@ -9,10 +9,13 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	registryapi "github.com/sellable/inventory/api/gen/registry"
 )
 
 // Media types Confluent speaks. Requests may use any of them; responses
@@ -29,11 +32,7 @@ const (
 const maxBodyBytes = 1 << 20
 
 // Router is what Register mounts routes on: *echo.Echo or *echo.Group.
-type Router interface {
-	GET(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route
-	POST(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route
-	PUT(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route
-}
+type Router = registryapi.EchoRouter
 
 // Handler serves Confluent's REST API from a Store.
 type Handler struct {
@@ -50,24 +49,110 @@ func NewHandler(store *Store, logger *slog.Logger) *Handler {
 }
 
 // Register mounts the API at the router's root: /subjects, /schemas,
-// /config, /compatibility. Errors are rendered in Confluent's format by
-// the routes themselves, whatever the server's HTTPErrorHandler does.
+// /config, /compatibility, through the server generated from the
+// operations tagged registry in api/openapi.yaml (api/gen/registry), so
+// the routes are the document's. Errors are rendered in Confluent's
+// format by the routes themselves (confluentErrors), whatever the
+// server's HTTPErrorHandler does, and so are the generated wrapper's
+// refusals of parameters it cannot bind.
 func (h *Handler) Register(r Router) {
-	r.GET("/subjects", h.wrap(h.subjects))
-	r.GET("/subjects/:subject/versions", h.wrap(h.versions))
-	r.POST("/subjects/:subject/versions", h.wrap(h.register))
-	r.GET("/subjects/:subject/versions/:version", h.wrap(h.version))
-	r.GET("/subjects/:subject/versions/:version/schema", h.wrap(h.versionSchema))
-	r.POST("/subjects/:subject", h.wrap(h.lookup))
-	r.GET("/schemas/ids/:id", h.wrap(h.schemaByID))
-	r.GET("/schemas/ids/:id/schema", h.wrap(h.rawSchemaByID))
-	r.GET("/schemas/types", h.wrap(h.schemaTypes))
-	r.GET("/config", h.wrap(h.globalConfig))
-	r.PUT("/config", h.wrap(h.setGlobalConfig))
-	r.GET("/config/:subject", h.wrap(h.subjectConfig))
-	r.PUT("/config/:subject", h.wrap(h.setSubjectConfig))
-	r.POST("/compatibility/subjects/:subject/versions", h.wrap(h.compatibility))
-	r.POST("/compatibility/subjects/:subject/versions/:version", h.wrap(h.compatibility))
+	registryapi.RegisterHandlers(withMiddleware{r, h.confluentErrors}, server{h})
+}
+
+// confluentErrors renders the error of a route, the generated wrapper's
+// included, as Confluent does (wrap). A schema id that is not a number
+// is an unknown schema (404 40403), as Confluent answers it, where the
+// wrapper says 400.
+func (h *Handler) confluentErrors(next echo.HandlerFunc) echo.HandlerFunc {
+	return h.wrap(func(c echo.Context) error {
+		err := next(c)
+		var he *echo.HTTPError
+		if errors.As(err, &he) && he.Code == http.StatusBadRequest && slices.Contains(c.ParamNames(), "id") &&
+			strings.HasPrefix(fmt.Sprint(he.Message), "Invalid format for parameter id") {
+			return fmt.Errorf("id %q: %w", c.Param("id"), ErrSchemaNotFound)
+		}
+		return err
+	})
+}
+
+// withMiddleware is a Router that adds mw to every route mounted on it.
+type withMiddleware struct {
+	Router
+	mw echo.MiddlewareFunc
+}
+
+func (w withMiddleware) GET(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return w.Router.GET(path, h, append(m, w.mw)...)
+}
+
+func (w withMiddleware) POST(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return w.Router.POST(path, h, append(m, w.mw)...)
+}
+
+func (w withMiddleware) PUT(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return w.Router.PUT(path, h, append(m, w.mw)...)
+}
+
+func (w withMiddleware) DELETE(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return w.Router.DELETE(path, h, append(m, w.mw)...)
+}
+
+func (w withMiddleware) PATCH(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return w.Router.PATCH(path, h, append(m, w.mw)...)
+}
+
+// server implements the generated registryapi.ServerInterface. The
+// handlers read their parameters from the context themselves (pathParam,
+// parseVersion): Confluent's rules for them (a version is 1 to 2^31-1,
+// "latest" or -1) and its error codes are theirs.
+type server struct{ h *Handler }
+
+var _ registryapi.ServerInterface = server{}
+
+func (s server) RegistrySubjects(c echo.Context) error { return s.h.subjects(c) }
+
+func (s server) RegistryLookup(c echo.Context, _ registryapi.Subject) error { return s.h.lookup(c) }
+
+func (s server) RegistryVersions(c echo.Context, _ registryapi.Subject) error { return s.h.versions(c) }
+
+func (s server) RegistryRegister(c echo.Context, _ registryapi.Subject) error { return s.h.register(c) }
+
+func (s server) RegistryVersion(c echo.Context, _ registryapi.Subject, _ registryapi.Version) error {
+	return s.h.version(c)
+}
+
+func (s server) RegistryVersionSchema(c echo.Context, _ registryapi.Subject, _ registryapi.Version) error {
+	return s.h.versionSchema(c)
+}
+
+func (s server) RegistrySchemaByID(c echo.Context, _ registryapi.SchemaID) error {
+	return s.h.schemaByID(c)
+}
+
+func (s server) RegistryRawSchemaByID(c echo.Context, _ registryapi.SchemaID) error {
+	return s.h.rawSchemaByID(c)
+}
+
+func (s server) RegistrySchemaTypes(c echo.Context) error { return s.h.schemaTypes(c) }
+
+func (s server) RegistryGlobalConfig(c echo.Context) error { return s.h.globalConfig(c) }
+
+func (s server) RegistrySetGlobalConfig(c echo.Context) error { return s.h.setGlobalConfig(c) }
+
+func (s server) RegistrySubjectConfig(c echo.Context, _ registryapi.Subject, _ registryapi.RegistrySubjectConfigParams) error {
+	return s.h.subjectConfig(c)
+}
+
+func (s server) RegistrySetSubjectConfig(c echo.Context, _ registryapi.Subject) error {
+	return s.h.setSubjectConfig(c)
+}
+
+func (s server) RegistryCompatibilityAll(c echo.Context, _ registryapi.Subject, _ registryapi.RegistryCompatibilityAllParams) error {
+	return s.h.compatibility(c)
+}
+
+func (s server) RegistryCompatibility(c echo.Context, _ registryapi.Subject, _ registryapi.Version, _ registryapi.RegistryCompatibilityParams) error {
+	return s.h.compatibility(c)
 }
 
 // Request and response bodies, as Confluent spells them.

@@ -178,6 +178,9 @@ func TestHTTPErrors(t *testing.T) {
 		{"version 0", "GET", "/subjects/known/versions/0", "", 422, 42202},
 		{"unknown id", "GET", "/schemas/ids/4242", "", 404, 40403},
 		{"non-numeric id", "GET", "/schemas/ids/abc", "", 404, 40403},
+		{"id past any integer", "GET", "/schemas/ids/99999999999999999999/schema", "", 404, 40403},
+		// The generated wrapper's own refusals come out in Confluent's body.
+		{"verbose given twice", "POST", "/compatibility/subjects/known/versions?verbose=true&verbose=false", schemaBody(t, recA), 400, 400},
 		{"schema not under subject", "POST", "/subjects/known", schemaBody(t, recOther), 404, 40403},
 		{"invalid schema", "POST", "/subjects/known/versions", schemaBody(t, `{"type":"nope"}`), 422, 42201},
 		{"empty schema", "POST", "/subjects/known/versions", `{"schema":""}`, 422, 42201},

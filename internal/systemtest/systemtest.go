@@ -97,7 +97,6 @@ func (s *System) Registry(tb testing.TB) *registry.Store {
 func (s *System) API(log *slog.Logger) *echo.Echo {
 	e := api.NewServer(log)
 	api.RegisterCommands(e, s.Commands)
-	api.RegisterBatch(e, s.Commands)
 	api.RegisterQueries(e, s.View)
 	return e
 }

@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sellable/inventory/internal/drift"
 	"github.com/sellable/inventory/kv"
+	"github.com/sellable/inventory/natsauth"
 	"github.com/sellable/inventory/streams"
 )
 
@@ -55,16 +57,24 @@ const adminTimeout = 30 * time.Second
 
 // AdminUsage explains the admin subcommand.
 const AdminUsage = `usage: inventory admin plan|apply [flags]
+       inventory admin nats-users [--partitions N] DIR
 
-plan   shows how the streams and buckets on --nats-url differ from the
-       settings given (flags and environment, as for the services)
-apply  shows the same differences and changes the streams and buckets
-       to match; a partition count is never changed (see README)`
+plan        shows how the streams and buckets on --nats-url differ from the
+            settings given (flags and environment, as for the services)
+apply       shows the same differences and changes the streams and buckets
+            to match; a partition count is never changed (see README)
+nats-users  writes one NATS user (nkey) per role into DIR: nats-users.conf,
+            the server's authorization block with each role's permissions
+            (include it in nats-server's config, or --nats-users), and
+            <role>.nk, each role's seed (NATS_NKEY_SEED)`
 
 // Admin runs `inventory admin plan|apply` with args after "admin". It
 // reads the same shared settings as the services, so that what a plan
 // shows is what a service started with the same environment would want.
 func Admin(ctx context.Context, args []string, out io.Writer, log *slog.Logger) error {
+	if len(args) > 0 && args[0] == "nats-users" {
+		return natsUsers(args[1:], out)
+	}
 	if len(args) == 0 || (args[0] != "plan" && args[0] != "apply") {
 		return errors.New(AdminUsage)
 	}
@@ -82,7 +92,11 @@ func Admin(ctx context.Context, args []string, out io.Writer, log *slog.Logger) 
 	// should rather say that the server is not there.
 	ctx, cancel := context.WithTimeout(ctx, adminTimeout)
 	defer cancel()
-	nc, js, err := Connect(c.NATSURL, "inventory-admin", log)
+	opts, err := c.NATSAuth.Options()
+	if err != nil {
+		return err
+	}
+	nc, js, err := Connect(c.NATSURL, "inventory-admin", log, opts...)
 	if err != nil {
 		return err
 	}
@@ -116,4 +130,27 @@ func printChanges(out io.Writer, cs []drift.Change) {
 		}
 		fmt.Fprintf(out, "%s %s\n", mark, c)
 	}
+}
+
+// natsUsers runs `inventory admin nats-users DIR`.
+func natsUsers(args []string, out io.Writer) error {
+	f := NewFlags("inventory admin nats-users")
+	f.Init(f.Name(), flag.ContinueOnError)
+	partitions := f.Int("partitions", "INVENTORY_PARTITIONS", streams.DefaultPartitions, "partitions of the deployment (the view has a bucket per partition)")
+	if err := f.Parse(args); err != nil {
+		return err
+	}
+	if f.NArg() != 1 {
+		return errors.New(AdminUsage)
+	}
+	dir := f.Arg(0)
+	keys, err := natsauth.Generate(dir, *partitions)
+	if err != nil {
+		return err
+	}
+	for _, r := range natsauth.Roles {
+		fmt.Fprintf(out, "%-10s %s  %s\n", r, keys[r], filepath.Join(dir, natsauth.SeedFile(r)))
+	}
+	fmt.Fprintf(out, "wrote %s: include it in nats-server's configuration, or give it to the all-in-one as --nats-users\n", filepath.Join(dir, natsauth.UsersFile))
+	return nil
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sellable/inventory/natsauth"
 )
 
 // Connect dials NATS and keeps reconnecting for as long as the process
@@ -64,4 +66,16 @@ func Retry(ctx context.Context, log *slog.Logger, what string, fn func(context.C
 		}
 		wait = min(2*wait, 2*time.Second)
 	}
+}
+
+// NATSAuthFlags registers the settings of a NATS client's credentials and
+// TLS into c.
+func NATSAuthFlags(f Flags, c *natsauth.ClientConfig) {
+	f.StringVar(&c.Creds, "nats-creds", "NATS_CREDS", "", "NATS .creds file (user JWT and seed), for a server in operator mode")
+	f.StringVar(&c.NKeySeed, "nats-nkey-seed", "NATS_NKEY_SEED", "", "file holding the NATS user's nkey seed (inventory admin nats-users writes one per role)")
+	f.StringVar(&c.User, "nats-user", "NATS_USER", "", "NATS user name, with NATS_PASSWORD")
+	f.StringVar(&c.Password, "nats-password", "NATS_PASSWORD", "", "NATS user's password (prefer the environment to the flag)")
+	f.StringVar(&c.CAFile, "nats-ca", "NATS_CA", "", "CA certificates (PEM) that sign the NATS server's: requires TLS and verifies the server")
+	f.StringVar(&c.CertFile, "nats-tls-cert", "NATS_TLS_CERT", "", "client certificate (PEM) for a NATS server that verifies its clients")
+	f.StringVar(&c.KeyFile, "nats-tls-key", "NATS_TLS_KEY", "", "the client certificate's key (PEM)")
 }

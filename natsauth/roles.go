@@ -1,0 +1,171 @@
+package natsauth
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/sellable/inventory/calculator"
+	"github.com/sellable/inventory/kv"
+	"github.com/sellable/inventory/registry"
+	"github.com/sellable/inventory/streams"
+)
+
+// Role is what a connection may do; its name is the NATS user's name.
+type Role string
+
+// The roles. Admin may do anything, including stream and bucket
+// management; each other role may do what one program (or a person with
+// the nats CLI) needs.
+const (
+	Admin      Role = "admin"
+	Mutator    Role = "mutator"    // the command API: publishes events
+	Calculator Role = "calculator" // folds INVENTORY into the view; serves queries
+	Projector  Role = "projector"  // sellable-service: reads SELLABLE
+	Registry   Role = "registry"   // the schema registry program
+	Publisher  Role = "publisher"  // `nats pub` of adjustments and reservations
+	Reader     Role = "reader"     // reads the view and the changes
+)
+
+// Roles lists every role, admin first.
+var Roles = []Role{Admin, Mutator, Calculator, Projector, Registry, Publisher, Reader}
+
+// Permissions is what a role may publish and subscribe to. Allow lists
+// are exhaustive: a subject they do not match is refused.
+type Permissions struct {
+	Publish   []string
+	Subscribe []string
+}
+
+// jsAPI is JetStream's API prefix in the inventory's account.
+const jsAPI = "$JS.API."
+
+// inbox is where replies come back: JetStream API answers, publish acks,
+// and the messages of ordered consumers and KV watchers. No role but the
+// admin may publish to it, so nobody can forge a reply to someone else.
+const inbox = "_INBOX.>"
+
+// perms gathers subjects per role.
+type perms struct{ pub, sub []string }
+
+func (p *perms) publish(s ...string)   { p.pub = append(p.pub, s...) }
+func (p *perms) subscribe(s ...string) { p.sub = append(p.sub, s...) }
+
+// info lets the role look streams up, as every program does at start to
+// check that they exist (and warn when their settings drifted).
+func (p *perms) info(stream ...string) {
+	for _, s := range stream {
+		p.publish(jsAPI + "STREAM.INFO." + s)
+	}
+}
+
+// read lets the role read a stream: look it up, get messages (direct or
+// through the leader) and run ephemeral consumers (ordered consumers, KV
+// watchers), which are created, asked for more and flow-controlled on
+// these subjects.
+func (p *perms) read(stream string) {
+	p.info(stream)
+	p.publish(
+		jsAPI+"DIRECT.GET."+stream, jsAPI+"DIRECT.GET."+stream+".>",
+		jsAPI+"STREAM.MSG.GET."+stream,
+		jsAPI+"CONSUMER.CREATE."+stream, jsAPI+"CONSUMER.CREATE."+stream+".>",
+		jsAPI+"CONSUMER.INFO."+stream+".*",
+		jsAPI+"CONSUMER.DELETE."+stream+".*",
+		jsAPI+"CONSUMER.MSG.NEXT."+stream+".*",
+		"$JS.FC."+stream+".>",
+	)
+}
+
+// durable lets the role keep a durable consumer on stream and ack it.
+func (p *perms) durable(stream string) {
+	p.read(stream)
+	p.publish(jsAPI+"CONSUMER.DURABLE.CREATE."+stream+".*", "$JS.ACK."+stream+".>")
+}
+
+// readBucket lets the role read a KV bucket: get and watch its keys.
+func (p *perms) readBucket(bucket string) { p.read("KV_" + bucket) }
+
+// writeBucket lets the role also put, create, update and delete its keys
+// (a KV write is a publish to $KV.<bucket>.<key>).
+func (p *perms) writeBucket(bucket string) {
+	p.readBucket(bucket)
+	p.publish("$KV." + bucket + ".>")
+}
+
+// Of is the permissions of role r in a deployment of the given number of
+// partitions (the view is one bucket per partition, and a subject
+// permission has no partial-token wildcard).
+func Of(r Role, partitions int) (Permissions, error) {
+	var p perms
+	views := make([]string, partitions)
+	for i := range views {
+		views[i] = kv.BucketName(i)
+	}
+	events, sellable, dlq := streams.EventStream, streams.SellableStream, streams.DeadLetterStream
+	reg := registry.DefaultBucket
+	// Every program checks all three streams at start.
+	programs := func() {
+		p.info(events, sellable, dlq)
+		p.subscribe(inbox)
+	}
+	switch r {
+	case Admin:
+		return Permissions{Publish: []string{">"}, Subscribe: []string{">"}}, nil
+	case Mutator:
+		programs()
+		p.publish(eventSubjects...)
+		// A duplicate ack is checked against the stored original.
+		p.read(events)
+		// The program registers the schemas it writes, if absent.
+		p.writeBucket(reg)
+	case Calculator:
+		programs()
+		p.read(events)
+		p.publish(streams.SellableFilter, "inventory.deadletter.>")
+		p.writeBucket(reg)
+		// The leases and the replay points.
+		for _, b := range calculator.BucketConfigs(calculator.DefaultConfig()) {
+			p.writeBucket(b.Bucket)
+		}
+		for _, v := range views {
+			p.writeBucket(v)
+		}
+	case Projector:
+		programs()
+		p.durable(sellable)
+		p.writeBucket(reg)
+	case Registry:
+		programs()
+		p.writeBucket(reg)
+	case Publisher:
+		p.publish(eventSubjects...)
+		p.subscribe(inbox)
+	case Reader:
+		p.subscribe(inbox, streams.SellableFilter)
+		p.read(sellable)
+		p.readBucket(reg)
+		for _, v := range views {
+			p.readBucket(v)
+		}
+	default:
+		return Permissions{}, fmt.Errorf("natsauth: unknown role %q", r)
+	}
+	return Permissions{Publish: dedupe(p.pub), Subscribe: dedupe(p.sub)}, nil
+}
+
+// eventSubjects are the subjects commands are published on.
+var eventSubjects = []string{"inventory.adjustments.*.*", "inventory.reservations.*.*"}
+
+func dedupe(s []string) []string {
+	slices.Sort(s)
+	return slices.Compact(s)
+}
+
+// Server is p as the embedded server takes it.
+func (p Permissions) Server() *server.Permissions {
+	return &server.Permissions{
+		Publish:   &server.SubjectPermission{Allow: p.Publish},
+		Subscribe: &server.SubjectPermission{Allow: p.Subscribe},
+	}
+}

@@ -15,7 +15,9 @@ import (
 	"github.com/sellable/inventory/internal/drift"
 	"github.com/sellable/inventory/kv"
 	"github.com/sellable/inventory/natsauth"
+	"github.com/sellable/inventory/registry"
 	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/wire"
 )
 
 // Plan lists how the existing streams and buckets differ from what t
@@ -48,6 +50,15 @@ func Apply(ctx context.Context, js jetstream.JetStream, t Topology) ([]drift.Cha
 		return nil, err
 	}
 	if _, err := kv.Apply(ctx, js, t.Buckets()); err != nil {
+		return nil, err
+	}
+	// Register the schemas this version writes, so that the programs,
+	// whose NATS roles may only read the registry's bucket, find them.
+	store, err := registry.NewStore(ctx, js, t.registry(nil))
+	if err != nil {
+		return nil, err
+	}
+	if _, _, _, err := wire.AvroCodecs(ctx, registry.Local{Store: store}, nil); err != nil {
 		return nil, err
 	}
 	return cs, nil

@@ -67,10 +67,9 @@ func (p *perms) info(stream ...string) {
 func (p *perms) read(stream string) {
 	p.info(stream)
 	p.publish(
-		jsAPI+"DIRECT.GET."+stream, jsAPI+"DIRECT.GET."+stream+".>",
+		jsAPI+"DIRECT.GET."+stream+".>",
 		jsAPI+"STREAM.MSG.GET."+stream,
-		jsAPI+"CONSUMER.CREATE."+stream, jsAPI+"CONSUMER.CREATE."+stream+".>",
-		jsAPI+"CONSUMER.INFO."+stream+".*",
+		jsAPI+"CONSUMER.CREATE."+stream+".>",
 		jsAPI+"CONSUMER.DELETE."+stream+".*",
 		jsAPI+"CONSUMER.MSG.NEXT."+stream+".*",
 		"$JS.FC."+stream+".>",
@@ -80,7 +79,7 @@ func (p *perms) read(stream string) {
 // durable lets the role keep a durable consumer on stream and ack it.
 func (p *perms) durable(stream string) {
 	p.read(stream)
-	p.publish(jsAPI+"CONSUMER.DURABLE.CREATE."+stream+".*", "$JS.ACK."+stream+".>")
+	p.publish("$JS.ACK."+stream+".>")
 }
 
 // readBucket lets the role read a KV bucket: get and watch its keys.
@@ -112,18 +111,20 @@ func Of(r Role, partitions int) (Permissions, error) {
 	switch r {
 	case Admin:
 		return Permissions{Publish: []string{">"}, Subscribe: []string{">"}}, nil
+	// The programs find their schemas in the registry's bucket, where
+	// `inventory admin apply` registered them; only the registry program
+	// writes it (registry:write over HTTP).
 	case Mutator:
 		programs()
 		p.publish(eventSubjects...)
 		// A duplicate ack is checked against the stored original.
 		p.read(events)
-		// The program registers the schemas it writes, if absent.
-		p.writeBucket(reg)
+		p.readBucket(reg)
 	case Calculator:
 		programs()
 		p.read(events)
 		p.publish(streams.SellableFilter, "inventory.deadletter.>")
-		p.writeBucket(reg)
+		p.readBucket(reg)
 		// The leases and the replay points.
 		for _, b := range calculator.BucketConfigs(calculator.DefaultConfig()) {
 			p.writeBucket(b.Bucket)
@@ -134,7 +135,7 @@ func Of(r Role, partitions int) (Permissions, error) {
 	case Projector:
 		programs()
 		p.durable(sellable)
-		p.writeBucket(reg)
+		p.readBucket(reg)
 	case Registry:
 		programs()
 		p.writeBucket(reg)

@@ -17,4 +17,4 @@ COPY --from=build /out/ /usr/local/bin/
 COPY --from=build --chown=65532:65532 /data /data
 USER nonroot:nonroot
 ENTRYPOINT []
-CMD ["/usr/local/bin/inventory", "--http-addr", "0.0.0.0:9091", "--nats-listen", "0.0.0.0:4222", "--data-dir", "/data"]
+CMD ["/usr/local/bin/inventory", "--http-addr", "0.0.0.0:9091", "--nats-listen", "127.0.0.1:4222", "--data-dir", "/data"]

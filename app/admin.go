@@ -61,6 +61,10 @@ func Apply(ctx context.Context, js jetstream.JetStream, t Topology) ([]drift.Cha
 	if _, _, _, err := wire.AvroCodecs(ctx, registry.Local{Store: store}, nil); err != nil {
 		return nil, err
 	}
+	// And the idempotency key, which the command API may only read.
+	if _, err := ensureIDKey(ctx, js, t, nil); err != nil {
+		return nil, err
+	}
 	return cs, nil
 }
 

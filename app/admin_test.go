@@ -25,6 +25,10 @@ func TestStartWarnsAndAdminApplyChanges(t *testing.T) {
 	if _, err := OpenPipeline(ctx, s.JS, first, DefaultCalculatorSettings(), logtest.New().Logger()); err != nil {
 		t.Fatal(err)
 	}
+	// A command API makes the deployment's idempotency key.
+	if _, err := OpenIDKey(ctx, s.JS, first, logtest.New().Logger()); err != nil {
+		t.Fatal(err)
+	}
 	// An operator changed a view bucket by hand.
 	b0 := kv.BucketConfig(0, kv.Config{Partitions: 2, Replicas: 1})
 	b0.History = 4

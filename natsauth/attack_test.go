@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/sellable/inventory/app"
 	"github.com/sellable/inventory/internal/poll"
 	"github.com/sellable/inventory/kv"
 	"github.com/sellable/inventory/natsauth"
@@ -168,4 +169,61 @@ func TestEmbeddedServerRefusesOpenNetworkListen(t *testing.T) {
 		t.Fatalf("listen 0.0.0.0 with Insecure: %v", err)
 	}
 	srv.Shutdown()
+}
+
+// (h): a publisher may publish events, with any header, so no permission
+// stops it from setting Nats-Msg-Id. Today's main uses "req:<key>" for an
+// Idempotency-Key, so an event published first under a guessed key makes
+// the later HTTP command a "duplicate" that stores nothing. With the
+// deployment's ID key (app.OpenIDKey, command.WithIDKey) the Nats-Msg-Id
+// is an HMAC the publisher cannot compute.
+func TestPublisherCannotPreemptAnIdempotencyKey(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c := sellable.Command{Kind: sellable.Adjustment, LocationID: key.LocationID, SKU: key.SKU, Count: 5, IdempotencyKey: "order-7"}
+	preempt := func(t *testing.T, d deployment) uint64 {
+		_, pjs, _ := d.connect(t, natsauth.Publisher)
+		msg := &nats.Msg{Subject: streams.EventSubject(sellable.Adjustment, key), Data: []byte(`{"count":1}`),
+			Header: nats.Header{nats.MsgIdHdr: []string{"req:" + c.IdempotencyKey}}}
+		ack, err := pjs.PublishMsg(ctx, msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ack.Sequence
+	}
+	t.Run("without an ID key the command is dropped", func(t *testing.T) {
+		d := open(t)
+		preempt(t, d)
+		_, mjs, _ := d.connect(t, natsauth.Mutator)
+		wire, err := app.OpenWire(ctx, mjs, topology, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := app.Commands(mjs, topology, wire).Record(ctx, c)
+		if err == nil && !r.Duplicate {
+			t.Fatalf("the command was stored (%+v): the attack no longer works on today's main, and this test shows nothing", r)
+		}
+	})
+	t.Run("with the ID key the command is stored", func(t *testing.T) {
+		d := secured(t)
+		forged := preempt(t, d)
+		_, mjs, _ := d.connect(t, natsauth.Mutator)
+		wire, err := app.OpenWire(ctx, mjs, topology, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if wire.IDKey, err = app.OpenIDKey(ctx, mjs, topology, nil); err != nil {
+			t.Fatal(err)
+		}
+		cmds := app.Commands(mjs, topology, wire)
+		r, err := cmds.Record(ctx, c)
+		if err != nil || r.Duplicate || r.Seq <= forged {
+			t.Fatalf("Record = %+v, %v; want a new event after the forged one (seq %d)", r, err, forged)
+		}
+		// And the key still deduplicates the client's own retry.
+		again, err := cmds.Record(ctx, c)
+		if err != nil || !again.Duplicate || again.Seq != r.Seq {
+			t.Fatalf("retry = %+v, %v; want the duplicate of seq %d", again, err, r.Seq)
+		}
+	})
 }

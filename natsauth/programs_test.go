@@ -56,6 +56,9 @@ func TestProgramsRunUnderTheirRoles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if wire.IDKey, err = app.OpenIDKey(ctx, mjs, topology, log); err != nil {
+		t.Fatal(err)
+	}
 	cmds := app.Commands(mjs, topology, wire)
 	c := sellable.Command{Kind: sellable.Adjustment, LocationID: key.LocationID, SKU: key.SKU, Count: 100, IdempotencyKey: "roles-1"}
 	for range 2 {

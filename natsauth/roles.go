@@ -28,6 +28,10 @@ const (
 	Reader     Role = "reader"     // reads the view and the changes
 )
 
+// SecretsBucket holds the deployment's secrets (the idempotency ID key,
+// see app.OpenIDKey): only the admin and the mutator read it.
+const SecretsBucket = "inventory_secrets"
+
 // Roles lists every role, admin first.
 var Roles = []Role{Admin, Mutator, Calculator, Projector, Registry, Publisher, Reader}
 
@@ -79,7 +83,7 @@ func (p *perms) read(stream string) {
 // durable lets the role keep a durable consumer on stream and ack it.
 func (p *perms) durable(stream string) {
 	p.read(stream)
-	p.publish("$JS.ACK."+stream+".>")
+	p.publish("$JS.ACK." + stream + ".>")
 }
 
 // readBucket lets the role read a KV bucket: get and watch its keys.
@@ -102,7 +106,7 @@ func Of(r Role, partitions int) (Permissions, error) {
 		views[i] = kv.BucketName(i)
 	}
 	events, sellable, dlq := streams.EventStream, streams.SellableStream, streams.DeadLetterStream
-	reg := registry.DefaultBucket
+	reg, secrets := registry.DefaultBucket, SecretsBucket
 	// Every program checks all three streams at start.
 	programs := func() {
 		p.info(events, sellable, dlq)
@@ -117,6 +121,8 @@ func Of(r Role, partitions int) (Permissions, error) {
 	case Mutator:
 		programs()
 		p.publish(eventSubjects...)
+		// The secret that keys its Nats-Msg-Ids.
+		p.readBucket(secrets)
 		// A duplicate ack is checked against the stored original.
 		p.read(events)
 		p.readBucket(reg)

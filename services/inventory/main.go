@@ -34,6 +34,9 @@ func main() {
 		if err != nil {
 			return nil, err
 		}
+		if pipe.Wire.IDKey, err = app.OpenIDKey(ctx, s.JS, s.Topology, s.Log); err != nil {
+			return nil, err
+		}
 		app.RegisterCommands(e, s.JS, s.Topology, pipe.Wire)
 		registry.NewHandler(pipe.Wire.Registry, s.Log).Register(e)
 		if pcfg := projectionConfig(pipe.Wire, s.Log); len(pcfg.Hosts) > 0 {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/nats-io/nats.go"
@@ -76,7 +77,10 @@ func embedded(config func() natsembed.Config) app.EmbedFunc {
 		log.Info("embedded nats running", "url", srv.ClientURL(), "data", cfg.StoreDir, "sync", cfg.Sync.String())
 		stop := func() { srv.Shutdown(); srv.WaitForShutdown() }
 		// Talk to it in memory: no loopback TCP between our own parts.
-		return srv.ClientURL(), append(opts, nats.InProcessServer(srv)), stop, nil
+		// A tls:// URL would make the client wrap the in-process pipe in
+		// TLS, which the server does not ask of it.
+		url := strings.Replace(srv.ClientURL(), "tls://", "nats://", 1)
+		return url, append(opts, nats.InProcessServer(srv)), stop, nil
 	}
 }
 

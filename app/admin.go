@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -72,7 +73,7 @@ const adminTimeout = 30 * time.Second
 
 // AdminUsage explains the admin subcommand.
 const AdminUsage = `usage: inventory admin plan|apply [flags]
-       inventory admin nats-users [--partitions N] DIR
+       inventory admin nats-users [--partitions N] [--if-absent] DIR
 
 plan        shows how the streams and buckets on --nats-url differ from the
             settings given (flags and environment, as for the services)
@@ -152,6 +153,8 @@ func natsUsers(args []string, out io.Writer) error {
 	f := NewFlags("inventory admin nats-users")
 	f.Init(f.Name(), flag.ContinueOnError)
 	partitions := f.Int("partitions", "INVENTORY_PARTITIONS", streams.DefaultPartitions, "partitions of the deployment (the view has a bucket per partition)")
+	ifAbsent := new(bool)
+	f.FlagSet.BoolVar(ifAbsent, "if-absent", false, "do nothing when DIR already holds the users (for a deployment's first start)")
 	if err := f.Parse(args); err != nil {
 		return err
 	}
@@ -159,6 +162,10 @@ func natsUsers(args []string, out io.Writer) error {
 		return errors.New(AdminUsage)
 	}
 	dir := f.Arg(0)
+	if _, err := os.Stat(filepath.Join(dir, natsauth.UsersFile)); err == nil && *ifAbsent {
+		fmt.Fprintf(out, "%s exists; nothing to do\n", filepath.Join(dir, natsauth.UsersFile))
+		return nil
+	}
 	keys, err := natsauth.Generate(dir, *partitions)
 	if err != nil {
 		return err

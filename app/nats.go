@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -30,6 +31,15 @@ func Connect(url, name string, log *slog.Logger, extra ...nats.Option) (*nats.Co
 		}),
 		nats.ReconnectHandler(func(c *nats.Conn) {
 			log.Info("nats reconnected", "url", c.ConnectedUrl())
+		}),
+		// A permission the program's NATS role lacks shows only here: the
+		// request itself just times out.
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			if errors.Is(err, nats.ErrPermissionViolation) {
+				log.Error("nats refused: the NATS user lacks a permission (README, Running it securely)", "err", err)
+				return
+			}
+			log.Warn("nats", "err", err)
 		}),
 	}
 	nc, err := nats.Connect(url, append(opts, extra...)...)

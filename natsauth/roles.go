@@ -50,8 +50,15 @@ const jsAPI = "$JS.API."
 // admin may publish to it, so nobody can forge a reply to someone else.
 const inbox = "_INBOX.>"
 
-// perms gathers subjects per role.
-type perms struct{ pub, sub []string }
+// perms gathers subjects per role. cleanup lets the role delete the
+// consumers of the streams it reads: the programs' ordered consumers and
+// watchers delete theirs when they stop or reset. A person's role does
+// without (an ephemeral consumer goes away by itself once inactive), so
+// that a reader cannot delete the projector's durable consumer.
+type perms struct {
+	pub, sub []string
+	cleanup  bool
+}
 
 func (p *perms) publish(s ...string)   { p.pub = append(p.pub, s...) }
 func (p *perms) subscribe(s ...string) { p.sub = append(p.sub, s...) }
@@ -74,10 +81,12 @@ func (p *perms) read(stream string) {
 		jsAPI+"DIRECT.GET."+stream+".>",
 		jsAPI+"STREAM.MSG.GET."+stream,
 		jsAPI+"CONSUMER.CREATE."+stream+".>",
-		jsAPI+"CONSUMER.DELETE."+stream+".*",
 		jsAPI+"CONSUMER.MSG.NEXT."+stream+".*",
 		"$JS.FC."+stream+".>",
 	)
+	if p.cleanup {
+		p.publish(jsAPI + "CONSUMER.DELETE." + stream + ".*")
+	}
 }
 
 // durable lets the role keep a durable consumer on stream and ack it.
@@ -109,15 +118,16 @@ func Of(r Role, partitions int) (Permissions, error) {
 	reg, secrets := registry.DefaultBucket, SecretsBucket
 	// Every program checks all three streams at start.
 	programs := func() {
+		p.cleanup = true
 		p.info(events, sellable, dlq)
 		p.subscribe(inbox)
 	}
-	switch r {
-	case Admin:
-		return Permissions{Publish: []string{">"}, Subscribe: []string{">"}}, nil
 	// The programs find their schemas in the registry's bucket, where
 	// `inventory admin apply` registered them; only the registry program
 	// writes it (registry:write over HTTP).
+	switch r {
+	case Admin:
+		return Permissions{Publish: []string{">"}, Subscribe: []string{">"}}, nil
 	case Mutator:
 		programs()
 		p.publish(eventSubjects...)

@@ -227,3 +227,29 @@ func TestPublisherCannotPreemptAnIdempotencyKey(t *testing.T) {
 		}
 	})
 }
+
+// A publisher may publish events, and no subject permission looks at
+// headers: what keeps it from erasing a key's history (Nats-Rollup: sub)
+// or making its own events expire (Nats-TTL) is that INVENTORY allows
+// neither. A stream setting that allowed them (message schedules force
+// AllowRollup, see DESIGN.md) would hand those to every publisher: this
+// fails first.
+func TestPublisherCannotRewriteHistoryWithHeaders(t *testing.T) {
+	d := secured(t)
+	_, js, _ := d.connect(t, natsauth.Publisher)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	subject := streams.EventSubject(sellable.Adjustment, key)
+	if _, err := js.Publish(ctx, subject, []byte(`{"count":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	for name, hdr := range map[string]nats.Header{
+		"roll up the key":      {"Nats-Rollup": []string{"sub"}},
+		"roll up the stream":   {"Nats-Rollup": []string{"all"}},
+		"expire its own event": {"Nats-TTL": []string{"1s"}},
+	} {
+		if _, err := js.PublishMsg(ctx, &nats.Msg{Subject: subject, Data: []byte(`{"count":1}`), Header: hdr}); err == nil {
+			t.Errorf("%s: INVENTORY stored it", name)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/sellable/inventory/calculator"
 	"github.com/sellable/inventory/kv"
 	"github.com/sellable/inventory/registry"
+	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
 )
 
@@ -40,6 +41,8 @@ var Roles = []Role{Admin, Mutator, Calculator, Projector, Registry, Publisher, R
 type Permissions struct {
 	Publish   []string
 	Subscribe []string
+	// PublishDeny carves subjects out of Publish.
+	PublishDeny []string
 }
 
 // jsAPI is JetStream's API prefix in the inventory's account.
@@ -50,14 +53,14 @@ const jsAPI = "$JS.API."
 // admin may publish to it, so nobody can forge a reply to someone else.
 const inbox = "_INBOX.>"
 
-// perms gathers subjects per role. cleanup lets the role delete the
+// perms gathers subjects per role; deny carves out of pub. cleanup lets the role delete the
 // consumers of the streams it reads: the programs' ordered consumers and
 // watchers delete theirs when they stop or reset. A person's role does
 // without (an ephemeral consumer goes away by itself once inactive), so
 // that a reader cannot delete the projector's durable consumer.
 type perms struct {
-	pub, sub []string
-	cleanup  bool
+	pub, sub, deny []string
+	cleanup        bool
 }
 
 func (p *perms) publish(s ...string)   { p.pub = append(p.pub, s...) }
@@ -114,12 +117,12 @@ func Of(r Role, partitions int) (Permissions, error) {
 	for i := range views {
 		views[i] = kv.BucketName(i)
 	}
-	events, sellable, dlq := streams.EventStream, streams.SellableStream, streams.DeadLetterStream
+	events, changes, dlq := streams.EventStream, streams.SellableStream, streams.DeadLetterStream
 	reg, secrets := registry.DefaultBucket, SecretsBucket
 	// Every program checks all three streams at start.
 	programs := func() {
 		p.cleanup = true
-		p.info(events, sellable, dlq)
+		p.info(events, changes, dlq)
 		p.subscribe(inbox)
 	}
 	// The programs find their schemas in the registry's bucket, where
@@ -130,7 +133,11 @@ func Of(r Role, partitions int) (Permissions, error) {
 		return Permissions{Publish: []string{">"}, Subscribe: []string{">"}}, nil
 	case Mutator:
 		programs()
-		p.publish(eventSubjects...)
+		// Every kind of event the command API records (inventory.<kind>.
+		// <loc>.<sku>, as the event stream's transform takes them), but not
+		// the calculator's changes.
+		p.publish(allKinds)
+		p.deny = append(p.deny, streams.SellableFilter)
 		// The secret that keys its Nats-Msg-Ids.
 		p.readBucket(secrets)
 		// A duplicate ack is checked against the stored original.
@@ -150,7 +157,7 @@ func Of(r Role, partitions int) (Permissions, error) {
 		}
 	case Projector:
 		programs()
-		p.durable(sellable)
+		p.durable(changes)
 		p.readBucket(reg)
 	case Registry:
 		programs()
@@ -160,7 +167,7 @@ func Of(r Role, partitions int) (Permissions, error) {
 		p.subscribe(inbox)
 	case Reader:
 		p.subscribe(inbox, streams.SellableFilter)
-		p.read(sellable)
+		p.read(changes)
 		p.readBucket(reg)
 		for _, v := range views {
 			p.readBucket(v)
@@ -168,11 +175,17 @@ func Of(r Role, partitions int) (Permissions, error) {
 	default:
 		return Permissions{}, fmt.Errorf("natsauth: unknown role %q", r)
 	}
-	return Permissions{Publish: dedupe(p.pub), Subscribe: dedupe(p.sub)}, nil
+	return Permissions{Publish: dedupe(p.pub), Subscribe: dedupe(p.sub), PublishDeny: p.deny}, nil
 }
 
-// eventSubjects are the subjects commands are published on.
-var eventSubjects = []string{"inventory.adjustments.*.*", "inventory.reservations.*.*"}
+// eventSubjects are the subjects a person may publish events on.
+var eventSubjects = []string{
+	streams.EventSubjectFilter(sellable.Adjustment),
+	streams.EventSubjectFilter(sellable.Reservation),
+}
+
+// allKinds is every event subject, whatever the kind.
+const allKinds = "inventory.*.*.*"
 
 func dedupe(s []string) []string {
 	slices.Sort(s)
@@ -182,7 +195,7 @@ func dedupe(s []string) []string {
 // Server is p as the embedded server takes it.
 func (p Permissions) Server() *server.Permissions {
 	return &server.Permissions{
-		Publish:   &server.SubjectPermission{Allow: p.Publish},
+		Publish:   &server.SubjectPermission{Allow: p.Publish, Deny: p.PublishDeny},
 		Subscribe: &server.SubjectPermission{Allow: p.Subscribe},
 	}
 }

@@ -39,6 +39,11 @@ func TestOnlyAdminManages(t *testing.T) {
 			t.Fatal(err)
 		}
 		may := func(subject string) bool {
+			for _, deny := range p.PublishDeny {
+				if server.SubjectMatchesFilter(subject, deny) {
+					return false
+				}
+			}
 			for _, allow := range p.Publish {
 				if server.SubjectMatchesFilter(subject, allow) {
 					return true
@@ -48,6 +53,12 @@ func TestOnlyAdminManages(t *testing.T) {
 		}
 		for _, s := range managed {
 			if may(s) != (r == natsauth.Admin) {
+				t.Errorf("%s may publish %s: %v", r, s, may(s))
+			}
+		}
+		// Only the calculator announces changes and dead letters.
+		for _, s := range []string{"inventory.sellable.STL.1", "inventory.deadletter.3"} {
+			if may(s) != (r == natsauth.Admin || r == natsauth.Calculator) {
 				t.Errorf("%s may publish %s: %v", r, s, may(s))
 			}
 		}

@@ -62,7 +62,11 @@ func Generate(dir string, partitions int) (map[Role]string, error) {
 		keys[r] = pub
 		fmt.Fprintf(&b, "    # %s\n    {nkey: %q", r, pub)
 		if r != Admin {
-			fmt.Fprintf(&b, ", permissions: {\n      publish: {allow: %s}\n      subscribe: {allow: %s}\n    }", list(p.Publish), list(p.Subscribe))
+			deny := ""
+			if len(p.PublishDeny) > 0 {
+				deny = ", deny: " + list(p.PublishDeny)
+			}
+			fmt.Fprintf(&b, ", permissions: {\n      publish: {allow: %s%s}\n      subscribe: {allow: %s}\n    }", list(p.Publish), deny, list(p.Subscribe))
 		}
 		b.WriteString("}\n")
 	}

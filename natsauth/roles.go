@@ -137,7 +137,7 @@ func Of(r Role, partitions int) (Permissions, error) {
 		// <loc>.<sku>, as the event stream's transform takes them), but not
 		// the calculator's changes.
 		p.publish(allKinds)
-		p.deny = append(p.deny, streams.SellableFilter)
+		p.deny = append(p.deny, streams.SellableFilter, "inventory.deadletter.>")
 		// The secret that keys its Nats-Msg-Ids.
 		p.readBucket(secrets)
 		// A duplicate ack is checked against the stored original.

@@ -57,7 +57,7 @@ func TestOnlyAdminManages(t *testing.T) {
 			}
 		}
 		// Only the calculator announces changes and dead letters.
-		for _, s := range []string{"inventory.sellable.STL.1", "inventory.deadletter.3"} {
+		for _, s := range []string{"inventory.sellable.STL.1", "inventory.deadletter.3", "inventory.deadletter.a.b"} {
 			if may(s) != (r == natsauth.Admin || r == natsauth.Calculator) {
 				t.Errorf("%s may publish %s: %v", r, s, may(s))
 			}

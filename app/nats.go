@@ -88,4 +88,26 @@ func NATSAuthFlags(f Flags, c *natsauth.ClientConfig) {
 	f.StringVar(&c.CAFile, "nats-ca", "NATS_CA", "", "CA certificates (PEM) that sign the NATS server's: requires TLS and verifies the server")
 	f.StringVar(&c.CertFile, "nats-tls-cert", "NATS_TLS_CERT", "", "client certificate (PEM) for a NATS server that verifies its clients")
 	f.StringVar(&c.KeyFile, "nats-tls-key", "NATS_TLS_KEY", "", "the client certificate's key (PEM)")
+	f.StringVar(&c.InboxPrefix, "nats-inbox-prefix", "NATS_INBOX_PREFIX", natsauth.InboxPrefix(natsauth.Admin),
+		"where NATS replies come back; each role may read only its own (defaults: each program its role's)")
+}
+
+// programRoles are the NATS roles the programs run as, whose inbox
+// prefix (natsauth.InboxPrefix) is their default.
+var programRoles = map[string]natsauth.Role{
+	"mutator":          natsauth.Mutator,
+	"calculator":       natsauth.Calculator,
+	"sellable-service": natsauth.Projector,
+	"schema-registry":  natsauth.Registry,
+}
+
+// defaultInbox makes the inbox prefix of program name's role the default
+// of f's --nats-inbox-prefix.
+func defaultInbox(f Flags, c *natsauth.ClientConfig, name string) {
+	r, ok := programRoles[name]
+	if !ok {
+		return
+	}
+	c.InboxPrefix = natsauth.InboxPrefix(r)
+	f.Lookup("nats-inbox-prefix").DefValue = c.InboxPrefix
 }

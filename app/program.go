@@ -148,7 +148,9 @@ type Program struct {
 // listens on httpAddr unless told otherwise.
 func NewProgram(name, httpAddr string) Program {
 	f := NewFlags(name)
-	return Program{Flags: f, Common: CommonFlags(f, httpAddr, DefaultNATSURL, "NATS server(s), comma-separated")}
+	c := CommonFlags(f, httpAddr, DefaultNATSURL, "NATS server(s), comma-separated")
+	defaultInbox(f, &c.NATSAuth, name)
+	return Program{Flags: f, Common: c}
 }
 
 // Session is one run of a Program: its connection, logger and settings,

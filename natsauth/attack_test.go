@@ -253,3 +253,17 @@ func TestPublisherCannotRewriteHistoryWithHeaders(t *testing.T) {
 		}
 	}
 }
+
+// A role reads only its own replies: a publisher cannot listen to the
+// inboxes where the mutator reads the idempotency ID key (which would
+// undo (h)), nor to those where the calculators receive the events.
+func TestPublisherCannotReadOthersReplies(t *testing.T) {
+	d := secured(t)
+	nc, _, v := d.connect(t, natsauth.Publisher)
+	for _, subject := range []string{"_INBOX.>", natsauth.InboxPrefix(natsauth.Mutator) + ".>", natsauth.InboxPrefix(natsauth.Calculator) + ".*"} {
+		if _, err := nc.SubscribeSync(subject); err != nil {
+			t.Fatal(err)
+		}
+		poll.Until(t, 5*time.Second, "the server refusing "+subject, v.refused(subject))
+	}
+}

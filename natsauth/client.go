@@ -28,6 +28,9 @@ type ClientConfig struct {
 	// CertFile and KeyFile are a client certificate, for servers that
 	// verify their clients (tls { verify: true }).
 	CertFile, KeyFile string
+	// InboxPrefix is where replies come back; a role may subscribe only
+	// to its own (InboxPrefix). Empty is nats.go's default, _INBOX.
+	InboxPrefix string
 }
 
 // ErrCredentials is a setting that names credentials inconsistently.
@@ -84,6 +87,9 @@ func (c ClientConfig) Options() ([]nats.Option, error) {
 	}
 	if c.CertFile != "" {
 		opts = append(opts, nats.ClientCert(c.CertFile, c.KeyFile))
+	}
+	if c.InboxPrefix != "" && c.InboxPrefix != InboxPrefix(Admin) {
+		opts = append(opts, nats.CustomInboxPrefix(c.InboxPrefix))
 	}
 	return opts, nil
 }

@@ -101,7 +101,7 @@ func (v *violations) refused(subject string) func() error {
 // connect connects as role (anonymously on an open server).
 func (d deployment) connect(t *testing.T, role natsauth.Role) (*nats.Conn, jetstream.JetStream, *violations) {
 	t.Helper()
-	var cc natsauth.ClientConfig
+	cc := natsauth.ClientConfig{InboxPrefix: natsauth.InboxPrefix(role)}
 	if d.seeds != "" {
 		cc.NKeySeed = filepath.Join(d.seeds, natsauth.SeedFile(role))
 	}

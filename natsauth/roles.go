@@ -48,10 +48,19 @@ type Permissions struct {
 // jsAPI is JetStream's API prefix in the inventory's account.
 const jsAPI = "$JS.API."
 
-// inbox is where replies come back: JetStream API answers, publish acks,
-// and the messages of ordered consumers and KV watchers. No role but the
-// admin may publish to it, so nobody can forge a reply to someone else.
-const inbox = "_INBOX.>"
+// InboxPrefix is where role r's replies come back (nats.CustomInboxPrefix):
+// JetStream API answers, publish acks, the messages of ordered consumers
+// and KV watchers. Each role may subscribe only to its own, so that no
+// role reads another's replies (the mutator's read of the idempotency ID
+// key among them), and no role but the admin may publish to any inbox,
+// so that nobody forges a reply to someone else. The admin keeps the
+// default, _INBOX.
+func InboxPrefix(r Role) string {
+	if r == Admin {
+		return "_INBOX"
+	}
+	return "_INBOX." + string(r)
+}
 
 // perms gathers subjects per role; deny carves out of pub. cleanup lets the role delete the
 // consumers of the streams it reads: the programs' ordered consumers and
@@ -113,6 +122,7 @@ func (p *perms) writeBucket(bucket string) {
 // permission has no partial-token wildcard).
 func Of(r Role, partitions int) (Permissions, error) {
 	var p perms
+	inbox := InboxPrefix(r) + ".>"
 	views := make([]string, partitions)
 	for i := range views {
 		views[i] = kv.BucketName(i)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sellable/inventory/internal/drift"
@@ -112,6 +113,14 @@ func Admin(ctx context.Context, args []string, out io.Writer, log *slog.Logger) 
 	if err != nil {
 		return err
 	}
+	// A refused request only times out; say at once who is refused.
+	ctx, refused := context.WithCancelCause(ctx)
+	defer refused(nil)
+	opts = append(opts, nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+		if errors.Is(err, nats.ErrPermissionViolation) {
+			refused(fmt.Errorf("%w (managing streams and buckets needs the admin's NATS credentials)", err))
+		}
+	}))
 	nc, js, err := Connect(c.NATSURL, "inventory-admin", log, opts...)
 	if err != nil {
 		return err
@@ -122,6 +131,9 @@ func Admin(ctx context.Context, args []string, out io.Writer, log *slog.Logger) 
 		cs, err = Plan(ctx, js, c.Topology)
 	} else {
 		cs, err = Apply(ctx, js, c.Topology)
+	}
+	if cause := context.Cause(ctx); err != nil && cause != nil && errors.Is(cause, nats.ErrPermissionViolation) {
+		err = cause
 	}
 	if err != nil {
 		return fmt.Errorf("admin %s: %w", cmd, err)

@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -59,6 +61,16 @@ func TestSecuredSplitDeployment(t *testing.T) {
 	command(t, mutator, "adjustment", "STL", "123123", 100, "secured-1") // its retry
 	command(t, mutator, "reservation", "STL", "123123", 10, "")
 	waitCount(t, calc, "STL", "123123", 90)
+
+	// The sellable-service as the projector, when there is a CQL server.
+	if hosts := os.Getenv("SCYLLA_HOSTS"); hosts != "" {
+		svcAddr := freeAddr(t)
+		svcEnv := as("projector")
+		svcEnv["INVENTORY_HTTP_ADDR"], svcEnv["SCYLLA_HOSTS"] = svcAddr, hosts
+		svcEnv["SCYLLA_KEYSPACE"] = fmt.Sprintf("e2e_%d", rand.Uint32())
+		start(t, "sellable-service", "sellable-service", svcEnv)
+		waitCount(t, "http://"+svcAddr, "STL", "123123", 90)
+	}
 }
 
 // The all-in-one refuses to open its embedded NATS server to the network

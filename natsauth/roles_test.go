@@ -1,13 +1,19 @@
 package natsauth_test
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nkeys"
 
 	"github.com/sellable/inventory/calculator"
 	"github.com/sellable/inventory/kv"
 	"github.com/sellable/inventory/natsauth"
+	"github.com/sellable/inventory/natsembed"
 	"github.com/sellable/inventory/registry"
 	"github.com/sellable/inventory/streams"
 )
@@ -72,5 +78,65 @@ func TestOnlyAdminManages(t *testing.T) {
 	}
 	if _, err := natsauth.Of("root", 8); err == nil {
 		t.Error("an unknown role has permissions")
+	}
+}
+
+// The users file, as nats-server reads it, gives each role's key exactly
+// the permissions Of says (the configuration language has variables and
+// quoting of its own: "$JS.API..." must stay a subject).
+func TestUsersFileHasEachRolesPermissions(t *testing.T) {
+	dir := t.TempDir()
+	keys, err := natsauth.Generate(dir, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nkeyUsers, users, err := natsembed.LoadUsers(filepath.Join(dir, natsauth.UsersFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(users) != 0 || len(nkeyUsers) != len(natsauth.Roles) {
+		t.Fatalf("%d nkey users and %d others, want %d nkey users", len(nkeyUsers), len(users), len(natsauth.Roles))
+	}
+	byKey := map[string]*server.NkeyUser{}
+	for _, u := range nkeyUsers {
+		byKey[u.Nkey] = u
+	}
+	for _, r := range natsauth.Roles {
+		u := byKey[keys[r]]
+		if u == nil {
+			t.Fatalf("no user for %s", r)
+		}
+		if r == natsauth.Admin {
+			if u.Permissions != nil {
+				t.Errorf("admin has permissions %+v, want none (everything)", u.Permissions)
+			}
+			continue
+		}
+		p, err := natsauth.Of(r, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := p.Server()
+		if !reflect.DeepEqual(u.Permissions.Publish, want.Publish) || !reflect.DeepEqual(u.Permissions.Subscribe, want.Subscribe) {
+			t.Errorf("%s: file gives publish %+v subscribe %+v, want %+v %+v", r,
+				u.Permissions.Publish, u.Permissions.Subscribe, want.Publish, want.Subscribe)
+		}
+	}
+	// Each seed file holds the key the file names.
+	for _, r := range natsauth.Roles {
+		seed, err := os.ReadFile(filepath.Join(dir, natsauth.SeedFile(r)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		kp, err := nkeys.FromSeed(bytes.TrimSpace(seed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pub, _ := kp.PublicKey(); pub != keys[r] {
+			t.Errorf("%s's seed is for %s, the file names %s", r, pub, keys[r])
+		}
+		if st, err := os.Stat(filepath.Join(dir, natsauth.SeedFile(r))); err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("%s's seed: %v, mode %v; want 0600", r, err, st.Mode().Perm())
+		}
 	}
 }

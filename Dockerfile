@@ -8,13 +8,14 @@ COPY . .
 ENV CGO_ENABLED=0
 RUN go build -trimpath -ldflags="-s -w" -o /out/ ./services/... \
  && go build -trimpath -ldflags="-s -w" -o /out/nats-server github.com/nats-io/nats-server/v2 \
- && mkdir -p /data
+ && mkdir -p /data /auth
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/ /usr/local/bin/
 # Named volumes mounted on /data take this ownership, so JetStream can
 # write there as the non-root user.
 COPY --from=build --chown=65532:65532 /data /data
+COPY --from=build --chown=65532:65532 /auth /auth
 USER nonroot:nonroot
 ENTRYPOINT []
-CMD ["/usr/local/bin/inventory", "--http-addr", "0.0.0.0:9091", "--nats-listen", "0.0.0.0:4222", "--data-dir", "/data"]
+CMD ["/usr/local/bin/inventory", "--http-addr", "0.0.0.0:9091", "--nats-listen", "127.0.0.1:4222", "--data-dir", "/data"]

@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/sellable/inventory/internal/logtest"
 	"github.com/sellable/inventory/internal/natstest"
 	"github.com/sellable/inventory/kv"
+	"github.com/sellable/inventory/natsauth"
 	"github.com/sellable/inventory/streams"
 )
 
@@ -23,6 +26,10 @@ func TestStartWarnsAndAdminApplyChanges(t *testing.T) {
 	defer cancel()
 	first := Topology{Partitions: 2, Replicas: 1, MaxBytes: 1 << 30}
 	if _, err := OpenPipeline(ctx, s.JS, first, DefaultCalculatorSettings(), logtest.New().Logger()); err != nil {
+		t.Fatal(err)
+	}
+	// A command API makes the deployment's idempotency key.
+	if _, err := OpenIDKey(ctx, s.JS, first, logtest.New().Logger()); err != nil {
 		t.Fatal(err)
 	}
 	// An operator changed a view bucket by hand.
@@ -94,5 +101,35 @@ func assertEventStream(t *testing.T, js jetstream.JetStream, maxBytes int64, max
 	}
 	if c := st.CachedInfo().Config; c.MaxBytes != maxBytes || c.MaxAge != maxAge {
 		t.Fatalf("INVENTORY has max_bytes %d max_age %v, want %d %v", c.MaxBytes, c.MaxAge, maxBytes, maxAge)
+	}
+}
+
+// `inventory admin nats-users` writes the users once: a second run is
+// refused (it would lock every running program out), or does nothing
+// with --if-absent, as the compose topology runs it on every start.
+func TestAdminNATSUsers(t *testing.T) {
+	dir := t.TempDir()
+	out := admin(t, "nats-users", "--partitions", "2", dir)
+	for _, r := range natsauth.Roles {
+		if !strings.Contains(out, filepath.Join(dir, natsauth.SeedFile(r))) {
+			t.Errorf("output lacks %s's seed:\n%s", r, out)
+		}
+	}
+	conf, err := os.ReadFile(filepath.Join(dir, natsauth.UsersFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(conf), `"$KV.sellable_p1.>"`) || strings.Contains(string(conf), "sellable_p2") {
+		t.Errorf("users file is not for 2 partitions:\n%s", conf)
+	}
+	if err := Admin(t.Context(), []string{"nats-users", dir}, &strings.Builder{}, logtest.New().Logger()); err == nil {
+		t.Error("a second nats-users overwrote the users")
+	}
+	if out := admin(t, "nats-users", "--if-absent", dir); !strings.Contains(out, "nothing to do") {
+		t.Errorf("--if-absent said:\n%s", out)
+	}
+	again, _ := os.ReadFile(filepath.Join(dir, natsauth.UsersFile))
+	if string(again) != string(conf) {
+		t.Error("--if-absent changed the users")
 	}
 }

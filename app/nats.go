@@ -2,12 +2,15 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sellable/inventory/natsauth"
 )
 
 // Connect dials NATS and keeps reconnecting for as long as the process
@@ -28,6 +31,15 @@ func Connect(url, name string, log *slog.Logger, extra ...nats.Option) (*nats.Co
 		}),
 		nats.ReconnectHandler(func(c *nats.Conn) {
 			log.Info("nats reconnected", "url", c.ConnectedUrl())
+		}),
+		// A permission the program's NATS role lacks shows only here: the
+		// request itself just times out.
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			if errors.Is(err, nats.ErrPermissionViolation) {
+				log.Error("nats refused: the NATS user lacks a permission (README, Running it securely)", "err", err)
+				return
+			}
+			log.Warn("nats", "err", err)
 		}),
 	}
 	nc, err := nats.Connect(url, append(opts, extra...)...)
@@ -64,4 +76,38 @@ func Retry(ctx context.Context, log *slog.Logger, what string, fn func(context.C
 		}
 		wait = min(2*wait, 2*time.Second)
 	}
+}
+
+// NATSAuthFlags registers the settings of a NATS client's credentials and
+// TLS into c.
+func NATSAuthFlags(f Flags, c *natsauth.ClientConfig) {
+	f.StringVar(&c.Creds, "nats-creds", "NATS_CREDS", "", "NATS .creds file (user JWT and seed), for a server in operator mode")
+	f.StringVar(&c.NKeySeed, "nats-nkey-seed", "NATS_NKEY_SEED", "", "file holding the NATS user's nkey seed (inventory admin nats-users writes one per role)")
+	f.StringVar(&c.User, "nats-user", "NATS_USER", "", "NATS user name, with NATS_PASSWORD")
+	f.StringVar(&c.Password, "nats-password", "NATS_PASSWORD", "", "NATS user's password (prefer the environment to the flag)")
+	f.StringVar(&c.CAFile, "nats-ca", "NATS_CA", "", "CA certificates (PEM) that sign the NATS server's: requires TLS and verifies the server")
+	f.StringVar(&c.CertFile, "nats-tls-cert", "NATS_TLS_CERT", "", "client certificate (PEM) for a NATS server that verifies its clients")
+	f.StringVar(&c.KeyFile, "nats-tls-key", "NATS_TLS_KEY", "", "the client certificate's key (PEM)")
+	f.StringVar(&c.InboxPrefix, "nats-inbox-prefix", "NATS_INBOX_PREFIX", natsauth.InboxPrefix(natsauth.Admin),
+		"where NATS replies come back; each role may read only its own (defaults: each program its role's)")
+}
+
+// programRoles are the NATS roles the programs run as, whose inbox
+// prefix (natsauth.InboxPrefix) is their default.
+var programRoles = map[string]natsauth.Role{
+	"mutator":          natsauth.Mutator,
+	"calculator":       natsauth.Calculator,
+	"sellable-service": natsauth.Projector,
+	"schema-registry":  natsauth.Registry,
+}
+
+// defaultInbox makes the inbox prefix of program name's role the default
+// of f's --nats-inbox-prefix.
+func defaultInbox(f Flags, c *natsauth.ClientConfig, name string) {
+	r, ok := programRoles[name]
+	if !ok {
+		return
+	}
+	c.InboxPrefix = natsauth.InboxPrefix(r)
+	f.Lookup("nats-inbox-prefix").DefValue = c.InboxPrefix
 }

@@ -3,6 +3,7 @@ package app_test
 import (
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,8 @@ import (
 	"github.com/sellable/inventory/internal/logtest"
 	"github.com/sellable/inventory/internal/natstest"
 	"github.com/sellable/inventory/internal/poll"
+	"github.com/sellable/inventory/natsauth"
+	"github.com/sellable/inventory/natsembed"
 )
 
 // connect is app.Connect logging into a buffer, with a signal once the
@@ -53,6 +56,40 @@ func TestLostServerStillWarns(t *testing.T) {
 	poll.Until(t, 10*time.Second, "disconnect warning", func() error {
 		if l := logs.String(); !strings.Contains(l, "level=WARN") || !strings.Contains(l, "nats disconnected") {
 			return fmt.Errorf("log %q", l)
+		}
+		return nil
+	})
+}
+
+// A permission the program's role lacks is logged as such: otherwise the
+// request only times out and the operator sees "context deadline
+// exceeded".
+func TestConnectLogsPermissionViolations(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := natsauth.Generate(dir, 2); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := natsembed.Start(natsembed.Config{Listen: "127.0.0.1:-1", StoreDir: t.TempDir(), Users: filepath.Join(dir, natsauth.UsersFile)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	opts, err := natsauth.ClientConfig{NKeySeed: filepath.Join(dir, natsauth.SeedFile(natsauth.Publisher))}.Options()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := logtest.New()
+	nc, _, err := app.Connect(srv.ClientURL(), "test", logs.Logger(), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	if err := nc.Publish("$KV.sellable_p0.x", nil); err != nil {
+		t.Fatal(err)
+	}
+	poll.Until(t, 5*time.Second, "the permission error logged", func() error {
+		if !strings.Contains(logs.String(), "lacks a permission") || !strings.Contains(logs.String(), "$KV.sellable_p0.x") {
+			return fmt.Errorf("log: %s", logs.String())
 		}
 		return nil
 	})

@@ -49,7 +49,7 @@ func (t Topology) Buckets() []jetstream.KeyValueConfig {
 	ccfg := calculator.DefaultConfig()
 	ccfg.Partitions, ccfg.Replicas = t.Partitions, t.Replicas
 	cfgs = append(cfgs, calculator.BucketConfigs(ccfg)...)
-	return append(cfgs, registry.BucketConfig(t.registry(nil)))
+	return append(cfgs, registry.BucketConfig(t.registry(nil)), secretsBucketConfig(t.Replicas))
 }
 
 func (t Topology) registry(log *slog.Logger) registry.Config {
@@ -89,6 +89,9 @@ type Wire struct {
 	Events   wire.EventCodec
 	Decoders *wire.Codecs
 	Changes  *wire.ChangeCodec
+	// IDKey turns idempotency keys into Nats-Msg-Ids (OpenIDKey,
+	// command.WithIDKey); nil uses the keys as they are.
+	IDKey []byte
 }
 
 // OpenRegistry opens the schema registry's bucket, waiting for JetStream.
@@ -119,7 +122,11 @@ func OpenWire(ctx context.Context, js jetstream.JetStream, t Topology, log *slog
 
 // Commands is the write side's service.
 func Commands(js jetstream.JetStream, t Topology, w Wire) *command.Service {
-	return command.NewService(js, w.Events, t.Partitions)
+	var opts []command.Option
+	if w.IDKey != nil {
+		opts = append(opts, command.WithIDKey(w.IDKey))
+	}
+	return command.NewService(js, w.Events, t.Partitions, opts...)
 }
 
 // CalculatorSettings are the settings of the programs that run a

@@ -16,6 +16,7 @@ import (
 	"github.com/sellable/inventory/api"
 	"github.com/sellable/inventory/calculator"
 	"github.com/sellable/inventory/kv"
+	"github.com/sellable/inventory/natsauth"
 	"github.com/sellable/inventory/streams"
 )
 
@@ -24,6 +25,9 @@ import (
 type Common struct {
 	HTTPAddr string
 	NATSURL  string
+	// NATSAuth is how the program authenticates to an external NATS and
+	// checks its certificate.
+	NATSAuth natsauth.ClientConfig
 	// HTTP bounds every HTTP listener of the program.
 	HTTP *HTTPLimits
 	Topology
@@ -42,6 +46,7 @@ func CommonFlags(f Flags, httpAddr, natsURL, natsUsage string) *Common {
 	c := &Common{}
 	f.StringVar(&c.HTTPAddr, "http-addr", "INVENTORY_HTTP_ADDR", httpAddr, "HTTP listen address")
 	f.StringVar(&c.NATSURL, "nats-url", "NATS_URL", natsURL, natsUsage)
+	NATSAuthFlags(f, &c.NATSAuth)
 	c.HTTP = HTTPFlags(f)
 	f.IntVar(&c.Partitions, "partitions", "INVENTORY_PARTITIONS", streams.DefaultPartitions, "partitions of a new event stream")
 	f.IntVar(&c.Replicas, "replicas", "INVENTORY_REPLICAS", 1, "replicas of new streams and buckets (existing ones: inventory admin apply)")
@@ -142,7 +147,9 @@ type Program struct {
 // listens on httpAddr unless told otherwise.
 func NewProgram(name, httpAddr string) Program {
 	f := NewFlags(name)
-	return Program{Flags: f, Common: CommonFlags(f, httpAddr, DefaultNATSURL, "NATS server(s), comma-separated")}
+	c := CommonFlags(f, httpAddr, DefaultNATSURL, "NATS server(s), comma-separated")
+	defaultInbox(f, &c.NATSAuth, name)
+	return Program{Flags: f, Common: c}
 }
 
 // Session is one run of a Program: its connection, logger and settings,
@@ -175,10 +182,13 @@ type Setup func(ctx context.Context, s *Session) (*echo.Echo, error)
 // the context ends or one fails; then it drains the connection.
 func (p Program) Run(setup Setup) {
 	Main(p.Flags, func(ctx context.Context, log *slog.Logger) error {
-		url, opts := p.NATSURL, []nats.Option(nil)
+		url := p.NATSURL
+		opts, err := p.NATSAuth.Options()
+		if err != nil {
+			return err
+		}
 		if url == "" && p.Embed != nil {
 			var stop func()
-			var err error
 			if url, opts, stop, err = p.Embed(log); err != nil {
 				return err
 			}

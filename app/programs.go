@@ -68,7 +68,13 @@ func EmbedFlags(f Flags) func() natsembed.Config {
 	listen := f.String("nats-listen", "INVENTORY_NATS_LISTEN", "127.0.0.1:4222", "client address of the embedded NATS server")
 	sync := new(natsembed.Sync)
 	f.Var(sync, "sync", "INVENTORY_SYNC", `when the embedded server syncs JetStream to disk: "always" (before each acknowledgement) or an interval`)
+	users := f.String("nats-users", "INVENTORY_NATS_USERS", "", "the embedded server's users and permissions: a nats-server config file (inventory admin nats-users writes one); without it, only loopback")
+	insecure := new(bool)
+	f.BoolVar(insecure, "nats-insecure", "INVENTORY_NATS_INSECURE", false, "let the embedded server listen beyond loopback without users: anyone who reaches it may do anything")
+	cert := f.String("nats-server-cert", "INVENTORY_NATS_SERVER_CERT", "", "the embedded server's TLS certificate (PEM); with it, clients must use TLS")
+	key := f.String("nats-server-key", "INVENTORY_NATS_SERVER_KEY", "", "the embedded server certificate's key (PEM)")
 	return func() natsembed.Config {
-		return natsembed.Config{Listen: *listen, StoreDir: filepath.Join(*dataDir, "jetstream"), ServerName: "inventory", Sync: *sync}
+		return natsembed.Config{Listen: *listen, StoreDir: filepath.Join(*dataDir, "jetstream"), ServerName: "inventory", Sync: *sync,
+			Users: *users, Insecure: *insecure, TLSCert: *cert, TLSKey: *key}
 	}
 }

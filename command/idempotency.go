@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
@@ -38,6 +39,22 @@ const (
 // scope is the endpoint that records a single command of kind k:
 // "adjustment" or "reservation".
 func scope(k sellable.Kind) string { return k.String() }
+
+// msgKey is what stands for an idempotency key in the Nats-Msg-Ids: the
+// key itself, or with an ID key (WithIDKey) "h:" and the key's HMAC-SHA256
+// under it. Anyone allowed to publish an event (a `nats pub` user) can set
+// any Nats-Msg-Id; without the secret they cannot name the one a client's
+// key will get, and so cannot make the client's command a "duplicate"
+// that stores nothing. The HMAC is unpadded base64url: no slash, so
+// batchMsgID stays unambiguous.
+func (s *Service) msgKey(key string) string {
+	if s.idKey == nil {
+		return key
+	}
+	m := hmac.New(sha256.New, s.idKey)
+	m.Write([]byte(key))
+	return "h:" + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
 
 // requestMsgID is the Nats-Msg-Id of the request a key names: a single
 // command, or command 0 of a batch.

@@ -24,11 +24,27 @@ type Service struct {
 	js         jetstream.JetStream
 	codec      wire.EventCodec
 	partitions int
+	idKey      []byte
+}
+
+// Option is an optional behaviour of a Service.
+type Option func(*Service)
+
+// WithIDKey derives the Nats-Msg-Id of an idempotent command from its key
+// with this secret (see msgKey), so that nobody without the secret can
+// publish an event that a later command with that key would meet as its
+// duplicate. Every instance of one deployment must use the same secret.
+func WithIDKey(secret []byte) Option {
+	return func(s *Service) { s.idKey = secret }
 }
 
 // NewService publishes with codec into a stream of the given partitions.
-func NewService(js jetstream.JetStream, codec wire.EventCodec, partitions int) *Service {
-	return &Service{js: js, codec: codec, partitions: partitions}
+func NewService(js jetstream.JetStream, codec wire.EventCodec, partitions int, opts ...Option) *Service {
+	s := &Service{js: js, codec: codec, partitions: partitions}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Record validates c and stores it as an event. Validation failures wrap
@@ -43,7 +59,7 @@ func (s *Service) Record(ctx context.Context, c sellable.Command) (sellable.Rece
 	var hash string
 	if c.IdempotencyKey != "" {
 		hash = fingerprint(scope(c.Kind), c)
-		stamp(msg, requestMsgID(c.IdempotencyKey), hash)
+		stamp(msg, requestMsgID(s.msgKey(c.IdempotencyKey)), hash)
 	}
 	ctx, cancel := context.WithTimeout(ctx, PublishTimeout)
 	defer cancel()
@@ -88,7 +104,7 @@ func (s *Service) RecordBatch(ctx context.Context, cs []sellable.Command, idempo
 	first := 0
 	if idempotencyKey != "" {
 		hash := fingerprint(scopeBatch, cs...)
-		stampBatch(msgs, idempotencyKey, hash)
+		stampBatch(msgs, s.msgKey(idempotencyKey), hash)
 		ack, err := s.js.PublishMsg(ctx, msgs[0])
 		if err != nil {
 			return nil, fmt.Errorf("%w: command 0: %w", sellable.ErrUnavailable, err)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"os/signal"
 	"sort"
 	"strconv"
@@ -19,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sellable/inventory/app"
+	"github.com/sellable/inventory/natsauth"
 )
 
 // requestTimeout bounds each command but watch: an operator's command
@@ -26,8 +28,9 @@ import (
 const requestTimeout = 30 * time.Second
 
 type options struct {
-	url     string
-	natsURL string
+	url      string
+	natsURL  string
+	natsAuth natsauth.ClientConfig
 }
 
 // NewRoot is the inventoryctl command, writing to out and logging
@@ -47,6 +50,16 @@ of streams and buckets.`,
 	root.SetOut(out)
 	root.PersistentFlags().StringVar(&o.url, "url", "http://127.0.0.1:9091", "HTTP base URL of the inventory API (adjust, reserve, get, partitions)")
 	root.PersistentFlags().StringVar(&o.natsURL, "nats-url", "nats://127.0.0.1:4222", "NATS server(s) (watch, dlq)")
+	// The NATS credentials and TLS, defaulting to the environment the
+	// programs read (README, Running it securely).
+	pf := root.PersistentFlags()
+	pf.StringVar(&o.natsAuth.Creds, "nats-creds", os.Getenv("NATS_CREDS"), "NATS .creds file (env NATS_CREDS)")
+	pf.StringVar(&o.natsAuth.NKeySeed, "nats-nkey-seed", os.Getenv("NATS_NKEY_SEED"), "file holding an nkey seed, e.g. admin.nk (env NATS_NKEY_SEED)")
+	pf.StringVar(&o.natsAuth.User, "nats-user", os.Getenv("NATS_USER"), "NATS user, with env NATS_PASSWORD (env NATS_USER)")
+	o.natsAuth.Password = os.Getenv("NATS_PASSWORD")
+	pf.StringVar(&o.natsAuth.CAFile, "nats-ca", os.Getenv("NATS_CA"), "CA that signs the NATS server's certificate (env NATS_CA)")
+	pf.StringVar(&o.natsAuth.CertFile, "nats-tls-cert", os.Getenv("NATS_TLS_CERT"), "client certificate (env NATS_TLS_CERT)")
+	pf.StringVar(&o.natsAuth.KeyFile, "nats-tls-key", os.Getenv("NATS_TLS_KEY"), "client certificate's key (env NATS_TLS_KEY)")
 	root.AddCommand(commandCmd(o, "adjust", "adjustment", "Record an adjustment of COUNT for a location's SKU"),
 		commandCmd(o, "reserve", "reservation", "Record a reservation of COUNT for a location's SKU"),
 		getCmd(o), partitionsCmd(o), watchCmd(o, log), dlqCmd(o), adminCmd(log))
@@ -59,7 +72,11 @@ func (o *options) client() Client {
 
 // connect dials NATS once, without the services' endless retry.
 func (o *options) connect() (*nats.Conn, jetstream.JetStream, error) {
-	nc, err := nats.Connect(o.natsURL, nats.Name("inventoryctl"))
+	opts, err := o.natsAuth.Options()
+	if err != nil {
+		return nil, nil, err
+	}
+	nc, err := nats.Connect(o.natsURL, append(opts, nats.Name("inventoryctl"))...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("connect %s: %w", o.natsURL, err)
 	}

@@ -1,13 +1,17 @@
 package natsembed
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
 	"strconv"
 	"time"
 
+	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 )
 
 // Config describes an embedded server.
@@ -25,6 +29,50 @@ type Config struct {
 	// server's JetStream as $JS.<domain>.API (leaf nodes, hubs); empty is
 	// none.
 	Domain string
+	// Users is a server configuration file with an authorization block
+	// (natsauth.UsersFile): with it, only those users connect, each with
+	// its permissions. Without it anyone who reaches Listen may do
+	// anything, so Start refuses a Listen that is not loopback unless
+	// Insecure says that is meant.
+	Users string
+	// Insecure allows a non-loopback Listen without Users.
+	Insecure bool
+	// Internal is a user added to Users for the process's own
+	// connection (see InternalUser); nil is none.
+	Internal *server.User
+	// TLSCert and TLSKey make the server require TLS with this
+	// certificate; clients verify it against their CA file.
+	TLSCert, TLSKey string
+}
+
+// ErrInsecureListen is a listen address other hosts can reach, on a
+// server without users.
+var ErrInsecureListen = errors.New("natsembed: refusing to listen beyond loopback without users")
+
+// Loopback says whether host (of a listen address) is reachable only from
+// this machine: a loopback IP or "localhost". "" and 0.0.0.0 are every
+// interface.
+func Loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// InternalUser is a user for the process's own in-process connection to
+// an embedded server that has Users: a random password, allowed only over
+// the in-process pipe, so nothing on the network can use it. It answers
+// the user for Config.Internal and the option that connects as it.
+func InternalUser() (*server.User, nats.Option, error) {
+	var b [24]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, nil, fmt.Errorf("natsembed: internal user: %w", err)
+	}
+	pass := base64.RawURLEncoding.EncodeToString(b[:])
+	u := &server.User{Username: "inventory-internal", Password: pass,
+		AllowedConnectionTypes: map[string]struct{}{jwt.ConnectionTypeInProcess: {}}}
+	return u, nats.UserInfo(u.Username, pass), nil
 }
 
 // Sync says when JetStream flushes its files to stable storage (fsync).
@@ -92,6 +140,24 @@ func Start(c Config) (*server.Server, error) {
 		SyncInterval:    c.Sync.Interval,
 		JetStreamDomain: c.Domain,
 	}
+	if c.Users == "" && !c.Insecure && !Loopback(host) {
+		return nil, fmt.Errorf("%w: %s", ErrInsecureListen, c.Listen)
+	}
+	if c.Users != "" {
+		if opts.Nkeys, opts.Users, err = LoadUsers(c.Users); err != nil {
+			return nil, fmt.Errorf("natsembed: %w", err)
+		}
+		if c.Internal != nil {
+			opts.Users = append(opts.Users, c.Internal)
+		}
+	}
+	if c.TLSCert != "" || c.TLSKey != "" {
+		tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: c.TLSCert, KeyFile: c.TLSKey})
+		if err != nil {
+			return nil, fmt.Errorf("natsembed: tls: %w", err)
+		}
+		opts.TLSConfig, opts.TLS = tc, true
+	}
 	s, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("natsembed: new server: %w", err)
@@ -102,4 +168,21 @@ func Start(c Config) (*server.Server, error) {
 		return nil, errors.New("natsembed: server not ready within 10s")
 	}
 	return s, nil
+}
+
+// ErrNoUsers is a users file that lists nobody.
+var ErrNoUsers = errors.New("natsembed: no users")
+
+// LoadUsers reads a server configuration file with an authorization block
+// (natsauth.UsersFile, or one written by hand with users and passwords)
+// into the users an embedded server takes.
+func LoadUsers(path string) ([]*server.NkeyUser, []*server.User, error) {
+	o, err := server.ProcessConfigFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("users %s: %w", path, err)
+	}
+	if len(o.Nkeys) == 0 && len(o.Users) == 0 {
+		return nil, nil, fmt.Errorf("%w in %s", ErrNoUsers, path)
+	}
+	return o.Nkeys, o.Users, nil
 }

@@ -7,9 +7,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/nats-io/nats.go"
@@ -33,6 +35,9 @@ func main() {
 		if err != nil {
 			return nil, err
 		}
+		if pipe.Wire.IDKey, err = app.OpenIDKey(ctx, s.JS, s.Topology, s.Log); err != nil {
+			return nil, err
+		}
 		app.RegisterCommands(e, s.JS, s.Topology, pipe.Wire)
 		registry.NewHandler(pipe.Wire.Registry, s.Log).Register(e)
 		if pcfg := projectionConfig(pipe.Wire, s.Log); len(pcfg.Hosts) > 0 {
@@ -50,14 +55,32 @@ func main() {
 func embedded(config func() natsembed.Config) app.EmbedFunc {
 	return func(log *slog.Logger) (string, []nats.Option, func(), error) {
 		cfg := config()
+		// With users, the program itself connects as a user of its own
+		// that only the in-process pipe can use.
+		var opts []nats.Option
+		if cfg.Users != "" {
+			u, opt, err := natsembed.InternalUser()
+			if err != nil {
+				return "", nil, nil, err
+			}
+			cfg.Internal, opts = u, []nats.Option{opt}
+		}
 		srv, err := natsembed.Start(cfg)
+		if errors.Is(err, natsembed.ErrInsecureListen) {
+			return "", nil, nil, fmt.Errorf("%w: anyone who reaches it could change stock, the view and the streams; "+
+				"give the server users with --nats-users FILE (INVENTORY_NATS_USERS; `inventory admin nats-users DIR` writes one), "+
+				"listen on 127.0.0.1 (--nats-listen), or pass --nats-insecure to accept that", err)
+		}
 		if err != nil {
 			return "", nil, nil, err
 		}
 		log.Info("embedded nats running", "url", srv.ClientURL(), "data", cfg.StoreDir, "sync", cfg.Sync.String())
 		stop := func() { srv.Shutdown(); srv.WaitForShutdown() }
 		// Talk to it in memory: no loopback TCP between our own parts.
-		return srv.ClientURL(), []nats.Option{nats.InProcessServer(srv)}, stop, nil
+		// A tls:// URL would make the client wrap the in-process pipe in
+		// TLS, which the server does not ask of it.
+		url := strings.Replace(srv.ClientURL(), "tls://", "nats://", 1)
+		return url, append(opts, nats.InProcessServer(srv)), stop, nil
 	}
 }
 

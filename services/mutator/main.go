@@ -20,6 +20,9 @@ func main() {
 		if err != nil {
 			return nil, err
 		}
+		if wire.IDKey, err = app.OpenIDKey(ctx, s.JS, s.Topology, s.Log); err != nil {
+			return nil, err
+		}
 		e := api.NewServer(s.Log)
 		app.RegisterCommands(e, s.JS, s.Topology, wire)
 		api.RegisterReady(e, map[string]api.Check{"nats": app.NATSConnected(s.NC), "streams": app.StreamsPresent(s.JS)})

@@ -1,0 +1,211 @@
+package natsauth
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/sellable/inventory/calculator"
+	"github.com/sellable/inventory/kv"
+	"github.com/sellable/inventory/registry"
+	"github.com/sellable/inventory/sellable"
+	"github.com/sellable/inventory/streams"
+)
+
+// Role is what a connection may do; its name is the NATS user's name.
+type Role string
+
+// The roles. Admin may do anything, including stream and bucket
+// management; each other role may do what one program (or a person with
+// the nats CLI) needs.
+const (
+	Admin      Role = "admin"
+	Mutator    Role = "mutator"    // the command API: publishes events
+	Calculator Role = "calculator" // folds INVENTORY into the view; serves queries
+	Projector  Role = "projector"  // sellable-service: reads SELLABLE
+	Registry   Role = "registry"   // the schema registry program
+	Publisher  Role = "publisher"  // `nats pub` of adjustments and reservations
+	Reader     Role = "reader"     // reads the view and the changes
+)
+
+// SecretsBucket holds the deployment's secrets (the idempotency ID key,
+// see app.OpenIDKey): only the admin and the mutator read it.
+const SecretsBucket = "inventory_secrets"
+
+// Roles lists every role, admin first.
+var Roles = []Role{Admin, Mutator, Calculator, Projector, Registry, Publisher, Reader}
+
+// Permissions is what a role may publish and subscribe to. Allow lists
+// are exhaustive: a subject they do not match is refused.
+type Permissions struct {
+	Publish   []string
+	Subscribe []string
+	// PublishDeny carves subjects out of Publish.
+	PublishDeny []string
+}
+
+// jsAPI is JetStream's API prefix in the inventory's account.
+const jsAPI = "$JS.API."
+
+// InboxPrefix is where role r's replies come back (nats.CustomInboxPrefix):
+// JetStream API answers, publish acks, the messages of ordered consumers
+// and KV watchers. Each role may subscribe only to its own, so that no
+// role reads another's replies (the mutator's read of the idempotency ID
+// key among them), and no role but the admin may publish to any inbox,
+// so that nobody forges a reply to someone else. The admin keeps the
+// default, _INBOX.
+func InboxPrefix(r Role) string {
+	if r == Admin {
+		return "_INBOX"
+	}
+	return "_INBOX." + string(r)
+}
+
+// perms gathers subjects per role; deny carves out of pub. cleanup lets the role delete the
+// consumers of the streams it reads: the programs' ordered consumers and
+// watchers delete theirs when they stop or reset. A person's role does
+// without (an ephemeral consumer goes away by itself once inactive), so
+// that a reader cannot delete the projector's durable consumer.
+type perms struct {
+	pub, sub, deny []string
+	cleanup        bool
+}
+
+func (p *perms) publish(s ...string)   { p.pub = append(p.pub, s...) }
+func (p *perms) subscribe(s ...string) { p.sub = append(p.sub, s...) }
+
+// info lets the role look streams up, as every program does at start to
+// check that they exist (and warn when their settings drifted).
+func (p *perms) info(stream ...string) {
+	for _, s := range stream {
+		p.publish(jsAPI + "STREAM.INFO." + s)
+	}
+}
+
+// read lets the role read a stream: look it up, get messages (direct or
+// through the leader) and run ephemeral consumers (ordered consumers, KV
+// watchers), which are created, asked for more and flow-controlled on
+// these subjects.
+func (p *perms) read(stream string) {
+	p.info(stream)
+	p.publish(
+		jsAPI+"DIRECT.GET."+stream+".>",
+		jsAPI+"STREAM.MSG.GET."+stream,
+		jsAPI+"CONSUMER.CREATE."+stream+".>",
+		jsAPI+"CONSUMER.MSG.NEXT."+stream+".*",
+		"$JS.FC."+stream+".>",
+	)
+	if p.cleanup {
+		p.publish(jsAPI + "CONSUMER.DELETE." + stream + ".*")
+	}
+}
+
+// durable lets the role keep a durable consumer on stream and ack it.
+func (p *perms) durable(stream string) {
+	p.read(stream)
+	p.publish("$JS.ACK." + stream + ".>")
+}
+
+// readBucket lets the role read a KV bucket: get and watch its keys.
+func (p *perms) readBucket(bucket string) { p.read("KV_" + bucket) }
+
+// writeBucket lets the role also put, create, update and delete its keys
+// (a KV write is a publish to $KV.<bucket>.<key>).
+func (p *perms) writeBucket(bucket string) {
+	p.readBucket(bucket)
+	p.publish("$KV." + bucket + ".>")
+}
+
+// Of is the permissions of role r in a deployment of the given number of
+// partitions (the view is one bucket per partition, and a subject
+// permission has no partial-token wildcard).
+func Of(r Role, partitions int) (Permissions, error) {
+	var p perms
+	inbox := InboxPrefix(r) + ".>"
+	views := make([]string, partitions)
+	for i := range views {
+		views[i] = kv.BucketName(i)
+	}
+	events, changes, dlq := streams.EventStream, streams.SellableStream, streams.DeadLetterStream
+	reg, secrets := registry.DefaultBucket, SecretsBucket
+	// Every program checks all three streams at start.
+	programs := func() {
+		p.cleanup = true
+		p.info(events, changes, dlq)
+		p.subscribe(inbox)
+	}
+	// The programs find their schemas in the registry's bucket, where
+	// `inventory admin apply` registered them; only the registry program
+	// writes it (registry:write over HTTP).
+	switch r {
+	case Admin:
+		return Permissions{Publish: []string{">"}, Subscribe: []string{">"}}, nil
+	case Mutator:
+		programs()
+		// Every kind of event the command API records (inventory.<kind>.
+		// <loc>.<sku>, as the event stream's transform takes them), but not
+		// the calculator's changes.
+		p.publish(allKinds)
+		p.deny = append(p.deny, streams.SellableFilter, "inventory.deadletter.>")
+		// The secret that keys its Nats-Msg-Ids.
+		p.readBucket(secrets)
+		// A duplicate ack is checked against the stored original.
+		p.read(events)
+		p.readBucket(reg)
+	case Calculator:
+		programs()
+		p.read(events)
+		p.publish(streams.SellableFilter, "inventory.deadletter.>")
+		p.readBucket(reg)
+		// The leases and the replay points.
+		for _, b := range calculator.BucketConfigs(calculator.DefaultConfig()) {
+			p.writeBucket(b.Bucket)
+		}
+		for _, v := range views {
+			p.writeBucket(v)
+		}
+	case Projector:
+		programs()
+		p.durable(changes)
+		p.readBucket(reg)
+	case Registry:
+		programs()
+		p.writeBucket(reg)
+	case Publisher:
+		p.publish(eventSubjects...)
+		p.subscribe(inbox)
+	case Reader:
+		p.subscribe(inbox, streams.SellableFilter)
+		p.read(changes)
+		p.readBucket(reg)
+		for _, v := range views {
+			p.readBucket(v)
+		}
+	default:
+		return Permissions{}, fmt.Errorf("natsauth: unknown role %q", r)
+	}
+	return Permissions{Publish: dedupe(p.pub), Subscribe: dedupe(p.sub), PublishDeny: p.deny}, nil
+}
+
+// eventSubjects are the subjects a person may publish events on.
+var eventSubjects = []string{
+	streams.EventSubjectFilter(sellable.Adjustment),
+	streams.EventSubjectFilter(sellable.Reservation),
+}
+
+// allKinds is every event subject, whatever the kind.
+const allKinds = "inventory.*.*.*"
+
+func dedupe(s []string) []string {
+	slices.Sort(s)
+	return slices.Compact(s)
+}
+
+// Server is p as the embedded server takes it.
+func (p Permissions) Server() *server.Permissions {
+	return &server.Permissions{
+		Publish:   &server.SubjectPermission{Allow: p.Publish, Deny: p.PublishDeny},
+		Subscribe: &server.SubjectPermission{Allow: p.Subscribe},
+	}
+}

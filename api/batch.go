@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sellable/inventory/auth"
 	"github.com/sellable/inventory/sellable"
 )
 
@@ -33,6 +34,17 @@ func RegisterBatch(e *echo.Echo, r BatchRecorder) {
 		cmds, err := decodeBatch(c.Request().Body)
 		if err != nil {
 			return err
+		}
+		src := source(c)
+		for i := range cmds {
+			// The route needs inventory:adjust; a reservation in it
+			// needs what POST /inventory/reservation needs as well.
+			if cmds[i].Kind == sellable.Reservation {
+				if err := requireScope(c, auth.ScopeReserve); err != nil {
+					return err
+				}
+			}
+			cmds[i].Source = src
 		}
 		key := c.Request().Header.Get(IdempotencyHeader)
 		if len(key) > 100 {

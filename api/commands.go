@@ -54,6 +54,7 @@ func commandHandler(r Recorder, kind sellable.Kind) echo.HandlerFunc {
 			return err
 		}
 		cmd.Kind = kind
+		cmd.Source = source(c)
 		cmd.IdempotencyKey = c.Request().Header.Get(IdempotencyHeader)
 		if len(cmd.IdempotencyKey) > 128 {
 			return &sellable.FieldError{Field: IdempotencyHeader, Err: errors.New("at most 128 bytes")}

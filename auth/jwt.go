@@ -141,8 +141,8 @@ func (v *jwtVerifier) verify(ctx context.Context, token string) (Principal, erro
 	if err != nil {
 		return Principal{}, fmt.Errorf("%w: jwt: %w", ErrBadCredential, err)
 	}
-	if c.Subject == "" {
-		return Principal{}, fmt.Errorf("%w: jwt: no sub claim", ErrBadCredential)
+	if c.Subject == "" || len(c.Subject) > MaxIDLength {
+		return Principal{}, fmt.Errorf("%w: jwt: sub claim empty or over %d bytes", ErrBadCredential, MaxIDLength)
 	}
 	return Principal{ID: c.Subject, Scopes: c.scopes()}, nil
 }

@@ -65,6 +65,9 @@ func parseKeyLine(line string) (Principal, [sha256.Size]byte, error) {
 	if len(f) != 3 {
 		return Principal{}, sum, fmt.Errorf("want 3 fields (id, scopes, sha256 of the key), got %d", len(f))
 	}
+	if len(f[0]) > MaxIDLength {
+		return Principal{}, sum, fmt.Errorf("key id over %d bytes", MaxIDLength)
+	}
 	p := Principal{ID: f[0]}
 	for _, s := range strings.Split(f[1], ",") {
 		sc := Scope(s)

@@ -29,6 +29,10 @@ var Scopes = []Scope{ScopeAdjust, ScopeReserve, ScopeRead, ScopeRegistryWrite, S
 // Known reports whether s is one of Scopes.
 func (s Scope) Known() bool { return slices.Contains(Scopes, s) }
 
+// MaxIDLength bounds a principal's id, which every event it sends
+// records as its source (sellable.MaxSourceLength).
+const MaxIDLength = 256
+
 // Principal is an authenticated caller: an API key's id or a JWT's
 // subject, and the scopes it holds.
 type Principal struct {

@@ -1,0 +1,52 @@
+package api
+
+import "github.com/sellable/inventory/auth"
+
+// Open marks a route that needs no credential.
+const Open auth.Scope = ""
+
+// RouteScopes is the one table of who may call what: each route, as
+// "METHOD /pattern" in Echo's syntax, and the scope it needs. When
+// credentials are configured, a registered route missing here is
+// refused to everyone (403), and TestEveryRouteHasAScope fails, so a
+// new route is added here in the same change: one line.
+//
+// Open: the probes (an orchestrator has no token) and the OpenAPI
+// document with its page (it is what the repository publishes anyway,
+// and a browser cannot send a bearer token when it loads a page; the
+// page's "Authorize" sends one with each call it makes).
+var RouteScopes = map[string]auth.Scope{
+	"GET /healthz":                                 Open,
+	"GET /readyz":                                  Open,
+	"GET /openapi.yaml":                            Open,
+	"GET /openapi.json":                            Open,
+	"GET /docs":                                    Open,
+	"GET /docs/init.js":                            Open,
+	"GET /docs/swagger-ui-bundle.js":               Open,
+	"GET /docs/swagger-ui.css":                     Open,
+	"GET /metrics":                                 auth.ScopeRead,
+	"GET /calculator/status":                       auth.ScopeRead,
+	"POST /inventory/adjustment":                   auth.ScopeAdjust,
+	"POST /inventory/batch":                        auth.ScopeAdjust, // holds reservations too: see batchScopes
+	"POST /inventory/reservation":                  auth.ScopeReserve,
+	"GET /inventory/locations/:location/skus/:sku": auth.ScopeRead,
+	"GET /inventory/locations/:location/skus":      auth.ScopeRead,
+
+	// The schema registry: reads (a lookup and a compatibility check
+	// are POSTs that change nothing) and writes.
+	"GET /subjects":                                           auth.ScopeRead,
+	"GET /subjects/:subject/versions":                         auth.ScopeRead,
+	"GET /subjects/:subject/versions/:version":                auth.ScopeRead,
+	"GET /subjects/:subject/versions/:version/schema":         auth.ScopeRead,
+	"POST /subjects/:subject":                                 auth.ScopeRead,
+	"GET /schemas/ids/:id":                                    auth.ScopeRead,
+	"GET /schemas/ids/:id/schema":                             auth.ScopeRead,
+	"GET /schemas/types":                                      auth.ScopeRead,
+	"GET /config":                                             auth.ScopeRead,
+	"GET /config/:subject":                                    auth.ScopeRead,
+	"POST /compatibility/subjects/:subject/versions":          auth.ScopeRead,
+	"POST /compatibility/subjects/:subject/versions/:version": auth.ScopeRead,
+	"POST /subjects/:subject/versions":                        auth.ScopeRegistryWrite,
+	"PUT /config":                                             auth.ScopeRegistryWrite,
+	"PUT /config/:subject":                                    auth.ScopeRegistryWrite,
+}

@@ -17,4 +17,8 @@ COPY --from=build /out/ /usr/local/bin/
 COPY --from=build --chown=65532:65532 /data /data
 USER nonroot:nonroot
 ENTRYPOINT []
-CMD ["/usr/local/bin/inventory", "--http-addr", "0.0.0.0:9091", "--nats-listen", "0.0.0.0:4222", "--data-dir", "/data"]
+# A container must listen on 0.0.0.0 to be reached through a published
+# port, and the programs refuse that without credentials unless told
+# --insecure: a local try-out. Give it keys or JWTs (README, "Running it
+# securely") to run it anywhere else.
+CMD ["/usr/local/bin/inventory", "--http-addr", "0.0.0.0:9091", "--nats-listen", "0.0.0.0:4222", "--data-dir", "/data", "--insecure"]

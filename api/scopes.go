@@ -26,6 +26,7 @@ var RouteScopes = map[string]auth.Scope{
 	"GET /docs/swagger-ui.css":                     Open,
 	"GET /metrics":                                 auth.ScopeRead,
 	"GET /calculator/status":                       auth.ScopeRead,
+	"GET /debug/pprof/*":                           auth.ScopeAdmin, // its own listener, INVENTORY_PPROF_ADDR
 	"POST /inventory/adjustment":                   auth.ScopeAdjust,
 	"POST /inventory/batch":                        auth.ScopeAdjust, // holds reservations too: see batchScopes
 	"POST /inventory/reservation":                  auth.ScopeReserve,

@@ -251,3 +251,37 @@ func TestOpenServerRecordsNoSource(t *testing.T) {
 		t.Fatalf("stored %v %s", m.Header, m.Data)
 	}
 }
+
+// TestSpecDocumentsScopes: the OpenAPI document marks as open exactly
+// the routes RouteScopes leaves open, and every other operation
+// documents 401 and 403 (and 429 on the rate-limited command routes).
+func TestSpecDocumentsScopes(t *testing.T) {
+	doc := loadSpec(t, api.Spec)
+	for route, scope := range api.RouteScopes {
+		method, path, _ := strings.Cut(route, " ")
+		if strings.HasPrefix(path, "/debug/pprof/") {
+			continue // the profiler is an operator's listener, not the API
+		}
+		item := doc.Paths.Value(echoParam.ReplaceAllString(path, "{$1}"))
+		if item == nil || item.GetOperation(method) == nil {
+			continue // TestSpecDescribesEveryRoute reports it
+		}
+		op := item.GetOperation(method)
+		open := op.Security != nil && len(*op.Security) == 0
+		if open != (scope == api.Open) {
+			t.Errorf("%s: open in the document %v, in RouteScopes %v", route, open, scope == api.Open)
+		}
+		if scope == api.Open {
+			continue
+		}
+		want := []string{"401", "403"}
+		if scope == auth.ScopeAdjust || scope == auth.ScopeReserve {
+			want = append(want, "429")
+		}
+		for _, status := range want {
+			if op.Responses.Value(status) == nil {
+				t.Errorf("%s: the document has no %s answer", route, status)
+			}
+		}
+	}
+}

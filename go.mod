@@ -2,6 +2,11 @@ module github.com/sellable/inventory
 
 go 1.26.8
 
+// Go 1.26.10 fixes the standard library vulnerabilities govulncheck
+// finds reachable in 1.26.8 (scripts/govulncheck.sh); an older go
+// command switches to it by itself unless GOTOOLCHAIN=local.
+toolchain go1.26.10
+
 require (
 	github.com/getkin/kin-openapi v0.153.0
 	github.com/gocql/gocql v1.7.0

@@ -285,3 +285,32 @@ func TestSpecDocumentsScopes(t *testing.T) {
 		}
 	}
 }
+
+// TestIdempotencyKeyIsPerPrincipal: the same key and body from another
+// principal is another request (422), not a duplicate answered with the
+// first principal's receipt.
+func TestIdempotencyKeyIsPerPrincipal(t *testing.T) {
+	_, base := protectedStack(t, api.Guard{}, nil)
+	send := func(token string) answer {
+		req, _ := http.NewRequest("POST", base+"/inventory/adjustment", strings.NewReader(adjustBody))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set(api.IdempotencyHeader, "shared-key")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return answer{resp.StatusCode, resp.Header, string(b)}
+	}
+	if a := send("adjust-key"); a.status != 201 {
+		t.Fatalf("first: %+v", a)
+	}
+	if a := send("adjust-key"); a.status != 200 || !strings.Contains(a.body, `"duplicate":true`) {
+		t.Fatalf("retry by the same principal: %+v", a)
+	}
+	if a := send("admin-key"); a.status != 422 {
+		t.Fatalf("same key from another principal: %+v", a)
+	}
+}

@@ -362,6 +362,40 @@ func TestSecuredAllInOne(t *testing.T) {
 		if st, _, _ := s.call("POST", s.base+"/inventory/adjustment", s.keys[auth.ScopeAdjust], `{"locationId":"e2e-sec","sku":"r","count":1}`); st != 401 {
 			t.Errorf("revoked key: %d, want 401", st)
 		}
+		s.keys[auth.ScopeAdjust] = fresh
+	})
+
+	// Issue 13, item 8: anyone could PUT /config NONE, or register an
+	// incompatible version under an event subject.
+	t.Run("registry", func(t *testing.T) {
+		level := func() string {
+			req, _ := http.NewRequest("GET", s.base+"/config", nil)
+			req.Header.Set("Authorization", "Bearer "+s.keys[auth.ScopeRead])
+			resp, err := s.https.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var out struct{ CompatibilityLevel string }
+			json.NewDecoder(resp.Body).Decode(&out)
+			return out.CompatibilityLevel
+		}
+		before := level()
+		incompatible := `{"schema":"{\"type\":\"record\",\"name\":\"Adjustment\",\"namespace\":\"com.sellable.inventory\",\"fields\":[{\"name\":\"x\",\"type\":\"long\"}]}"}`
+		for _, sc := range []auth.Scope{auth.ScopeAdjust, auth.ScopeReserve, auth.ScopeRead} {
+			if st, _, _ := s.call("PUT", s.base+"/config", s.keys[sc], `{"compatibility":"NONE"}`); st != 403 {
+				t.Errorf("PUT /config NONE with %s: %d, want 403", sc, st)
+			}
+			if st, _, _ := s.call("POST", s.base+"/subjects/inventory.adjustments-value/versions", s.keys[sc], incompatible); st != 403 {
+				t.Errorf("registering under an event subject with %s: %d, want 403", sc, st)
+			}
+		}
+		if after := level(); after != before || after == "" {
+			t.Errorf("compatibility level %q, was %q", after, before)
+		}
+		if st, _, _ := s.call("PUT", s.base+"/config/e2e-registry-value", s.keys[auth.ScopeRegistryWrite], `{"compatibility":"FULL"}`); st != 200 {
+			t.Errorf("PUT /config/{subject} with registry:write: %d", st)
+		}
 	})
 
 	t.Run("slowloris", func(t *testing.T) {

@@ -2,12 +2,15 @@ package ctl
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"os/signal"
 	"sort"
 	"strconv"
@@ -28,6 +31,8 @@ const requestTimeout = 30 * time.Second
 type options struct {
 	url     string
 	natsURL string
+	token   string
+	caFile  string
 }
 
 // NewRoot is the inventoryctl command, writing to out and logging
@@ -47,14 +52,28 @@ of streams and buckets.`,
 	root.SetOut(out)
 	root.PersistentFlags().StringVar(&o.url, "url", "http://127.0.0.1:9091", "HTTP base URL of the inventory API (adjust, reserve, get, partitions)")
 	root.PersistentFlags().StringVar(&o.natsURL, "nats-url", "nats://127.0.0.1:4222", "NATS server(s) (watch, dlq)")
+	root.PersistentFlags().StringVar(&o.token, "token", os.Getenv("INVENTORY_TOKEN"), "bearer token (API key or JWT) for the HTTP API (env INVENTORY_TOKEN)")
+	root.PersistentFlags().StringVar(&o.caFile, "ca-file", os.Getenv("INVENTORY_CA_FILE"), "PEM CA certificate(s) to trust for an https --url (env INVENTORY_CA_FILE)")
 	root.AddCommand(commandCmd(o, "adjust", "adjustment", "Record an adjustment of COUNT for a location's SKU"),
 		commandCmd(o, "reserve", "reservation", "Record a reservation of COUNT for a location's SKU"),
 		getCmd(o), partitionsCmd(o), watchCmd(o, log), dlqCmd(o), adminCmd(log))
 	return root
 }
 
-func (o *options) client() Client {
-	return Client{BaseURL: o.url, HTTP: &http.Client{Timeout: requestTimeout}}
+func (o *options) client() (Client, error) {
+	hc := &http.Client{Timeout: requestTimeout}
+	if o.caFile != "" {
+		pem, err := os.ReadFile(o.caFile)
+		if err != nil {
+			return Client{}, fmt.Errorf("--ca-file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return Client{}, fmt.Errorf("--ca-file %s: no PEM certificate", o.caFile)
+		}
+		hc.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+	}
+	return Client{BaseURL: o.url, HTTP: hc, Token: o.token}, nil
 }
 
 // connect dials NATS once, without the services' endless retry.
@@ -91,7 +110,11 @@ run within the service's idempotency window.`,
 			}
 			ctx, cancel := timeout(cmd)
 			defer cancel()
-			r, err := o.client().Command(ctx, kind, args[0], args[1], n, key)
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			r, err := c.Command(ctx, kind, args[0], args[1], n, key)
 			if err != nil {
 				return err
 			}
@@ -117,7 +140,11 @@ func getCmd(o *options) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, cancel := timeout(cmd)
 			defer cancel()
-			p, err := o.client().Get(ctx, args[0], args[1])
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			p, err := c.Get(ctx, args[0], args[1])
 			if err != nil {
 				return err
 			}
@@ -139,7 +166,11 @@ stalled (GET /calculator/status). Ask each instance for the whole picture.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, cancel := timeout(cmd)
 			defer cancel()
-			s, err := o.client().Status(ctx)
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			s, err := c.Status(ctx)
 			if err != nil {
 				return err
 			}

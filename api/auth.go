@@ -132,6 +132,10 @@ func authenticate(c echo.Context, a Authenticator) (auth.Principal, error) {
 		return auth.Principal{}, unauthorized(c, auth.ErrBadCredential, "use Authorization: Bearer <token>")
 	}
 	p, err := a.Authenticate(c.Request().Context(), strings.TrimSpace(token))
+	if errors.Is(err, auth.ErrKeysUnavailable) {
+		// Not the client's fault: its token may well be good.
+		return auth.Principal{}, echo.NewHTTPError(http.StatusServiceUnavailable, "the identity provider's keys cannot be fetched; retry later").SetInternal(err)
+	}
 	if err != nil {
 		return auth.Principal{}, unauthorized(c, err, "")
 	}

@@ -311,3 +311,20 @@ func TestJWTConfigValidate(t *testing.T) {
 		t.Fatal("issuer without keys accepted")
 	}
 }
+
+// TestJWKSUnreachable: a JWT that cannot be checked because the JWKS
+// was never fetched is ErrKeysUnavailable (503), not a bad token.
+func TestJWKSUnreachable(t *testing.T) {
+	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "down", http.StatusInternalServerError)
+	}))
+	defer idp.Close()
+	a, err := auth.New(auth.Config{JWT: auth.JWTConfig{JWKSURL: idp.URL}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := rsaSigner(t, "k1")
+	if _, err := a.Authenticate(context.Background(), s.token(t, claims(time.Minute, "admin"))); !errors.Is(err, auth.ErrKeysUnavailable) || errors.Is(err, auth.ErrBadCredential) {
+		t.Fatalf("err %v", err)
+	}
+}

@@ -138,6 +138,9 @@ func (v *jwtVerifier) verify(ctx context.Context, token string) (Principal, erro
 		kid, _ := t.Header["kid"].(string)
 		return v.keys.lookup(ctx, kid)
 	})
+	if errors.Is(err, ErrKeysUnavailable) {
+		return Principal{}, err
+	}
 	if err != nil {
 		return Principal{}, fmt.Errorf("%w: jwt: %w", ErrBadCredential, err)
 	}
@@ -170,7 +173,7 @@ func (s *keySet) lookup(ctx context.Context, kid string) (any, error) {
 	defer s.mu.Unlock()
 	if s.url != "" && (s.keys == nil || time.Since(s.fetched) > JWKSMaxAge || (kid != "" && !s.has(kid) && time.Since(s.fetched) > JWKSMinRefresh)) {
 		if err := s.fetch(ctx); err != nil && s.keys == nil {
-			return nil, err
+			return nil, fmt.Errorf("%w: %w", ErrKeysUnavailable, err)
 		}
 	}
 	var set jwt.VerificationKeySet

@@ -51,4 +51,7 @@ var (
 	// ErrBadCredential means a token that is unknown, malformed, expired,
 	// not yet valid, for another audience or badly signed.
 	ErrBadCredential = errors.New("auth: invalid bearer token")
+	// ErrKeysUnavailable means a JWT could not be checked: the JWKS has
+	// never been fetched and cannot be now. The token may be good; retry.
+	ErrKeysUnavailable = errors.New("auth: JWT verification keys unavailable")
 )

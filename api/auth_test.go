@@ -56,6 +56,9 @@ func (k keys) Authenticate(_ context.Context, token string) (auth.Principal, err
 	if token == "" {
 		return auth.Principal{}, auth.ErrNoCredential
 	}
+	if token == "idp-down" {
+		return auth.Principal{}, auth.ErrKeysUnavailable
+	}
 	p, ok := k[token]
 	if !ok {
 		return auth.Principal{}, auth.ErrBadCredential
@@ -129,6 +132,9 @@ func TestBearerTokensAndScopes(t *testing.T) {
 		if a.status != 401 || !strings.Contains(a.header.Get("WWW-Authenticate"), `error="invalid_token"`) || !strings.Contains(a.body, `"error":`) {
 			t.Fatalf("%q: %+v", authz, a)
 		}
+	}
+	if a = call(t, "POST", adjust, "Bearer idp-down", adjustBody); a.status != 503 {
+		t.Fatalf("keys unavailable: %+v", a)
 	}
 	a = call(t, "POST", adjust, "Bearer reserve-key", adjustBody)
 	if a.status != 403 || a.header.Get("WWW-Authenticate") != `Bearer realm="inventory", error="insufficient_scope", scope="inventory:adjust"` ||

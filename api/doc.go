@@ -10,4 +10,12 @@
 // not NATS. openapi.yaml describes every route of every program and is
 // embedded and served (spec.go); openapi_test.go fails when a registered
 // route is missing from it or an answer does not conform to it.
+//
+// Who may call what is one table, RouteScopes (scopes.go): each route
+// and the scope it needs. Protect (auth.go) enforces it with bearer
+// tokens that an Authenticator (package auth) turns into a principal,
+// and limits each principal's rate on the command routes; the principal
+// becomes the source of every event it sends. A server Protect was not
+// applied to, or one without credentials configured, is open: the
+// loopback default.
 package api

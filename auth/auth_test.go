@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -144,7 +145,7 @@ type signer struct {
 	kid    string
 }
 
-func (s signer) token(t *testing.T, claims jwt.MapClaims) string {
+func (s signer) token(t testing.TB, claims jwt.MapClaims) string {
 	t.Helper()
 	tok := jwt.NewWithClaims(s.method, claims)
 	if s.kid != "" {
@@ -157,7 +158,7 @@ func (s signer) token(t *testing.T, claims jwt.MapClaims) string {
 	return str
 }
 
-func rsaSigner(t *testing.T, kid string) signer {
+func rsaSigner(t testing.TB, kid string) signer {
 	k, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
@@ -327,4 +328,27 @@ func TestJWKSUnreachable(t *testing.T) {
 	if _, err := a.Authenticate(context.Background(), s.token(t, claims(time.Minute, "admin"))); !errors.Is(err, auth.ErrKeysUnavailable) || errors.Is(err, auth.ErrBadCredential) {
 		t.Fatalf("err %v", err)
 	}
+}
+
+// TestVerifiedJWTIsNotTrustedPastItsExp: a verified token is remembered
+// (BenchmarkAuthenticate), but never past its exp.
+func TestVerifiedJWTIsNotTrustedPastItsExp(t *testing.T) {
+	s := rsaSigner(t, "")
+	der, _ := x509.MarshalPKIXPublicKey(s.key.Public())
+	path := filepath.Join(t.TempDir(), "idp.pem")
+	os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o600)
+	a, err := auth.New(auth.Config{JWT: auth.JWTConfig{KeyFile: path}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := s.token(t, jwt.MapClaims{"sub": "svc", "exp": time.Now().Add(1500 * time.Millisecond).Unix(), "scope": "inventory:read"})
+	if _, err := a.Authenticate(context.Background(), tok); err != nil {
+		t.Fatal(err)
+	}
+	poll.Until(t, 5*time.Second, "token refused once expired", func() error {
+		if _, err := a.Authenticate(context.Background(), tok); !errors.Is(err, auth.ErrBadCredential) {
+			return fmt.Errorf("still accepted (%v)", err)
+		}
+		return nil
+	})
 }

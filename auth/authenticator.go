@@ -82,7 +82,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (Princip
 		}
 	}
 	if a.jwt != nil && strings.Count(token, ".") == 2 {
-		return a.jwt.verify(ctx, token)
+		return a.jwt.verify(ctx, token, sum)
 	}
 	return Principal{}, fmt.Errorf("%w: unknown API key", ErrBadCredential)
 }

@@ -79,6 +79,46 @@ type jwtVerifier struct {
 	cfg    JWTConfig
 	parser *jwt.Parser
 	keys   *keySet
+	cache  verified
+}
+
+// A verified token is remembered for at most verifiedFor (and never past
+// its exp): a signature check costs tens of microseconds to milliseconds
+// (BENCHMARKS.md), a client sends the same token with every request, and
+// a key removed from the JWKS stops being trusted within this time.
+const (
+	verifiedFor = time.Minute
+	maxVerified = 10_000
+)
+
+// verified maps a token's SHA-256 to its principal and until when.
+type verified struct {
+	mu sync.Mutex
+	m  map[[32]byte]verifiedToken
+}
+
+type verifiedToken struct {
+	p     Principal
+	until time.Time
+}
+
+func (v *verified) get(sum [32]byte, now time.Time) (Principal, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	t, ok := v.m[sum]
+	if !ok || !now.Before(t.until) {
+		return Principal{}, false
+	}
+	return t.p, true
+}
+
+func (v *verified) put(sum [32]byte, p Principal, until time.Time) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.m == nil || len(v.m) >= maxVerified {
+		v.m = map[[32]byte]verifiedToken{} // start afresh rather than track age
+	}
+	v.m[sum] = verifiedToken{p: p, until: until}
 }
 
 func newJWTVerifier(cfg JWTConfig) (*jwtVerifier, error) {
@@ -132,7 +172,11 @@ func (c claims) scopes() []Scope {
 	return out
 }
 
-func (v *jwtVerifier) verify(ctx context.Context, token string) (Principal, error) {
+func (v *jwtVerifier) verify(ctx context.Context, token string, sum [32]byte) (Principal, error) {
+	now := time.Now()
+	if p, ok := v.cache.get(sum, now); ok {
+		return p, nil
+	}
 	var c claims
 	_, err := v.parser.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)
@@ -147,7 +191,13 @@ func (v *jwtVerifier) verify(ctx context.Context, token string) (Principal, erro
 	if c.Subject == "" || len(c.Subject) > MaxIDLength {
 		return Principal{}, fmt.Errorf("%w: jwt: sub claim empty or over %d bytes", ErrBadCredential, MaxIDLength)
 	}
-	return Principal{ID: c.Subject, Scopes: c.scopes()}, nil
+	p := Principal{ID: c.Subject, Scopes: c.scopes()}
+	until := now.Add(verifiedFor)
+	if exp := c.ExpiresAt.Time; exp.Before(until) {
+		until = exp // exp is required: the parser checked it is there
+	}
+	v.cache.put(sum, p, until)
+	return p, nil
 }
 
 // keySet holds the verification keys: from a file (url empty, fixed) or

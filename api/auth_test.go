@@ -118,8 +118,10 @@ func call(t *testing.T, method, url, authz, body string) answer {
 const adjustBody = `{"locationId":"STL","sku":"auth-1","count":5}`
 
 func TestBearerTokensAndScopes(t *testing.T) {
+	var late *echo.Echo
 	sys, base := protectedStack(t, api.Guard{}, func(e *echo.Echo) {
 		e.GET("/unlisted", func(c echo.Context) error { return c.String(http.StatusOK, "reached") })
+		late = e
 	})
 	adjust := base + "/inventory/adjustment"
 
@@ -150,6 +152,18 @@ func TestBearerTokensAndScopes(t *testing.T) {
 	// A route nobody gave a scope to is refused, even to admin.
 	if a = call(t, "GET", base+"/unlisted", "Bearer admin-key", ""); a.status != 403 || strings.Contains(a.body, "reached") {
 		t.Fatalf("unlisted route: %+v", a)
+	}
+	// Also one registered once the server is running.
+	if a = call(t, "GET", base+"/late", "Bearer admin-key", ""); a.status != 404 {
+		t.Fatalf("before it exists: %+v", a)
+	}
+	late.GET("/late", func(c echo.Context) error { return c.String(http.StatusOK, "reached") })
+	if a = call(t, "GET", base+"/late", "Bearer admin-key", ""); a.status != 403 || strings.Contains(a.body, "reached") {
+		t.Fatalf("unlisted route registered late: %+v", a)
+	}
+	// A known path with another method: 405.
+	if a = call(t, "DELETE", base+"/healthz", "Bearer read-key", ""); a.status != 405 {
+		t.Fatalf("wrong method: %+v", a)
 	}
 	// An unknown path: 401 without a credential, 404 with one.
 	if a = call(t, "GET", base+"/nowhere", "", ""); a.status != 401 {

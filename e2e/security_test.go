@@ -121,6 +121,10 @@ func newSecured(t *testing.T) *secured {
 		"INVENTORY_TLS_KEY":                  s.certs.KeyFile,
 		"INVENTORY_PPROF_ADDR":               pprofAddr,
 		"INVENTORY_HTTP_READ_HEADER_TIMEOUT": "1s",
+		// Room for what the other subtests send with one key, not for
+		// the burst of the "rate" subtest.
+		"INVENTORY_RATE_LIMIT": "5",
+		"INVENTORY_RATE_BURST": "20",
 	} {
 		s.env[k] = v
 	}
@@ -395,6 +399,32 @@ func TestSecuredAllInOne(t *testing.T) {
 		}
 		if st, _, _ := s.call("PUT", s.base+"/config/e2e-registry-value", s.keys[auth.ScopeRegistryWrite], `{"compatibility":"FULL"}`); st != 200 {
 			t.Errorf("PUT /config/{subject} with registry:write: %d", st)
+		}
+	})
+
+	t.Run("rate", func(t *testing.T) {
+		limited := false
+		for i := 0; i < 40 && !limited; i++ {
+			st, h, err := s.call("POST", s.base+"/inventory/reservation", s.keys[auth.ScopeReserve], `{"locationId":"e2e-sec","sku":"rate","count":1}`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch st {
+			case 201:
+			case 429:
+				limited = true
+				if ra := h.Get("Retry-After"); ra == "" || ra == "0" {
+					t.Errorf("429 with Retry-After %q", ra)
+				}
+			default:
+				t.Fatalf("reservation %d: status %d", i, st)
+			}
+		}
+		if !limited {
+			t.Fatal("40 reservations at once were never limited (burst 20)")
+		}
+		if st, _, _ := s.call("POST", s.base+"/inventory/reservation", s.keys[auth.ScopeAdmin], `{"locationId":"e2e-sec","sku":"rate","count":1}`); st != 201 {
+			t.Errorf("another principal meanwhile: %d", st)
 		}
 	})
 

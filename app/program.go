@@ -163,6 +163,10 @@ type Session struct {
 	guard    api.Guard
 	tls      *tls.Config
 	tasks    []func(context.Context) error
+	// protected holds the servers Protect was applied to: once each,
+	// whatever the listeners they are served on (twice would
+	// authenticate twice and count each request twice against a rate).
+	protected map[*echo.Echo]bool
 }
 
 // Go adds fn to what Run runs once setup has returned.
@@ -176,7 +180,13 @@ func (s *Session) Serve(e *echo.Echo, addr string) {
 
 // ServeWithLimits is Serve with other limits than the program's.
 func (s *Session) ServeWithLimits(e *echo.Echo, addr string, limits HTTPLimits) {
-	api.Protect(e, s.guard)
+	if !s.protected[e] {
+		if s.protected == nil {
+			s.protected = map[*echo.Echo]bool{}
+		}
+		s.protected[e] = true
+		api.Protect(e, s.guard)
+	}
 	s.Go(func(ctx context.Context) error {
 		// Checked again here for the listeners a setup adds; the
 		// program's own address was checked before anything started.

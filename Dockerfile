@@ -18,4 +18,9 @@ COPY --from=build --chown=65532:65532 /data /data
 COPY --from=build --chown=65532:65532 /auth /auth
 USER nonroot:nonroot
 ENTRYPOINT []
-CMD ["/usr/local/bin/inventory", "--http-addr", "0.0.0.0:9091", "--nats-listen", "127.0.0.1:4222", "--data-dir", "/data"]
+# A container must listen on 0.0.0.0 to be reached through a published
+# port, and the programs refuse that without credentials unless told
+# --insecure: a local try-out. Its NATS stays on the container's loopback
+# (no users configured); compose gives NATS users instead. Give it keys or JWTs (README, "Running it
+# securely") to run it anywhere else.
+CMD ["/usr/local/bin/inventory", "--http-addr", "0.0.0.0:9091", "--nats-listen", "127.0.0.1:4222", "--data-dir", "/data", "--insecure"]

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sellable/inventory/api/gen/commands"
+	"github.com/sellable/inventory/auth"
 	"github.com/sellable/inventory/sellable"
 )
 
@@ -40,6 +41,17 @@ func (s commandServer) Batch(c echo.Context, p commands.BatchParams) error {
 	}
 	if len(key) > 100 {
 		return &sellable.FieldError{Field: IdempotencyHeader, Err: errors.New("at most 100 bytes for a batch")}
+	}
+	src := source(c)
+	for i := range cmds {
+		// The route needs inventory:adjust; a reservation in it
+		// needs what POST /inventory/reservation needs as well.
+		if cmds[i].Kind == sellable.Reservation {
+			if err := requireScope(c, auth.ScopeReserve); err != nil {
+				return err
+			}
+		}
+		cmds[i].Source = src
 	}
 	receipts, err := s.r.RecordBatch(c.Request().Context(), cmds, key)
 	if err != nil {

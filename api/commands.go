@@ -84,6 +84,7 @@ func record(c echo.Context, r Recorder, kind sellable.Kind, key *string) error {
 		return err
 	}
 	cmd.Kind = kind
+	cmd.Source = source(c)
 	if key != nil {
 		cmd.IdempotencyKey = *key
 	}

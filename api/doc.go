@@ -104,4 +104,14 @@
 // problem details later stays compatible: error and field would remain
 // as extension members, offered to clients that send
 // Accept: application/problem+json.
+//
+// # Who may call what
+//
+// Who may call what is one table, RouteScopes (scopes.go): each route
+// and the scope it needs. Protect (auth.go) enforces it with bearer
+// tokens that an Authenticator (package auth) turns into a principal,
+// and limits each principal's rate on the command routes; the principal
+// becomes the source of every event it sends. A server Protect was not
+// applied to, or one without credentials configured, is open: the
+// loopback default.
 package api

@@ -19,6 +19,10 @@ type ErrorBody struct {
 	Field string `json:"field,omitempty"`
 }
 
+// ErrorHandler is the house error handler, for a server built without
+// NewServer.
+func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler { return errorHandler(log) }
+
 // errorHandler maps errors to status codes in one place. Internals are
 // logged, never sent.
 func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {

@@ -9,5 +9,8 @@
 // with the shared Topology, so each main.go only names its settings and
 // its parts. Admin is `inventory admin plan|apply`, which changes the
 // shared streams and buckets on purpose (streams.Apply, kv.Apply), from
-// the same settings the programs read.
+// the same settings the programs read. Security (security.go) is how
+// every HTTP listener is protected: credentials, TLS, rate limits, and
+// the rule that without credentials a program listens on loopback only
+// (unless --insecure); Session.Serve applies it to each listener.
 package app

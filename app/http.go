@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -73,16 +74,28 @@ func HTTPFlags(f Flags) *HTTPLimits {
 
 // Serve runs e on addr until ctx ends, then shuts it down gracefully.
 func Serve(ctx context.Context, e *echo.Echo, addr string, limits HTTPLimits, log *slog.Logger) error {
+	return serve(ctx, e, addr, limits, nil, log)
+}
+
+// serve is Serve, over TLS when tlsCfg is set.
+func serve(ctx context.Context, e *echo.Echo, addr string, limits HTTPLimits, tlsCfg *tls.Config, log *slog.Logger) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
-	log.Info("http listening", "addr", ln.Addr().String())
-	return ServeListener(ctx, e, ln, limits, log)
+	log.Info("http listening", "addr", ln.Addr().String(), "tls", tlsCfg != nil)
+	return ServeListenerTLS(ctx, e, ln, limits, tlsCfg, log)
 }
 
 // ServeListener is Serve on a listener the caller opened; it closes ln.
 func ServeListener(ctx context.Context, e *echo.Echo, ln net.Listener, limits HTTPLimits, log *slog.Logger) error {
+	return ServeListenerTLS(ctx, e, ln, limits, nil, log)
+}
+
+// ServeListenerTLS is ServeListener serving HTTPS when tlsCfg is set.
+// The handshake counts against the read-header timeout, as net/http
+// bounds it, so a client that stalls it is cut off like a slow header.
+func ServeListenerTLS(ctx context.Context, e *echo.Echo, ln net.Listener, limits HTTPLimits, tlsCfg *tls.Config, log *slog.Logger) error {
 	if err := limits.Validate(); err != nil {
 		ln.Close()
 		return err
@@ -91,6 +104,11 @@ func ServeListener(ctx context.Context, e *echo.Echo, ln net.Listener, limits HT
 	s.ReadHeaderTimeout, s.ReadTimeout = limits.ReadHeaderTimeout, limits.ReadTimeout
 	s.WriteTimeout, s.IdleTimeout = limits.WriteTimeout, limits.IdleTimeout
 	e.Listener = netutil.LimitListener(ln, limits.MaxConns)
+	if tlsCfg != nil {
+		// Capped first: a connection waiting for its handshake holds a
+		// place like any other.
+		e.Listener = tls.NewListener(e.Listener, tlsCfg)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- e.Start("") }()
 	select {

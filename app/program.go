@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"os"
@@ -30,6 +31,8 @@ type Common struct {
 	NATSAuth natsauth.ClientConfig
 	// HTTP bounds every HTTP listener of the program.
 	HTTP *HTTPLimits
+	// Security protects every HTTP listener of the program.
+	Security *Security
 	Topology
 	// Embed, when set, starts a NATS server in the process if NATSURL is
 	// empty (the all-in-one); Run connects to it.
@@ -48,6 +51,7 @@ func CommonFlags(f Flags, httpAddr, natsURL, natsUsage string) *Common {
 	f.StringVar(&c.NATSURL, "nats-url", "NATS_URL", natsURL, natsUsage)
 	NATSAuthFlags(f, &c.NATSAuth)
 	c.HTTP = HTTPFlags(f)
+	c.Security = SecurityFlags(f)
 	f.IntVar(&c.Partitions, "partitions", "INVENTORY_PARTITIONS", streams.DefaultPartitions, "partitions of a new event stream")
 	f.IntVar(&c.Replicas, "replicas", "INVENTORY_REPLICAS", 1, "replicas of new streams and buckets (existing ones: inventory admin apply)")
 	c.IdempotencyWindow = streams.DefaultDuplicates
@@ -160,16 +164,43 @@ type Session struct {
 	Log *slog.Logger
 	Topology
 
-	limits HTTPLimits
-	tasks  []func(context.Context) error
+	limits   HTTPLimits
+	security Security
+	guard    api.Guard
+	tls      *tls.Config
+	tasks    []func(context.Context) error
+	// protected holds the servers Protect was applied to: once each,
+	// whatever the listeners they are served on (twice would
+	// authenticate twice and count each request twice against a rate).
+	protected map[*echo.Echo]bool
 }
 
 // Go adds fn to what Run runs once setup has returned.
 func (s *Session) Go(fn func(context.Context) error) { s.tasks = append(s.tasks, fn) }
 
-// Serve adds a listener: e on addr, within the program's HTTP limits.
+// Serve adds a listener: e on addr, within the program's HTTP limits,
+// protected by its security settings (api.Protect, TLS).
 func (s *Session) Serve(e *echo.Echo, addr string) {
-	s.Go(func(ctx context.Context) error { return Serve(ctx, e, addr, s.limits, s.Log) })
+	s.ServeWithLimits(e, addr, s.limits)
+}
+
+// ServeWithLimits is Serve with other limits than the program's.
+func (s *Session) ServeWithLimits(e *echo.Echo, addr string, limits HTTPLimits) {
+	if !s.protected[e] {
+		if s.protected == nil {
+			s.protected = map[*echo.Echo]bool{}
+		}
+		s.protected[e] = true
+		api.Protect(e, s.guard)
+	}
+	s.Go(func(ctx context.Context) error {
+		// Checked again here for the listeners a setup adds; the
+		// program's own address was checked before anything started.
+		if err := s.security.CheckListen(addr); err != nil {
+			return err
+		}
+		return serve(ctx, e, addr, limits, s.tls, s.Log)
+	})
 }
 
 // Setup opens what a program needs, adds its tasks to s and returns the
@@ -182,6 +213,23 @@ type Setup func(ctx context.Context, s *Session) (*echo.Echo, error)
 // the context ends or one fails; then it drains the connection.
 func (p Program) Run(setup Setup) {
 	Main(p.Flags, func(ctx context.Context, log *slog.Logger) error {
+		sec := *p.Security
+		if err := sec.Validate(); err != nil {
+			return err
+		}
+		// Before anything starts: a program that would serve the
+		// network unprotected does not start at all.
+		if err := sec.CheckListen(p.HTTPAddr); err != nil {
+			return err
+		}
+		guard, err := sec.guard(log)
+		if err != nil {
+			return err
+		}
+		tlsCfg, err := sec.tlsConfig()
+		if err != nil {
+			return err
+		}
 		url := p.NATSURL
 		opts, err := p.NATSAuth.Options()
 		if err != nil {
@@ -199,7 +247,7 @@ func (p Program) Run(setup Setup) {
 			return err
 		}
 		defer nc.Close()
-		s := &Session{NC: nc, JS: js, Log: log, Topology: p.Topology, limits: *p.HTTP}
+		s := &Session{NC: nc, JS: js, Log: log, Topology: p.Topology, limits: *p.HTTP, security: sec, guard: guard, tls: tlsCfg}
 		e, err := setup(ctx, s)
 		if err != nil {
 			return err

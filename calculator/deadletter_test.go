@@ -16,6 +16,7 @@ import (
 
 	"github.com/sellable/inventory/internal/logtest"
 	"github.com/sellable/inventory/internal/poll"
+	"github.com/sellable/inventory/internal/systemtest"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
 	"github.com/sellable/inventory/wire"
@@ -319,5 +320,24 @@ func TestDeadLetterAlwaysFits(t *testing.T) {
 	// The reason is logged once per dead letter, cut like the header.
 	if n := logs.Len(); n > 64<<10 {
 		t.Errorf("%d bytes of log for two dead letters", n)
+	}
+}
+
+// An event sent over HTTP names its sender (Inventory-Source); when it
+// cannot be applied, its dead letter still does, whatever the body: here
+// an Avro body reaching a calculator that reads only JSON.
+func TestDeadLetterNamesTheSource(t *testing.T) {
+	sys := systemtest.Start(t, systemtest.Config{Partitions: partitions, Avro: true})
+	e := &env{System: sys, store: sys.View, cmds: sys.Commands}
+	e.startCalculator(t, "c1") // JSON only
+	rc, err := e.cmds.Record(context.Background(), sellable.Command{
+		Kind: sellable.Adjustment, LocationID: "DLQ", SKU: "source", Count: 1, Source: "wms-eu",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dl := e.deadLetter(t, rc.Seq)
+	if got := dl.Header.Get(streams.HeaderSource); got != "wms-eu" {
+		t.Fatalf("dead letter %v names source %q, want wms-eu", dl.Header, got)
 	}
 }

@@ -87,6 +87,15 @@ func fingerprint(scope string, cs ...sellable.Command) string {
 	}
 	field("v1")
 	field(scope)
+	// Who sent it is part of the request: another principal's reuse of
+	// a key is a conflict, not a duplicate that would answer it the
+	// first one's receipt. A batch has one source; without one (no
+	// credentials configured) the fingerprint is what it always was.
+	// "source" never follows the scope otherwise (a kind does).
+	if len(cs) > 0 && cs[0].Source != "" {
+		field("source")
+		field(cs[0].Source)
+	}
 	for _, c := range cs {
 		field(c.Kind.String())
 		field(c.LocationID)

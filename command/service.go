@@ -141,7 +141,7 @@ func (s *Service) RecordBatch(ctx context.Context, cs []sellable.Command, idempo
 
 // message validates c and encodes it as the message to publish.
 func (s *Service) message(c sellable.Command) (*nats.Msg, sellable.Key, error) {
-	e := sellable.Event{Kind: c.Kind, Key: sellable.Key{LocationID: c.LocationID, SKU: c.SKU}, Count: c.Count}
+	e := sellable.Event{Kind: c.Kind, Key: sellable.Key{LocationID: c.LocationID, SKU: c.SKU}, Count: c.Count, Source: c.Source}
 	if err := e.Validate(); err != nil {
 		return nil, e.Key, err
 	}
@@ -152,6 +152,9 @@ func (s *Service) message(c sellable.Command) (*nats.Msg, sellable.Key, error) {
 	msg := nats.NewMsg(streams.EventSubject(e.Kind, e.Key))
 	msg.Data = data
 	msg.Header.Set(streams.HeaderContentType, s.codec.ContentType())
+	if e.Source != "" {
+		msg.Header.Set(streams.HeaderSource, e.Source)
+	}
 	return msg, e.Key, nil
 }
 

@@ -2,6 +2,8 @@ package ctl
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -31,6 +33,8 @@ type options struct {
 	url      string
 	natsURL  string
 	natsAuth natsauth.ClientConfig
+	token    string
+	caFile   string
 }
 
 // NewRoot is the inventoryctl command, writing to out and logging
@@ -60,14 +64,28 @@ of streams and buckets.`,
 	pf.StringVar(&o.natsAuth.CAFile, "nats-ca", os.Getenv("NATS_CA"), "CA that signs the NATS server's certificate (env NATS_CA)")
 	pf.StringVar(&o.natsAuth.CertFile, "nats-tls-cert", os.Getenv("NATS_TLS_CERT"), "client certificate (env NATS_TLS_CERT)")
 	pf.StringVar(&o.natsAuth.KeyFile, "nats-tls-key", os.Getenv("NATS_TLS_KEY"), "client certificate's key (env NATS_TLS_KEY)")
+	root.PersistentFlags().StringVar(&o.token, "token", os.Getenv("INVENTORY_TOKEN"), "bearer token (API key or JWT) for the HTTP API (env INVENTORY_TOKEN)")
+	root.PersistentFlags().StringVar(&o.caFile, "ca-file", os.Getenv("INVENTORY_CA_FILE"), "PEM CA certificate(s) to trust for an https --url (env INVENTORY_CA_FILE)")
 	root.AddCommand(commandCmd(o, "adjust", "adjustment", "Record an adjustment of COUNT for a location's SKU"),
 		commandCmd(o, "reserve", "reservation", "Record a reservation of COUNT for a location's SKU"),
 		getCmd(o), partitionsCmd(o), watchCmd(o, log), dlqCmd(o), adminCmd(log))
 	return root
 }
 
-func (o *options) client() Client {
-	return Client{BaseURL: o.url, HTTP: &http.Client{Timeout: requestTimeout}}
+func (o *options) client() (Client, error) {
+	hc := &http.Client{Timeout: requestTimeout}
+	if o.caFile != "" {
+		pem, err := os.ReadFile(o.caFile)
+		if err != nil {
+			return Client{}, fmt.Errorf("--ca-file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return Client{}, fmt.Errorf("--ca-file %s: no PEM certificate", o.caFile)
+		}
+		hc.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+	}
+	return Client{BaseURL: o.url, HTTP: hc, Token: o.token}, nil
 }
 
 // connect dials NATS once, without the services' endless retry.
@@ -108,7 +126,11 @@ run within the service's idempotency window.`,
 			}
 			ctx, cancel := timeout(cmd)
 			defer cancel()
-			r, err := o.client().Command(ctx, kind, args[0], args[1], n, key)
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			r, err := c.Command(ctx, kind, args[0], args[1], n, key)
 			if err != nil {
 				return err
 			}
@@ -134,7 +156,11 @@ func getCmd(o *options) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, cancel := timeout(cmd)
 			defer cancel()
-			p, err := o.client().Get(ctx, args[0], args[1])
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			p, err := c.Get(ctx, args[0], args[1])
 			if err != nil {
 				return err
 			}
@@ -156,7 +182,11 @@ stalled (GET /calculator/status). Ask each instance for the whole picture.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, cancel := timeout(cmd)
 			defer cancel()
-			s, err := o.client().Status(ctx)
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			s, err := c.Status(ctx)
 			if err != nil {
 				return err
 			}

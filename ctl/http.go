@@ -23,6 +23,8 @@ var ErrHTTP = errors.New("ctl: request refused")
 type Client struct {
 	BaseURL string
 	HTTP    *http.Client
+	// Token, when set, is sent as the bearer token of every request.
+	Token string
 }
 
 func (c Client) do(ctx context.Context, method, path string, header http.Header, body any, into any) error {
@@ -43,6 +45,9 @@ func (c Client) do(ctx context.Context, method, path string, header http.Header,
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
 	}
 	hc := c.HTTP
 	if hc == nil {

@@ -25,6 +25,10 @@ type Command struct {
 	// the original receipt. The key is scoped to the request: the same
 	// key with another kind or other fields is an ErrIdempotencyConflict.
 	IdempotencyKey string
+	// Source is who sent the command: the authenticated principal (an
+	// API key's id or a JWT's subject), empty when the server has no
+	// credentials configured. Its event records it.
+	Source string
 }
 
 // Receipt says where a recorded event was stored. api serves it as its

@@ -33,6 +33,11 @@ type Event struct {
 	Kind  Kind
 	Key   Key
 	Count int64
+	// Source is who produced the event: the principal that sent its
+	// command over HTTP, or what the body's source field says for an
+	// event published straight onto NATS; empty when unknown. It is a
+	// record, not a rule: the fold ignores it.
+	Source string
 }
 
 // Validate checks the key and the count, naming the field that is wrong.
@@ -43,8 +48,15 @@ func (e Event) Validate() error {
 	if err := ValidateCount(e.Kind, e.Count); err != nil {
 		return &FieldError{Field: "count", Err: err}
 	}
+	if len(e.Source) > MaxSourceLength {
+		return &FieldError{Field: "source", Err: fmt.Errorf("at most %d bytes", MaxSourceLength)}
+	}
 	return nil
 }
+
+// MaxSourceLength bounds an event's source, in bytes: a principal's id
+// or a JWT subject is far shorter.
+const MaxSourceLength = 256
 
 // MaxCount bounds the size of one event, so that sums over billions of
 // events stay far from int64 overflow.

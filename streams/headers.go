@@ -10,6 +10,11 @@ const (
 	// single command, or command 0 of a batch), so a retry can tell its
 	// own original from another request's.
 	HeaderRequestHash = "Inventory-Request-Hash"
+	// HeaderSource is who sent an event's command (the authenticated
+	// principal), also in the body's source field. It is a header too so
+	// that the event's dead letter, which keeps the application headers,
+	// names it even when the body cannot be decoded.
+	HeaderSource = "Inventory-Source"
 	// HeaderError, on a dead letter, says why it could not be applied.
 	HeaderError = "Inventory-Error"
 	// HeaderOrigSubject, on a dead letter, is the subject it was stored on.

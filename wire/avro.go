@@ -481,7 +481,11 @@ func (a *AvroEvents) EncodeEvent(e sellable.Event) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("wire: avro: no schema for event kind %v", e.Kind)
 	}
-	b, err := encode(w, &avroEvent{LocationID: e.Key.LocationID, SKU: e.Key.SKU, Count: e.Count})
+	ae := &avroEvent{LocationID: e.Key.LocationID, SKU: e.Key.SKU, Count: e.Count}
+	if e.Source != "" {
+		ae.Source = &e.Source
+	}
+	b, err := encode(w, ae)
 	if err != nil {
 		return nil, fmt.Errorf("wire: avro: encode %v: %w", e.Kind, err)
 	}
@@ -531,6 +535,7 @@ func (a *AvroEvents) decode(ctx context.Context, data []byte) (Body, sellable.Ki
 		LocationID: &ev.LocationID,
 		SKU:        &ev.SKU,
 		Count:      sellable.Quantity{Value: ev.Count, Set: true},
+		Source:     ev.Source,
 	}, r.kind, nil
 }
 

@@ -404,7 +404,10 @@ func TestAvroEvolution(t *testing.T) {
 			note, src := "hello", "wms"
 			newer := framed(t, evsV2.SchemaID(sellable.Adjustment), adjV2,
 				&adjustmentV2{LocationID: "STL", SKU: "123123", Note: &note, Count: 12, Source: &src})
-			if got, _, err := codecsV1.DecodeStored(ctx, subject, avroHeader(), newer); err != nil || got != want {
+			// The source, a field of both versions, is read.
+			wantSrc := want
+			wantSrc.Source = src
+			if got, _, err := codecsV1.DecodeStored(ctx, subject, avroHeader(), newer); err != nil || got != wantSrc {
 				t.Fatalf("v2 under reader v1 = %+v, %v", got, err)
 			}
 			// And the v2 codec's own encoding reads back under both.
@@ -765,5 +768,33 @@ func BenchmarkChange(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestSourceRoundTrips: the source an event carries (who sent its
+// command) survives both codecs, and an event without one is encoded as
+// before (the golden bytes stay those of an event without a source).
+func TestSourceRoundTrips(t *testing.T) {
+	ctx := testCtx(t)
+	_, store := newStore(t)
+	evs, _ := newCodecs(t, registry.Local{Store: store}, wire.AvroConfig{})
+	codecs := wire.NewCodecs(evs)
+	e := sellable.Event{Kind: sellable.Adjustment, Key: sellable.Key{LocationID: "STL", SKU: "9"}, Count: 4, Source: "wms-eu"}
+	for _, c := range []wire.EventCodec{evs, wire.JSON{}} {
+		data, err := c.EncodeEvent(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := nats.Header{}
+		h.Set("Content-Type", c.ContentType())
+		if got, _, err := codecs.DecodeStored(ctx, storedSubject(e.Kind, e.Key), h, data); err != nil || got != e {
+			t.Fatalf("%s: decoded %+v, %v", c.ContentType(), got, err)
+		}
+	}
+	if b, _ := (wire.JSON{}).EncodeEvent(sellable.Event{Kind: sellable.Adjustment, Key: e.Key, Count: 4}); string(b) != `{"locationId":"STL","sku":"9","count":4}` {
+		t.Fatalf("without a source: %s", b)
+	}
+	if b, _ := (wire.JSON{}).EncodeEvent(e); string(b) != `{"locationId":"STL","sku":"9","count":4,"source":"wms-eu"}` {
+		t.Fatalf("with a source: %s", b)
 	}
 }

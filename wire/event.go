@@ -17,6 +17,8 @@ type Body struct {
 	LocationID *string
 	SKU        *string
 	Count      sellable.Quantity
+	// Source is who produced the event, when the body says.
+	Source *string
 }
 
 // EventCodec encodes and decodes event bodies of one content type.
@@ -87,6 +89,9 @@ func (cs *Codecs) DecodeStored(ctx context.Context, subject string, h nats.Heade
 		return sellable.Event{}, p, &sellable.FieldError{Field: "count", Err: sellable.ErrMissingCount}
 	}
 	e := sellable.Event{Kind: kind, Key: key, Count: body.Count.Value}
+	if body.Source != nil {
+		e.Source = *body.Source
+	}
 	if err := e.Validate(); err != nil {
 		return sellable.Event{}, p, err
 	}

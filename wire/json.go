@@ -27,6 +27,10 @@ func (JSON) EncodeEvent(e sellable.Event) ([]byte, error) {
 	b = appendJSONString(b, e.Key.SKU)
 	b = append(b, `,"count":`...)
 	b = strconv.AppendInt(b, e.Count, 10)
+	if e.Source != "" {
+		b = append(b, `,"source":`...)
+		b = appendJSONString(b, e.Source)
+	}
 	return append(b, '}'), nil
 }
 
@@ -39,6 +43,7 @@ type jsonBody struct {
 	LocationID *string           `json:"locationId"`
 	SKU        *string           `json:"sku"`
 	Count      sellable.Quantity `json:"count"`
+	Source     *string           `json:"source"`
 }
 
 // DecodeEvent reads a JSON body. Unknown fields are allowed, wrong types

@@ -30,7 +30,9 @@ func main() {
 	a.Embed = embedded(a.Embedded)
 	calcCfg, sellableAddr, projectionConfig, pprofAddr := a.Calculator, a.SellableAddr, a.Projection, a.PprofAddr
 	a.Run(func(ctx context.Context, s *app.Session) (*echo.Echo, error) {
-		app.ServePprof(ctx, *pprofAddr, s.Log)
+		if *pprofAddr != "" {
+			s.ServeWithLimits(app.PprofAPI(s.Log), *pprofAddr, app.PprofLimits())
+		}
 		pipe, e, err := app.RunPipeline(ctx, s, *calcCfg)
 		if err != nil {
 			return nil, err

@@ -19,6 +19,14 @@ type CalculatorStatus struct {
 	Stats *map[string]PartitionStats `json:"stats"`
 }
 
+// ErrorBody defines model for ErrorBody.
+type ErrorBody struct {
+	Error string `json:"error"`
+
+	// Field The invalid field or parameter (locationId, sku, count, commands[3].count, Idempotency-Key, Content-Type, limit, body); absent otherwise.
+	Field *string `json:"field,omitempty"`
+}
+
 // PartitionStats defines model for PartitionStats.
 type PartitionStats struct {
 	Applied       int64      `json:"applied"`
@@ -31,6 +39,12 @@ type PartitionStats struct {
 	StalledReason *string    `json:"stalledReason,omitempty"`
 	StalledSince  *time.Time `json:"stalledSince,omitempty"`
 }
+
+// Forbidden defines model for Forbidden.
+type Forbidden = ErrorBody
+
+// Unauthorized defines model for Unauthorized.
+type Unauthorized = ErrorBody
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {

@@ -204,6 +204,15 @@ type CommandStored = CommandResponse
 // Error defines model for Error.
 type Error = ErrorBody
 
+// Forbidden defines model for Forbidden.
+type Forbidden = ErrorBody
+
+// TooManyRequests defines model for TooManyRequests.
+type TooManyRequests = ErrorBody
+
+// Unauthorized defines model for Unauthorized.
+type Unauthorized = ErrorBody
+
 // AdjustParams defines parameters for Adjust.
 type AdjustParams struct {
 	// IdempotencyKey A retry with the same key and body answers the first receipt (200, duplicate true).

@@ -57,6 +57,12 @@ type Location = ID
 // Error defines model for Error.
 type Error = ErrorBody
 
+// Forbidden defines model for Forbidden.
+type Forbidden = ErrorBody
+
+// Unauthorized defines model for Unauthorized.
+type Unauthorized = ErrorBody
+
 // ListPositionsParams defines parameters for ListPositions.
 type ListPositionsParams struct {
 	// PageToken The previous page's nextPageToken; empty for the first page.

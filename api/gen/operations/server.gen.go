@@ -22,6 +22,20 @@ func (e Healthz200JSONResponseBodyStatus) Valid() bool {
 	}
 }
 
+// ErrorBody defines model for ErrorBody.
+type ErrorBody struct {
+	Error string `json:"error"`
+
+	// Field The invalid field or parameter (locationId, sku, count, commands[3].count, Idempotency-Key, Content-Type, limit, body); absent otherwise.
+	Field *string `json:"field,omitempty"`
+}
+
+// Forbidden defines model for Forbidden.
+type Forbidden = ErrorBody
+
+// Unauthorized defines model for Unauthorized.
+type Unauthorized = ErrorBody
+
 // Healthz200JSONResponseBodyStatus defines parameters for Healthz.
 type Healthz200JSONResponseBodyStatus string
 

@@ -48,6 +48,12 @@ type Location = ID
 // Error defines model for Error.
 type Error = ErrorBody
 
+// Forbidden defines model for Forbidden.
+type Forbidden = ErrorBody
+
+// Unauthorized defines model for Unauthorized.
+type Unauthorized = ErrorBody
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// GetPosition A SKU's position at a location.

@@ -66,6 +66,14 @@ func (e RegistrySchemaRequestSchemaType) Valid() bool {
 	}
 }
 
+// ErrorBody defines model for ErrorBody.
+type ErrorBody struct {
+	Error string `json:"error"`
+
+	// Field The invalid field or parameter (locationId, sku, count, commands[3].count, Idempotency-Key, Content-Type, limit, body); absent otherwise.
+	Field *string `json:"field,omitempty"`
+}
+
 // RegistryCompatibility defines model for RegistryCompatibility.
 type RegistryCompatibility struct {
 	IsCompatible bool      `json:"is_compatible"`
@@ -151,6 +159,9 @@ type Verbose = string
 // Version defines model for Version.
 type Version = string
 
+// Forbidden defines model for Forbidden.
+type Forbidden = ErrorBody
+
 // RegistryCompatibilityResponseApplicationJSON defines model for RegistryCompatibilityResponse.
 type RegistryCompatibilityResponseApplicationJSON = RegistryCompatibility
 
@@ -192,6 +203,9 @@ type RegistryVersionResponseApplicationJSON = RegistryVersion
 
 // RegistryVersionResponseApplicationVndSchemaregistryV1PlusJSON defines model for RegistryVersionResponse.
 type RegistryVersionResponseApplicationVndSchemaregistryV1PlusJSON = RegistryVersion
+
+// Unauthorized defines model for Unauthorized.
+type Unauthorized = ErrorBody
 
 // RegistryConfigBody Either spelling, or both (compatibility wins); each one given must be
 // a level. Any letter case is accepted; the enum lists Confluent's

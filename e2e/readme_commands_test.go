@@ -199,7 +199,7 @@ var readmeRun = []string{
 	"curl -s localhost:9091/subjects/inventory.adjustments-value/versions/latest",
 	`nats pub -J inventory.adjustments.STL.123123 '{"count":100}'`,
 	`nats pub -J inventory.reservations.STL.123123 '{"locationId":"STL","sku":"123123","count":"10"}'`,
-	"nats kv get sellable_p2 STL.123123",
+	"nats kv get --raw sellable_p2 STL.123123",
 	"nats kv watch 'sellable_p2'",
 	"nats stream info INVENTORY_DLQ",
 	"nats stream get INVENTORY_DLQ 1",
@@ -241,11 +241,15 @@ func (r *readmeRunner) sh(line string) (string, error) {
 	return string(out), err
 }
 
-// must runs line and fails the test unless it succeeds and its output
-// matches want (a regular expression; empty: anything).
+// must runs line and fails the test unless it succeeds and what it
+// printed (stdout and stderr: the nats CLI reports on stderr) matches want
+// (a regular expression; empty: anything).
 func (r *readmeRunner) must(line, want string) string {
 	r.t.Helper()
-	out, err := r.sh(line)
+	cmd := exec.Command("sh", "-c", line)
+	cmd.Dir, cmd.Env = r.dir, r.env
+	b, err := cmd.CombinedOutput()
+	out := string(b)
 	if err != nil {
 		r.t.Fatalf("%s: %v\n%s", line, err, out)
 	}
@@ -425,10 +429,10 @@ func TestReadmeCommandsLiterally(t *testing.T) {
 			sys.interrupt()
 			return
 		}
-		r.must(`nats pub -J inventory.adjustments.STL.123123 '{"count":100}'`, `Published .* stream INVENTORY .*sequence`)
-		r.must(`nats pub -J inventory.reservations.STL.123123 '{"locationId":"STL","sku":"123123","count":"10"}'`, `Published`)
+		r.must(`nats pub -J inventory.adjustments.STL.123123 '{"count":100}'`, `Stored in Stream: INVENTORY Sequence: \d+`)
+		r.must(`nats pub -J inventory.reservations.STL.123123 '{"locationId":"STL","sku":"123123","count":"10"}'`, `Stored in Stream: INVENTORY`)
 		poll.Until(t, 10*time.Second, "the view shows the nats CLI's events", func() error {
-			out, err := r.sh("nats kv get sellable_p2 STL.123123")
+			out, err := r.sh("nats kv get --raw sellable_p2 STL.123123")
 			if err != nil || !strings.Contains(out, `"count":280`) {
 				return fmt.Errorf("%v: %s", err, out)
 			}
@@ -438,7 +442,7 @@ func TestReadmeCommandsLiterally(t *testing.T) {
 			t.Fatalf("nats kv watch 'sellable_p2' did not show the key's value:\n%s", out)
 		}
 		// A dead letter for the two DLQ lines: a count the rules refuse.
-		r.must(`nats pub -J inventory.adjustments.STL.123123 '{"count":0}'`, `Published`)
+		r.must(`nats pub -J inventory.adjustments.STL.123123 '{"count":0}'`, `Stored in Stream: INVENTORY`)
 		poll.Until(t, 10*time.Second, "a dead letter", func() error {
 			out, err := r.sh("nats stream info INVENTORY_DLQ")
 			if err != nil || !regexp.MustCompile(`Messages: 1\b`).MatchString(out) {
@@ -446,7 +450,7 @@ func TestReadmeCommandsLiterally(t *testing.T) {
 			}
 			return nil
 		})
-		r.must("nats stream get INVENTORY_DLQ 1", `Inventory-Error`)
+		r.must("nats stream get INVENTORY_DLQ 1", `Inventory-Error: count: must not be zero`)
 		sys.interrupt()
 	})
 	if t.Failed() {

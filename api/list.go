@@ -35,9 +35,11 @@ func RegisterList(e *echo.Echo, l Lister) {
 		if err != nil {
 			return err
 		}
+		// A limit given empty (?limit=) is not a number either: only an
+		// absent one means the default, as the document says.
 		limit := DefaultListLimit
-		if s := c.QueryParam("limit"); s != "" {
-			if limit, err = strconv.Atoi(s); err != nil {
+		if v, given := c.QueryParams()["limit"]; given {
+			if limit, err = strconv.Atoi(v[0]); err != nil {
 				return &sellable.FieldError{Field: "limit", Err: errors.New("must be an integer")}
 			}
 		}

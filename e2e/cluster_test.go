@@ -1,11 +1,10 @@
 package e2e
 
 import (
-	"encoding/json"
+	"context"
 	"fmt"
 	"maps"
 	"math/rand/v2"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -56,33 +55,30 @@ func (c *natsCluster) url() string {
 	return strings.Join(urls, ",")
 }
 
-type calcStatus struct {
-	Instance string `json:"instance"`
-	Owned    []int  `json:"owned"`
-}
-
-func status(base string) (calcStatus, error) {
-	var s calcStatus
-	resp, err := client.Get(base + "/calculator/status")
+// owned is what the calculator at base says it owns.
+func owned(base string) ([]int, error) {
+	r, err := api(base).CalculatorStatusWithResponse(context.Background())
 	if err != nil {
-		return s, err
+		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return s, fmt.Errorf("status %d", resp.StatusCode)
+	if r.JSON200 == nil {
+		return nil, fmt.Errorf("status %d: %s", r.StatusCode(), r.Body)
 	}
-	return s, json.NewDecoder(resp.Body).Decode(&s)
+	if r.JSON200.Owned == nil {
+		return nil, nil
+	}
+	return *r.JSON200.Owned, nil
 }
 
 // owners counts how many of the given calculators own each partition.
 func owners(bases []string) (map[int]int, error) {
 	out := map[int]int{}
 	for _, b := range bases {
-		s, err := status(b)
+		mine, err := owned(b)
 		if err != nil {
 			return nil, err
 		}
-		for _, p := range s.Owned {
+		for _, p := range mine {
 			out[p]++
 		}
 	}
@@ -112,14 +108,14 @@ func balanced(t *testing.T, bases []string, partitions int) map[int]int {
 		o := map[int]int{}
 		lo, hi := partitions/len(bases), (partitions+len(bases)-1)/len(bases)
 		for i, b := range bases {
-			s, err := status(b)
+			mine, err := owned(b)
 			if err != nil {
 				return err
 			}
-			if len(s.Owned) < lo || len(s.Owned) > hi {
-				return fmt.Errorf("%s owns %v, want %d..%d", b, s.Owned, lo, hi)
+			if len(mine) < lo || len(mine) > hi {
+				return fmt.Errorf("%s owns %v, want %d..%d", b, mine, lo, hi)
 			}
-			for _, p := range s.Owned {
+			for _, p := range mine {
 				if j, ok := o[p]; ok {
 					return fmt.Errorf("partition %d owned by calculators %d and %d", p, j, i)
 				}

@@ -1,23 +1,19 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/sellable/inventory/client"
 	"github.com/sellable/inventory/internal/poll"
 )
 
@@ -132,85 +128,91 @@ func waitTCP(t *testing.T, addr string) {
 func waitReady(t *testing.T, base string) {
 	t.Helper()
 	poll.Until(t, 30*time.Second, base+" ready", func() error {
-		resp, err := http.Get(base + "/readyz")
+		r, err := api(base).ReadyzWithResponse(context.Background())
 		if err != nil {
 			return err
 		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("status %d", resp.StatusCode)
+		if r.JSON200 == nil {
+			return fmt.Errorf("status %d: %s", r.StatusCode(), r.Body)
 		}
 		return nil
 	})
 }
 
-var client = &http.Client{Timeout: 10 * time.Second}
+var httpClient = &http.Client{Timeout: 10 * time.Second}
 
-// post sends a command and decodes the JSON answer.
-func post(ctx context.Context, base, path string, body any, idemKey string) (int, map[string]any, error) {
-	b, _ := json.Marshal(body)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, bytes.NewReader(b))
+// api is the generated client (package client) for the HTTP API at base:
+// the tests speak to the programs only as the document describes them.
+func api(base string) *client.ClientWithResponses {
+	c, err := client.NewClientWithResponses(base, client.WithHTTPClient(httpClient))
 	if err != nil {
-		return 0, nil, err
+		panic(err) // only an option can fail, and WithHTTPClient does not
 	}
-	req.Header.Set("Content-Type", "application/json")
-	if idemKey != "" {
-		req.Header.Set("Idempotency-Key", idemKey)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	raw, _ := io.ReadAll(resp.Body)
-	_ = json.Unmarshal(raw, &out)
-	return resp.StatusCode, out, nil
+	return c
 }
 
 // command posts until the command is acknowledged, retrying with the same
-// idempotency key through outages, as a careful client does.
+// idempotency key through outages, as a careful client does. The count is
+// sent as a string, as the seed's README does.
 func command(t *testing.T, base, kind, loc, sku string, count int, idemKey string) {
 	t.Helper()
-	body := map[string]any{"locationId": loc, "sku": sku, "count": strconv.Itoa(count)}
+	c := api(base)
+	var key *string
+	if idemKey != "" {
+		key = &idemKey
+	}
 	poll.Until(t, 60*time.Second, kind+" "+loc+"/"+sku, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		status, out, err := post(ctx, base, "/inventory/"+kind, body, idemKey)
-		if err != nil {
-			return err
+		var (
+			status int
+			body   []byte
+		)
+		switch kind {
+		case "adjustment":
+			r, err := c.AdjustWithResponse(ctx, &client.AdjustParams{IdempotencyKey: key},
+				client.AdjustJSONRequestBody{LocationId: loc, Sku: sku, Count: client.AdjustmentString(int64(count))})
+			if err != nil {
+				return err
+			}
+			status, body = r.StatusCode(), r.Body
+		case "reservation":
+			r, err := c.ReserveWithResponse(ctx, &client.ReserveParams{IdempotencyKey: key},
+				client.ReserveJSONRequestBody{LocationId: loc, Sku: sku, Count: client.ReservationString(int64(count))})
+			if err != nil {
+				return err
+			}
+			status, body = r.StatusCode(), r.Body
+		default:
+			t.Fatalf("no command %q", kind)
 		}
 		if status/100 != 2 {
-			return fmt.Errorf("status %d: %v", status, out)
+			return fmt.Errorf("status %d: %s", status, body)
 		}
 		return nil
 	})
 }
 
-// position reads a position from a query API.
-func position(base, loc, sku string) (int, map[string]any, error) {
-	resp, err := client.Get(base + "/inventory/locations/" + url.PathEscape(loc) + "/skus/" + url.PathEscape(sku))
+// position reads a position from a query API: the status, and the
+// position when it is 200.
+func position(t *testing.T, base, loc, sku string) (int, *client.Position, error) {
+	r, err := api(base).GetPositionWithResponse(context.Background(), loc, sku)
 	if err != nil {
 		return 0, nil, err
 	}
-	defer resp.Body.Close()
-	var out map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return resp.StatusCode, nil, err
-	}
-	return resp.StatusCode, out, nil
+	return r.StatusCode(), r.JSON200, nil
 }
 
 // waitCount polls a query API until the position shows count.
 func waitCount(t *testing.T, base, loc, sku string, count int) {
 	t.Helper()
 	poll.Until(t, 30*time.Second, fmt.Sprintf("%s %s/%s = %d", base, loc, sku, count), func() error {
-		status, out, err := position(base, loc, sku)
+		status, pos, err := position(t, base, loc, sku)
 		if err != nil {
 			return err
 		}
-		if status != http.StatusOK || out["count"] != float64(count) {
-			return fmt.Errorf("status %d: %v", status, out)
+		if status != http.StatusOK || pos.Count != int64(count) {
+			return fmt.Errorf("status %d: %+v", status, pos)
 		}
 		return nil
 	})

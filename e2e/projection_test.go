@@ -54,7 +54,7 @@ func TestProjectionAnswersLikeTheView(t *testing.T) {
 		waitCount(t, base, "STL", "123123", 190)
 		waitReady(t, base) // every listener answers /readyz
 	}
-	status, out, err := position(scylla, "STL", "never-seen")
+	status, out, err := position(t, scylla, "STL", "never-seen")
 	if err != nil || status != http.StatusNotFound {
 		t.Fatalf("unknown key from Scylla: %d %v %v", status, out, err)
 	}
@@ -81,7 +81,7 @@ func TestProjectionSurvivesDatabaseOutage(t *testing.T) {
 	}
 	waitCount(t, a.base, "OUT", "1", want) // the KV path does not need the database
 	poll.Until(t, 20*time.Second, "503 while the database is down", func() error {
-		status, _, err := position(scylla, "OUT", "1")
+		status, _, err := position(t, scylla, "OUT", "1")
 		if err != nil || status != http.StatusServiceUnavailable {
 			return fmt.Errorf("status %d, %v", status, err)
 		}

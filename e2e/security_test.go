@@ -30,7 +30,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/sellable/inventory/api"
+	invapi "github.com/sellable/inventory/api"
 	"github.com/sellable/inventory/app"
 	"github.com/sellable/inventory/auth"
 	"github.com/sellable/inventory/internal/poll"
@@ -196,7 +196,7 @@ func (s *secured) jwt(t *testing.T, key *rsa.PrivateKey, claims jwt.MapClaims) s
 // dependencies: registering touches none).
 func allInOneRoutes() []*echo.Route {
 	log := slog.New(slog.DiscardHandler)
-	e := api.NewServer(log)
+	e := invapi.NewServer(log)
 	(&app.Pipeline{}).Register(e, nil, nil)
 	app.RegisterCommands(e, nil, app.Topology{}, app.Wire{})
 	registry.NewHandler(nil, log).Register(e)
@@ -241,7 +241,7 @@ func TestSecuredAllInOne(t *testing.T) {
 		}
 		for _, tg := range targets {
 			route := tg.method + " " + tg.path
-			scope, listed := api.RouteScopes[route]
+			scope, listed := invapi.RouteScopes[route]
 			if !listed {
 				t.Errorf("%s: not in api.RouteScopes", route)
 				continue
@@ -257,7 +257,7 @@ func TestSecuredAllInOne(t *testing.T) {
 				}
 				return st
 			}
-			if scope == api.Open {
+			if scope == invapi.Open {
 				if st := status(""); st == 401 || st == 403 {
 					t.Errorf("%s is open, answered %d without a credential", route, st)
 				}

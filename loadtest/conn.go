@@ -1,20 +1,17 @@
 package loadtest
 
 import (
-	"bytes"
+	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/sellable/inventory/client"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
 )
@@ -44,60 +41,67 @@ func connect(ctx context.Context, c Config) (*target, error) {
 		nc.Close()
 		return nil, fmt.Errorf("loadtest: is the inventory system running at %s? %w", c.NATSURL, err)
 	}
-	return &target{nc: nc, js: js, partitions: n, http: newHTTPClient(c.HTTPURL, c.Concurrency)}, nil
+	h, err := newHTTPClient(c.HTTPURL, c.Concurrency)
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return &target{nc: nc, js: js, partitions: n, http: h}, nil
 }
 
 func (t *target) close() {
-	t.http.c.CloseIdleConnections()
+	t.http.hc.CloseIdleConnections()
 	_ = t.nc.Drain()
 }
 
-// httpClient speaks the command and query API.
+// httpClient speaks the command and query API through the client
+// generated from the document (package client), so the load tool sends
+// exactly what the document describes. BENCHMARKS.md compares its cost with
+// the hand-written calls it replaced ("The load tool on the generated
+// client").
 type httpClient struct {
-	base string
-	c    *http.Client
+	c  *client.ClientWithResponses
+	hc *http.Client
 }
 
-func newHTTPClient(base string, conns int) *httpClient {
+func newHTTPClient(base string, conns int) (*httpClient, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConns = 2 * conns
 	tr.MaxIdleConnsPerHost = 2 * conns
-	return &httpClient{base: strings.TrimRight(base, "/"), c: &http.Client{Transport: tr, Timeout: 10 * time.Second}}
-}
-
-type commandBody struct {
-	LocationID string `json:"locationId"`
-	SKU        string `json:"sku"`
-	Count      int64  `json:"count"`
-}
-
-var commandPath = map[sellable.Kind]string{
-	sellable.Adjustment:  "/inventory/adjustment",
-	sellable.Reservation: "/inventory/reservation",
+	hc := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	c, err := client.NewClientWithResponses(base, client.WithHTTPClient(hc))
+	if err != nil {
+		return nil, fmt.Errorf("loadtest: %s: %w", base, err)
+	}
+	return &httpClient{c: c, hc: hc}, nil
 }
 
 // post records one command and returns the event's stream sequence.
 func (h *httpClient) post(ctx context.Context, kind sellable.Kind, k sellable.Key, count int64) (uint64, error) {
-	body, err := json.Marshal(commandBody{LocationID: k.LocationID, SKU: k.SKU, Count: count})
-	if err != nil {
-		return 0, err
+	var (
+		status int
+		stored *client.CommandResponse
+	)
+	switch kind {
+	case sellable.Adjustment:
+		r, err := h.c.AdjustWithResponse(ctx, nil, client.AdjustJSONRequestBody{LocationId: k.LocationID, Sku: k.SKU, Count: client.Adjustment(count)})
+		if err != nil {
+			return 0, err
+		}
+		status, stored = r.StatusCode(), cmp.Or(r.JSON201, r.JSON200)
+	case sellable.Reservation:
+		r, err := h.c.ReserveWithResponse(ctx, nil, client.ReserveJSONRequestBody{LocationId: k.LocationID, Sku: k.SKU, Count: client.Reservation(count)})
+		if err != nil {
+			return 0, err
+		}
+		status, stored = r.StatusCode(), cmp.Or(r.JSON201, r.JSON200)
+	default:
+		return 0, fmt.Errorf("loadtest: no endpoint for %v", kind)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.base+commandPath[kind], bytes.NewReader(body))
-	if err != nil {
-		return 0, err
+	if stored == nil {
+		return 0, fmt.Errorf("loadtest: %v: status %d", kind, status)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	var rc struct {
-		Seq uint64 `json:"seq"`
-	}
-	status, err := h.do(req, &rc)
-	if err != nil {
-		return 0, err
-	}
-	if status != http.StatusCreated && status != http.StatusOK {
-		return 0, fmt.Errorf("loadtest: POST %s: status %d", commandPath[kind], status)
-	}
-	return rc.Seq, nil
+	return uint64(stored.Seq), nil
 }
 
 // send records evs, one command alone or several as a batch, and returns
@@ -107,83 +111,45 @@ func (h *httpClient) send(ctx context.Context, ks *keySet, evs []event) ([]uint6
 		seq, err := h.post(ctx, evs[0].kind, ks.keys[evs[0].key], evs[0].count)
 		return []uint64{seq}, err
 	}
-	type item struct {
-		Type string `json:"type"`
-		commandBody
-	}
-	items := make([]item, len(evs))
+	items := make([]client.BatchCommand, len(evs))
 	for i, ev := range evs {
 		k := ks.keys[ev.key]
-		items[i] = item{Type: ev.kind.String(), commandBody: commandBody{LocationID: k.LocationID, SKU: k.SKU, Count: ev.count}}
+		if ev.kind == sellable.Reservation {
+			items[i] = client.ReservationItem(k.LocationID, k.SKU, ev.count)
+		} else {
+			items[i] = client.AdjustmentItem(k.LocationID, k.SKU, ev.count)
+		}
 	}
-	body, err := json.Marshal(map[string]any{"commands": items})
+	r, err := h.c.BatchWithResponse(ctx, nil, client.BatchJSONRequestBody{Commands: items})
 	if err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.base+"/inventory/batch", bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	var out struct {
-		Results []struct {
-			Seq uint64 `json:"seq"`
-		} `json:"results"`
-	}
-	status, err := h.do(req, &out)
-	if err != nil {
-		return nil, err
-	}
-	if status != http.StatusCreated || len(out.Results) != len(evs) {
-		return nil, fmt.Errorf("loadtest: POST /inventory/batch: status %d, %d results for %d commands", status, len(out.Results), len(evs))
+	if r.JSON201 == nil || len(r.JSON201.Results) != len(evs) {
+		n := 0
+		if r.JSON201 != nil {
+			n = len(r.JSON201.Results)
+		}
+		return nil, fmt.Errorf("loadtest: POST /inventory/batch: status %d, %d results for %d commands", r.StatusCode(), n, len(evs))
 	}
 	seqs := make([]uint64, len(evs))
-	for i, r := range out.Results {
-		seqs[i] = r.Seq
+	for i, res := range r.JSON201.Results {
+		seqs[i] = uint64(res.Seq)
 	}
 	return seqs, nil
 }
 
 // get reads a position's sequence; 0 when it does not exist yet.
 func (h *httpClient) get(ctx context.Context, k sellable.Key) (uint64, error) {
-	u := h.base + "/inventory/locations/" + url.PathEscape(k.LocationID) + "/skus/" + url.PathEscape(k.SKU)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return 0, err
-	}
-	var pos struct {
-		Seq uint64 `json:"seq"`
-	}
-	status, err := h.do(req, &pos)
+	r, err := h.c.GetPositionWithResponse(ctx, k.LocationID, k.SKU)
 	switch {
 	case err != nil:
 		return 0, err
-	case status == http.StatusNotFound:
+	case r.StatusCode() == http.StatusNotFound:
 		return 0, nil
-	case status != http.StatusOK:
-		return 0, fmt.Errorf("loadtest: GET %s: status %d", u, status)
+	case r.JSON200 == nil:
+		return 0, fmt.Errorf("loadtest: GET %s/%s: status %d", k.LocationID, k.SKU, r.StatusCode())
 	}
-	return pos.Seq, nil
-}
-
-// do sends req and decodes a 2xx JSON answer into out. The body is always
-// read to the end, so the connection is reused.
-func (h *httpClient) do(req *http.Request, out any) (int, error) {
-	resp, err := h.c.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return resp.StatusCode, err
-	}
-	if resp.StatusCode/100 == 2 {
-		if err := json.Unmarshal(data, out); err != nil {
-			return resp.StatusCode, fmt.Errorf("loadtest: decode answer: %w", err)
-		}
-	}
-	return resp.StatusCode, nil
+	return uint64(r.JSON200.Seq), nil
 }
 
 // sleepUntil waits for t or the end of ctx.

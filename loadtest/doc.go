@@ -7,7 +7,8 @@
 // the raw JetStream publish rate of the same server as the baseline every
 // figure is compared with.
 //
-// It publishes over HTTP (the command API) or straight onto the event
+// It publishes over HTTP (the command API, through the client generated
+// from the API document, package client) or straight onto the event
 // subjects over NATS, and watches the view with a KV watch on every
 // partition bucket, since KV reads are exactly what the query API serves.
 // Every loop is bounded in count and time, and only loopback targets are

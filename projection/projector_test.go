@@ -156,7 +156,7 @@ func testHTTP(t *testing.T, r *projection.Reader) {
 	if seen != 50 {
 		t.Fatalf("listed %d SKUs of L1, want 50", seen)
 	}
-	for _, q := range []string{"limit=abc", "limit=0", "limit=100000", "pageToken=%21%21"} {
+	for _, q := range []string{"limit=abc", "limit=", "limit=0", "limit=100000", "pageToken=%21%21"} {
 		if code, body := get("/inventory/locations/L1/skus?" + q); code != http.StatusBadRequest {
 			t.Errorf("%s: %d %s, want 400", q, code, body)
 		}

@@ -26,8 +26,10 @@
 // checked on. A cart reservation's record lives on CartSubject, three
 // tokens, outside the partition transform and every partition filter.
 //
-// Ensure creates missing streams and never changes existing ones, except
-// an upgrade that only adds (new event subjects, atomic publish): their
-// settings are shared by every process (see internal/drift). Plan and
-// Apply, behind `inventory admin`, are the deliberate way to change them.
+// Ensure creates missing streams and never changes existing ones: their
+// settings are shared by every process (see internal/drift). The one
+// exception is an upgrade that only adds (new event subjects, atomic
+// publish), which this version cannot run without and which takes
+// nothing from older ones. Plan and Apply, behind `inventory admin`, are
+// the deliberate way to change the rest.
 package streams

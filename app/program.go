@@ -117,7 +117,7 @@ func RegisterCommands(e *echo.Echo, js jetstream.JetStream, t Topology, w Wire) 
 // Reservations is the cart reservation service: decisions on the log,
 // waiting for view. The expiry mechanism calls its Expire.
 func Reservations(js jetstream.JetStream, t Topology, w Wire, view command.View) *command.Reservations {
-	return command.NewReservations(command.NewDecider(js, w.Events, view, t.Partitions, command.DefaultDecideConfig()))
+	return command.NewReservations(command.NewDecider(js, w.Events, w.Decoders, view, t.Partitions, command.DefaultDecideConfig()))
 }
 
 // RegisterReservations mounts the cart reservation routes over r.

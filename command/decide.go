@@ -121,6 +121,7 @@ type Stored struct {
 type Decider struct {
 	js         jetstream.JetStream
 	codec      wire.EventCodec
+	decoders   *wire.Codecs
 	view       View
 	partitions int
 	cfg        DecideConfig
@@ -130,8 +131,9 @@ type Decider struct {
 }
 
 // NewDecider decides over view for a stream of the given partitions,
-// encoding events with codec.
-func NewDecider(js jetstream.JetStream, codec wire.EventCodec, view View, partitions int, cfg DecideConfig) *Decider {
+// encoding events with codec and telling dead letters (what the
+// calculator cannot apply) by decoding with decoders, as it does.
+func NewDecider(js jetstream.JetStream, codec wire.EventCodec, decoders *wire.Codecs, view View, partitions int, cfg DecideConfig) *Decider {
 	def := DefaultDecideConfig()
 	if cfg.ViewWait <= 0 {
 		cfg.ViewWait = def.ViewWait
@@ -139,7 +141,7 @@ func NewDecider(js jetstream.JetStream, codec wire.EventCodec, view View, partit
 	if cfg.Attempts <= 0 {
 		cfg.Attempts = def.Attempts
 	}
-	return &Decider{js: js, codec: codec, view: view, partitions: partitions, cfg: cfg}
+	return &Decider{js: js, codec: codec, decoders: decoders, view: view, partitions: partitions, cfg: cfg}
 }
 
 // Decide reads keys, lets fn decide, and stores its decision atomically,
@@ -199,11 +201,12 @@ func (d *Decider) read(ctx context.Context, keys []sellable.Key) ([]sellable.Pos
 	g.SetLimit(readers)
 	for i, k := range keys {
 		g.Go(func() error {
-			last, err := lastSeq(gctx, st, streams.KeyHistoryFilter(streams.Partition(k, d.partitions), k))
+			filter := streams.KeyHistoryFilter(streams.Partition(k, d.partitions), k)
+			last, err := lastSeq(gctx, st, filter)
 			if err != nil {
 				return err
 			}
-			out[i], err = d.await(gctx, k, last)
+			out[i], err = d.await(gctx, st, k, filter, last)
 			return err
 		})
 	}
@@ -244,8 +247,17 @@ func lastSeq(ctx context.Context, st jetstream.Stream, filter string) (uint64, e
 // await polls the view until k's position reflects seq. Its Seq may be
 // beyond seq (an event came in since): it is still a consistent state
 // of the key as of its own Seq, which is what the expectation says.
-func (d *Decider) await(ctx context.Context, k sellable.Key, seq uint64) (sellable.Position, error) {
-	deadline := time.Now().Add(d.cfg.ViewWait)
+//
+// A message on the key's subjects that the calculator cannot apply (a
+// hand-published body it dead-letters) never shows in the view, so a key
+// whose last messages are such would make every decision wait in vain.
+// Once half the wait is spent, await looks at what the view lacks: if
+// none of it decodes, the position is the key's state as of seq too, and
+// it answers it with Seq set to seq (the expectation).
+func (d *Decider) await(ctx context.Context, st jetstream.Stream, k sellable.Key, filter string, seq uint64) (sellable.Position, error) {
+	start := time.Now()
+	deadline := start.Add(d.cfg.ViewWait)
+	checked := false
 	pause := time.Millisecond
 	for {
 		p, err := d.view.Get(ctx, k.LocationID, k.SKU)
@@ -258,6 +270,17 @@ func (d *Decider) await(ctx context.Context, k sellable.Key, seq uint64) (sellab
 		if p.Seq >= seq {
 			return p, nil
 		}
+		if !checked && d.decoders != nil && time.Since(start) > d.cfg.ViewWait/2 {
+			checked = true
+			dead, err := d.onlyDeadLetters(ctx, st, filter, p.Seq+1, seq)
+			if err != nil {
+				return p, err
+			}
+			if dead {
+				p.Seq = seq
+				return p, nil
+			}
+		}
 		if time.Now().After(deadline) {
 			return p, fmt.Errorf("%w: %s at %d, its last event is %d", ErrViewBehind, streams.KeyToken(k), p.Seq, seq)
 		}
@@ -268,6 +291,36 @@ func (d *Decider) await(ctx context.Context, k sellable.Key, seq uint64) (sellab
 		}
 		pause = min(2*pause, 20*time.Millisecond)
 	}
+}
+
+// maxDeadLetterScan bounds the messages onlyDeadLetters reads.
+const maxDeadLetterScan = 64
+
+// onlyDeadLetters reports whether every message on filter from seq from
+// through to fails to decode as an event (and so is dead-lettered, not
+// applied, by the calculator). A registry that cannot be asked, or more
+// than maxDeadLetterScan messages, answer false: wait for the view.
+func (d *Decider) onlyDeadLetters(ctx context.Context, st jetstream.Stream, filter string, from, to uint64) (bool, error) {
+	for n := 0; from <= to; n++ {
+		if n == maxDeadLetterScan {
+			return false, nil
+		}
+		m, err := st.GetMsg(ctx, from, jetstream.WithGetMsgSubject(filter))
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return true, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("%w: read %s from %d: %w", sellable.ErrUnavailable, filter, from, err)
+		}
+		if m.Sequence > to {
+			return true, nil
+		}
+		if _, _, err := d.decoders.DecodeStored(ctx, m.Subject, m.Header, m.Data); err == nil || errors.Is(err, wire.ErrRegistry) {
+			return false, nil
+		}
+		from = m.Sequence + 1
+	}
+	return true, nil
 }
 
 // messages encodes a decision: its events, each on its key's subject

@@ -24,7 +24,7 @@ func reservationsIn(t *testing.T, cfg systemtest.Config) (*systemtest.System, *c
 	t.Helper()
 	s := systemtest.Start(t, cfg)
 	s.StartCalculator(t, nil, nil)
-	d := command.NewDecider(s.JS, s.Wire.Events, s.View, s.Streams.Partitions, command.DefaultDecideConfig())
+	d := command.NewDecider(s.JS, s.Wire.Events, s.Wire.Decoders, s.View, s.Streams.Partitions, command.DefaultDecideConfig())
 	return s, command.NewReservations(d)
 }
 

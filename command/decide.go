@@ -87,6 +87,9 @@ type Record struct {
 	Data          []byte
 	Header        nats.Header
 	ExpectLastSeq uint64
+	// Unchecked stores the record without an expectation (a message
+	// schedule riding in the batch, say); ExpectLastSeq is then unused.
+	Unchecked bool
 }
 
 // Decision is what a DecideFunc wants stored. Events on keys the
@@ -354,7 +357,9 @@ func (d *Decider) messages(keys []sellable.Key, positions []sellable.Position, d
 			msg.Header[h] = vs
 		}
 		msg.Data = r.Data
-		expect(msg, r.ExpectLastSeq, r.Subject)
+		if !r.Unchecked {
+			expect(msg, r.ExpectLastSeq, r.Subject)
+		}
 		msgs = append(msgs, msg)
 	}
 	return msgs, nil

@@ -67,6 +67,17 @@ type Reserved struct {
 type Reservations struct {
 	d     *Decider
 	clock func() time.Time
+	// onCreate, when set, adds records to the batch that creates a
+	// reservation (SetCreationRecords).
+	onCreate func(sellable.CartReservation) ([]Record, error)
+}
+
+// SetCreationRecords makes every reservation's creating batch also store
+// the records fn returns for it (the expiry mechanism's message
+// schedule, say): they are stored with the holds and the reservation's
+// record, all or nothing. Call it before serving.
+func (r *Reservations) SetCreationRecords(fn func(sellable.CartReservation) ([]Record, error)) {
+	r.onCreate = fn
 }
 
 // NewReservations decides with d.
@@ -157,8 +168,16 @@ func (r *Reservations) Reserve(ctx context.Context, req ReserveRequest) (Reserve
 		if err != nil {
 			return Decision{}, err
 		}
+		records := []Record{rec}
+		if r.onCreate != nil {
+			extra, err := r.onCreate(res)
+			if err != nil {
+				return Decision{}, err
+			}
+			records = append(records, extra...)
+		}
 		out = Reserved{Reservation: res, SellableAfter: after}
-		return Decision{Events: events, Records: []Record{rec}}, nil
+		return Decision{Events: events, Records: records}, nil
 	})
 	if err != nil {
 		return Reserved{}, err

@@ -70,6 +70,20 @@ var (
 	ErrContention = fmt.Errorf("%w: keys kept changing under the decision", sellable.ErrUnavailable)
 	// errWrongLastSeq is the server refusing an expectation.
 	errWrongLastSeq = errors.New("wrong last sequence")
+	// errBatchBusy is the server refusing a batch it stored nothing of
+	// for want of room (too many batches in flight on the stream, which
+	// drops the staged messages and leaves the commit "incomplete").
+	errBatchBusy = errors.New("atomic batch not accepted now")
+)
+
+// Server error codes that mean "nothing stored, try again": too many
+// atomic batches in flight (JSAtomicPublishTooManyInflight), and an
+// incomplete batch (JSAtomicPublishIncompleteBatchErr), which is what the
+// commit hears when the server dropped the staged messages for that
+// reason, or lost them in a reconnect.
+const (
+	errCodeTooManyInflight = 10210
+	errCodeIncomplete      = 10176
 )
 
 // errCodeWrongLastSeq is JetStream's JSStreamWrongLastSequenceErrF: an
@@ -173,7 +187,7 @@ func (d *Decider) Decide(ctx context.Context, keys []sellable.Key, fn DecideFunc
 			st.Attempts = attempt
 			return st, nil
 		}
-		if !errors.Is(err, errWrongLastSeq) {
+		if !errors.Is(err, errWrongLastSeq) && !errors.Is(err, errBatchBusy) {
 			return Stored{}, err
 		}
 		if attempt >= d.cfg.Attempts {
@@ -419,8 +433,11 @@ func (d *Decider) publish(ctx context.Context, msgs []*nats.Msg) (Stored, error)
 		return Stored{}, fmt.Errorf("%w: batch ack %q: %w", sellable.ErrUnavailable, resp.Data, err)
 	}
 	if ack.Error != nil {
-		if ack.Error.ErrCode == errCodeWrongLastSeq {
+		switch ack.Error.ErrCode {
+		case errCodeWrongLastSeq:
 			return Stored{}, fmt.Errorf("%w: %s", errWrongLastSeq, ack.Error.Description)
+		case errCodeTooManyInflight, errCodeIncomplete:
+			return Stored{}, fmt.Errorf("%w: %s (%d)", errBatchBusy, ack.Error.Description, ack.Error.ErrCode)
 		}
 		return Stored{}, fmt.Errorf("%w: batch refused: %s (%d)", sellable.ErrUnavailable, ack.Error.Description, ack.Error.ErrCode)
 	}

@@ -1,17 +1,21 @@
 package command_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/sellable/inventory/command"
 	"github.com/sellable/inventory/internal/poll"
 	"github.com/sellable/inventory/internal/systemtest"
 	"github.com/sellable/inventory/sellable"
@@ -19,10 +23,11 @@ import (
 )
 
 // TestReservationsAgainstModel is the property test of cart reservations:
-// workers interleave reserve, adjust (restocks only, so nothing but a
-// reservation takes stock), release, expire (through Expire, the hook of
-// the expiry mechanism), confirm and fulfil at random, concurrently, over
-// a real server with two calculator instances sharing the partitions.
+// workers interleave reserve, release, confirm and fulfil (through the
+// HTTP endpoints), adjust (restocks only, so nothing but a reservation
+// takes stock) and expire (through Expire, the hook of the expiry
+// mechanism) at random, concurrently, over a real server with two
+// calculator instances sharing the partitions.
 // Then:
 //   - folding the stored events of every key in stream order, sellable is
 //     never below zero after any event (no reservation oversold, not even
@@ -44,6 +49,24 @@ func TestReservationsAgainstModel(t *testing.T) {
 	s.StartCalculator(t, nil, nil)
 	ctx := context.Background()
 	r := s.Reservations
+	base := s.ServeAPI(t, slog.New(slog.DiscardHandler)).URL + "/inventory/reservations"
+	post := func(url string, body any) (int, error) {
+		var rd io.Reader = http.NoBody
+		if body != nil {
+			b, err := json.Marshal(body)
+			if err != nil {
+				return 0, err
+			}
+			rd = bytes.NewReader(b)
+		}
+		resp, err := http.Post(url, "application/json", rd)
+		if err != nil {
+			return 0, err
+		}
+		defer resp.Body.Close()
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return resp.StatusCode, nil
+	}
 	keys := []sellable.Key{{LocationID: "STL", SKU: "a"}, {LocationID: "NYC", SKU: "b"}, {LocationID: "SFO", SKU: "c"}, {LocationID: "STL", SKU: "d"}}
 	added := map[sellable.Key]int64{}
 	for _, k := range keys {
@@ -70,19 +93,21 @@ func TestReservationsAgainstModel(t *testing.T) {
 				switch op := rng.IntN(10); {
 				case op < 4: // reserve 1..3 distinct keys, 1..3 each
 					n := 1 + rng.IntN(3)
-					var lines []sellable.ReservationLine
+					var lines []map[string]any
 					for _, j := range rng.Perm(len(keys))[:n] {
-						lines = append(lines, sellable.ReservationLine{Key: keys[j], Count: 1 + rng.Int64N(3)})
+						lines = append(lines, map[string]any{"locationId": keys[j].LocationID, "sku": keys[j].SKU, "count": 1 + rng.Int64N(3)})
 					}
 					id := fmt.Sprintf("w%d-%d", w, i)
-					_, err := r.Reserve(ctx, command.ReserveRequest{ID: id, Lines: lines})
+					code, err := post(base, map[string]any{"reservationId": id, "lines": lines})
 					switch {
-					case err == nil:
+					case err != nil:
+						t.Errorf("reserve %s: %v", id, err)
+					case code == http.StatusCreated:
 						mu.Lock()
 						ids = append(ids, id)
 						mu.Unlock()
-					case !errors.Is(err, sellable.ErrInsufficientStock):
-						t.Errorf("reserve %s: %v", id, err)
+					case code != http.StatusConflict:
+						t.Errorf("reserve %s: status %d", id, code)
 					}
 				case op < 6: // restock
 					k := keys[rng.IntN(len(keys))]
@@ -99,9 +124,15 @@ func TestReservationsAgainstModel(t *testing.T) {
 					if !ok {
 						continue
 					}
-					step := []sellable.Step{sellable.Cancel, sellable.Expire, sellable.Confirm, sellable.Fulfil}[op-6]
-					if _, err := r.Step(ctx, id, step); err != nil && !errors.Is(err, sellable.ErrTransition) {
-						t.Errorf("%s %s: %v", step, id, err)
+					if op == 7 { // the expiry mechanism's hook
+						if _, err := r.Expire(ctx, id); err != nil && !errors.Is(err, sellable.ErrTransition) {
+							t.Errorf("expire %s: %v", id, err)
+						}
+						continue
+					}
+					step := map[int]string{6: "release", 8: "confirm", 9: "fulfil"}[op]
+					if code, err := post(base+"/"+id+"/"+step, nil); err != nil || (code != http.StatusOK && code != http.StatusConflict) {
+						t.Errorf("%s %s: %d %v", step, id, code, err)
 					}
 				}
 			}

@@ -168,16 +168,6 @@ func TestReservationsAgainstModel(t *testing.T) {
 			leaves[id] = len(res.Lines)
 		}
 	}
-	for _, k := range keys {
-		poll.Until(t, 10*time.Second, "position "+k.SKU, func() error {
-			p, err := s.View.Get(ctx, k.LocationID, k.SKU)
-			if err != nil || p.OnHand != wantOnHand[k] || p.Reserved != wantReserved[k] {
-				return fmt.Errorf("%+v %v, model onHand %d reserved %d", p, err, wantOnHand[k], wantReserved[k])
-			}
-			return nil
-		})
-	}
-
 	// Every stored event, in order: sellable never below zero, and each
 	// reservation's lines held once and left at most once.
 	st, err := s.JS.Stream(ctx, streams.EventStream)
@@ -238,6 +228,15 @@ func TestReservationsAgainstModel(t *testing.T) {
 		if gotHolds[id] != holds[id] || gotLeaves[id] != leaves[id] {
 			t.Errorf("reservation %s: %d holds, %d line releases; want %d and %d", id, gotHolds[id], gotLeaves[id], holds[id], leaves[id])
 		}
+	}
+	for _, k := range keys {
+		poll.Until(t, 10*time.Second, "position "+k.SKU, func() error {
+			p, err := s.View.Get(ctx, k.LocationID, k.SKU)
+			if err != nil || p.OnHand != wantOnHand[k] || p.Reserved != wantReserved[k] {
+				return fmt.Errorf("%+v %v, model onHand %d reserved %d", p, err, wantOnHand[k], wantReserved[k])
+			}
+			return nil
+		})
 	}
 	t.Logf("%d reservations made, %d events", len(ids), info.State.Msgs)
 }

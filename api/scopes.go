@@ -47,6 +47,11 @@ var RouteScopes = map[string]auth.Scope{
 	"POST /inventory/adjustment":                   auth.ScopeAdjust,
 	"POST /inventory/batch":                        auth.ScopeAdjust, // and inventory:reserve for each reservation in it (batch.go)
 	"POST /inventory/reservation":                  auth.ScopeReserve,
+	"POST /inventory/reservations":                 auth.ScopeReserve,
+	"GET /inventory/reservations/:id":              auth.ScopeReserve,
+	"POST /inventory/reservations/:id/confirm":     auth.ScopeReserve,
+	"POST /inventory/reservations/:id/release":     auth.ScopeReserve,
+	"POST /inventory/reservations/:id/fulfil":      auth.ScopeReserve,
 	"GET /inventory/locations/:location/skus/:sku": auth.ScopeRead,
 	"GET /inventory/locations/:location/skus":      auth.ScopeRead,
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sellable/inventory/api"
 	"github.com/sellable/inventory/calculator"
+	"github.com/sellable/inventory/command"
 	"github.com/sellable/inventory/kv"
 	"github.com/sellable/inventory/natsauth"
 	"github.com/sellable/inventory/streams"
@@ -119,6 +120,17 @@ func RunPipeline(ctx context.Context, s *Session, cs CalculatorSettings) (*Pipel
 func RegisterCommands(e *echo.Echo, js jetstream.JetStream, t Topology, w Wire) {
 	cmds := Commands(js, t, w)
 	api.RegisterCommands(e, cmds)
+}
+
+// Reservations is the cart reservation service: decisions on the log,
+// waiting for view. The expiry mechanism calls its Expire.
+func Reservations(js jetstream.JetStream, t Topology, w Wire, view command.View) *command.Reservations {
+	return command.NewReservations(command.NewDecider(js, w.Events, w.Decoders, view, t.Partitions, command.DefaultDecideConfig()))
+}
+
+// RegisterReservations mounts the cart reservation routes over r.
+func RegisterReservations(e *echo.Echo, r *command.Reservations) {
+	api.RegisterReservations(e, r)
 }
 
 // runAll runs every function until ctx ends or one fails, then drains nc

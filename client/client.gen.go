@@ -103,6 +103,60 @@ func (e RegistrySchemaRequestSchemaType) Valid() bool {
 	}
 }
 
+// Defines values for ReservationState.
+const (
+	ReservationStateActive    ReservationState = "active"
+	ReservationStateConfirmed ReservationState = "confirmed"
+	ReservationStateExpired   ReservationState = "expired"
+	ReservationStateFulfilled ReservationState = "fulfilled"
+	ReservationStateReleased  ReservationState = "released"
+)
+
+// Valid indicates whether the value is a known member of the ReservationState enum.
+func (e ReservationState) Valid() bool {
+	switch e {
+	case ReservationStateActive:
+		return true
+	case ReservationStateConfirmed:
+		return true
+	case ReservationStateExpired:
+		return true
+	case ReservationStateFulfilled:
+		return true
+	case ReservationStateReleased:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReservationConflictState.
+const (
+	ReservationConflictStateActive    ReservationConflictState = "active"
+	ReservationConflictStateConfirmed ReservationConflictState = "confirmed"
+	ReservationConflictStateExpired   ReservationConflictState = "expired"
+	ReservationConflictStateFulfilled ReservationConflictState = "fulfilled"
+	ReservationConflictStateReleased  ReservationConflictState = "released"
+)
+
+// Valid indicates whether the value is a known member of the ReservationConflictState enum.
+func (e ReservationConflictState) Valid() bool {
+	switch e {
+	case ReservationConflictStateActive:
+		return true
+	case ReservationConflictStateConfirmed:
+		return true
+	case ReservationConflictStateExpired:
+		return true
+	case ReservationConflictStateFulfilled:
+		return true
+	case ReservationConflictStateReleased:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Healthz200JSONResponseBodyStatus.
 const (
 	Healthz200JSONResponseBodyStatusOk Healthz200JSONResponseBodyStatus = "ok"
@@ -271,6 +325,19 @@ type ErrorBody struct {
 // it), no control characters (C0, DEL, C1).
 type ID = string
 
+// InsufficientStock defines model for InsufficientStock.
+type InsufficientStock struct {
+	Error string `json:"error"`
+
+	// Lines Every short line.
+	Lines []struct {
+		LocationId string `json:"locationId"`
+		Requested  int64  `json:"requested"`
+		Sellable   int64  `json:"sellable"`
+		Sku        string `json:"sku"`
+	} `json:"lines"`
+}
+
 // PartitionStats defines model for PartitionStats.
 type PartitionStats struct {
 	Applied       int64      `json:"applied"`
@@ -286,14 +353,24 @@ type PartitionStats struct {
 
 // Position defines model for Position.
 type Position struct {
+	// Adjusted onHand under its earlier name.
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	Adjusted int64 `json:"adjusted"`
 
-	// Count adjusted minus reserved
+	// Count The sellable quantity (onHand minus reserved), as the seed's clients read it; equals sellable.
 	Count      int64  `json:"count"`
 	LocationId string `json:"locationId"`
-	Reserved   int64  `json:"reserved"`
-	Seq        int64  `json:"seq"`
-	Sku        string `json:"sku"`
+
+	// OnHand Stock at the location: the sum of adjustments less what cart reservations fulfilled (shipped).
+	OnHand int64 `json:"onHand"`
+
+	// Reserved Promised but not shipped: the seed's reservations and the held lines of active or confirmed cart reservations.
+	Reserved int64 `json:"reserved"`
+
+	// Sellable onHand minus reserved.
+	Sellable int64  `json:"sellable"`
+	Seq      int64  `json:"seq"`
+	Sku      string `json:"sku"`
 
 	// UpdatedAt RFC 3339 in UTC with milliseconds.
 	UpdatedAt time.Time `json:"updatedAt"`
@@ -389,6 +466,33 @@ type RegistryVersion struct {
 	Version int    `json:"version"`
 }
 
+// Reservation defines model for Reservation.
+type Reservation struct {
+	CreatedAt time.Time `json:"createdAt"`
+
+	// ExpiresAt When it expires if still active (not confirmed, released or fulfilled).
+	ExpiresAt time.Time `json:"expiresAt"`
+	Lines     []struct {
+		Count      int64  `json:"count"`
+		LocationId string `json:"locationId"`
+
+		// Sellable The line's sellable quantity right after the reservation was created; only in a create request's answer.
+		Sellable *int64 `json:"sellable,omitempty"`
+		Sku      string `json:"sku"`
+	} `json:"lines"`
+
+	// Replay True when a create request repeated the one that created it.
+	Replay        bool             `json:"replay"`
+	ReservationId string           `json:"reservationId"`
+	State         ReservationState `json:"state"`
+
+	// UpdatedAt When the current state was reached.
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// ReservationState defines model for Reservation.State.
+type ReservationState string
+
 // ReservationCommand Example: {"count":"2","locationId":"store-1","sku":"sku-42"}
 type ReservationCommand struct {
 	// Count 1 to 1000000000: an integer, or a string holding one in JSON's
@@ -406,6 +510,15 @@ type ReservationCommand struct {
 	Sku ID `json:"sku"`
 }
 
+// ReservationConflict defines model for ReservationConflict.
+type ReservationConflict struct {
+	Error string                   `json:"error"`
+	State ReservationConflictState `json:"state"`
+}
+
+// ReservationConflictState defines model for ReservationConflict.State.
+type ReservationConflictState string
+
 // ReservationCount 1 to 1000000000: an integer, or a string holding one in JSON's
 // integer grammar ("100"; not "+5", "05", " 5").
 type ReservationCount struct {
@@ -418,6 +531,50 @@ type ReservationCount0 = int64
 // ReservationCount1 defines model for ReservationCount.1.
 type ReservationCount1 = string
 
+// ReservationLineRequest defines model for ReservationLineRequest.
+type ReservationLineRequest struct {
+	// Count Units to hold; positive. An integer or a string holding one.
+	Count ReservationLineRequest_Count `json:"count"`
+
+	// LocationId A location or SKU: 1 to 128 bytes of UTF-8 (maxLength counts
+	// characters, so an id of multi-byte characters can be refused below
+	// it), no control characters (C0, DEL, C1).
+	LocationId ID `json:"locationId"`
+
+	// Sku A location or SKU: 1 to 128 bytes of UTF-8 (maxLength counts
+	// characters, so an id of multi-byte characters can be refused below
+	// it), no control characters (C0, DEL, C1).
+	Sku ID `json:"sku"`
+}
+
+// ReservationLineRequestCount0 defines model for ReservationLineRequest.Count.0.
+type ReservationLineRequestCount0 = int64
+
+// ReservationLineRequestCount1 defines model for ReservationLineRequest.Count.1.
+type ReservationLineRequestCount1 = string
+
+// ReservationLineRequest_Count Units to hold; positive. An integer or a string holding one.
+type ReservationLineRequest_Count struct {
+	union json.RawMessage
+}
+
+// ReserveRequest defines model for ReserveRequest.
+type ReserveRequest struct {
+	// ExpiresAt When an unconfirmed reservation expires, 10s to 24h from now; not with ttl.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+
+	// Lines At most 100 lines, no two for the same location and SKU.
+	Lines []ReservationLineRequest `json:"lines"`
+
+	// ReservationId The reservation's id and the request's idempotency key; generated when absent.
+	ReservationId *ID `json:"reservationId,omitempty"`
+
+	// Ttl How long until an unconfirmed reservation expires: a duration from 10s to 24h. Default 15m.
+	//
+	// Example: 15m
+	Ttl *string `json:"ttl,omitempty"`
+}
+
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
 
@@ -425,6 +582,11 @@ type IdempotencyKey = string
 // characters, so an id of multi-byte characters can be refused below
 // it), no control characters (C0, DEL, C1).
 type Location = ID
+
+// ReservationID A location or SKU: 1 to 128 bytes of UTF-8 (maxLength counts
+// characters, so an id of multi-byte characters can be refused below
+// it), no control characters (C0, DEL, C1).
+type ReservationID = ID
 
 // SchemaID defines model for SchemaID.
 type SchemaID = int
@@ -625,6 +787,9 @@ type BatchJSONRequestBody = BatchRequest
 
 // ReserveJSONRequestBody defines body for Reserve for application/json ContentType.
 type ReserveJSONRequestBody = ReservationCommand
+
+// ReserveCartJSONRequestBody defines body for ReserveCart for application/json ContentType.
+type ReserveCartJSONRequestBody = ReserveRequest
 
 // RegistryLookupJSONRequestBody defines body for RegistryLookup for application/json ContentType.
 type RegistryLookupJSONRequestBody = RegistrySchemaRequest
@@ -966,6 +1131,68 @@ func (t *ReservationCount) UnmarshalJSON(b []byte) error {
 	return err
 }
 
+// AsReservationLineRequestCount0 returns the union data inside the ReservationLineRequest_Count as a ReservationLineRequestCount0
+func (t ReservationLineRequest_Count) AsReservationLineRequestCount0() (ReservationLineRequestCount0, error) {
+	var body ReservationLineRequestCount0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromReservationLineRequestCount0 overwrites any union data inside the ReservationLineRequest_Count as the provided ReservationLineRequestCount0
+func (t *ReservationLineRequest_Count) FromReservationLineRequestCount0(v ReservationLineRequestCount0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeReservationLineRequestCount0 performs a merge with any union data inside the ReservationLineRequest_Count, using the provided ReservationLineRequestCount0
+func (t *ReservationLineRequest_Count) MergeReservationLineRequestCount0(v ReservationLineRequestCount0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsReservationLineRequestCount1 returns the union data inside the ReservationLineRequest_Count as a ReservationLineRequestCount1
+func (t ReservationLineRequest_Count) AsReservationLineRequestCount1() (ReservationLineRequestCount1, error) {
+	var body ReservationLineRequestCount1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromReservationLineRequestCount1 overwrites any union data inside the ReservationLineRequest_Count as the provided ReservationLineRequestCount1
+func (t *ReservationLineRequest_Count) FromReservationLineRequestCount1(v ReservationLineRequestCount1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeReservationLineRequestCount1 performs a merge with any union data inside the ReservationLineRequest_Count, using the provided ReservationLineRequestCount1
+func (t *ReservationLineRequest_Count) MergeReservationLineRequestCount1(v ReservationLineRequestCount1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ReservationLineRequest_Count) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ReservationLineRequest_Count) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
 
@@ -1201,6 +1428,64 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /inventory/reservation (the `Reserve` operationId).
 	Reserve(ctx context.Context, params *ReserveParams, body ReserveJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReserveCartWithBody Reserve a cart, all or nothing.
+	//
+	// Holds every line or none, decided on the event log: each line's key is
+	// read as of its last event, and the holds are stored in one atomic batch
+	// that fails if any key moved meanwhile (then the decision is taken again).
+	// `reservationId` is the request's idempotency key: the same id with the
+	// same lines answers the reservation as it is now (200, `replay` true);
+	// with other lines, 422. `ttl` (a duration, 10s to 24h) or `expiresAt`
+	// (RFC 3339, 10s to 24h from now) says when an unconfirmed reservation
+	// expires; neither means 15m.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /inventory/reservations (the `ReserveCart` operationId).
+	ReserveCartWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReserveCart Reserve a cart, all or nothing.
+	//
+	// Holds every line or none, decided on the event log: each line's key is
+	// read as of its last event, and the holds are stored in one atomic batch
+	// that fails if any key moved meanwhile (then the decision is taken again).
+	// `reservationId` is the request's idempotency key: the same id with the
+	// same lines answers the reservation as it is now (200, `replay` true);
+	// with other lines, 422. `ttl` (a duration, 10s to 24h) or `expiresAt`
+	// (RFC 3339, 10s to 24h from now) says when an unconfirmed reservation
+	// expires; neither means 15m.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /inventory/reservations (the `ReserveCart` operationId).
+	ReserveCart(ctx context.Context, body ReserveCartJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetReservation A cart reservation, its lines, state and times.
+	//
+	// Corresponds with GET /inventory/reservations/{id} (the `GetReservation` operationId).
+	GetReservation(ctx context.Context, id ReservationID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ConfirmReservation Confirm (paid): the reservation no longer expires.
+	//
+	// Idempotent; a step the current state does not allow is a 409 naming the state.
+	//
+	// Corresponds with POST /inventory/reservations/{id}/confirm (the `ConfirmReservation` operationId).
+	ConfirmReservation(ctx context.Context, id ReservationID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// FulfilReservation Fulfil (shipped): the lines leave reserved and on-hand; sellable does not change.
+	//
+	// Idempotent; a step the current state does not allow is a 409 naming the state.
+	//
+	// Corresponds with POST /inventory/reservations/{id}/fulfil (the `FulfilReservation` operationId).
+	FulfilReservation(ctx context.Context, id ReservationID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReleaseReservation Release (cancel): the lines' quantities return to sellable.
+	//
+	// Idempotent; a step the current state does not allow is a 409 naming the state.
+	//
+	// Corresponds with POST /inventory/reservations/{id}/release (the `ReleaseReservation` operationId).
+	ReleaseReservation(ctx context.Context, id ReservationID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// Metrics Prometheus metrics.
 	//
@@ -1760,6 +2045,124 @@ func (c *Client) ReserveWithBody(ctx context.Context, params *ReserveParams, con
 // Corresponds with POST /inventory/reservation (the `Reserve` operationId).
 func (c *Client) Reserve(ctx context.Context, params *ReserveParams, body ReserveJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewReserveRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReserveCartWithBody Reserve a cart, all or nothing.
+//
+// Holds every line or none, decided on the event log: each line's key is
+// read as of its last event, and the holds are stored in one atomic batch
+// that fails if any key moved meanwhile (then the decision is taken again).
+// `reservationId` is the request's idempotency key: the same id with the
+// same lines answers the reservation as it is now (200, `replay` true);
+// with other lines, 422. `ttl` (a duration, 10s to 24h) or `expiresAt`
+// (RFC 3339, 10s to 24h from now) says when an unconfirmed reservation
+// expires; neither means 15m.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /inventory/reservations (the `ReserveCart` operationId).
+func (c *Client) ReserveCartWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReserveCartRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReserveCart Reserve a cart, all or nothing.
+//
+// Holds every line or none, decided on the event log: each line's key is
+// read as of its last event, and the holds are stored in one atomic batch
+// that fails if any key moved meanwhile (then the decision is taken again).
+// `reservationId` is the request's idempotency key: the same id with the
+// same lines answers the reservation as it is now (200, `replay` true);
+// with other lines, 422. `ttl` (a duration, 10s to 24h) or `expiresAt`
+// (RFC 3339, 10s to 24h from now) says when an unconfirmed reservation
+// expires; neither means 15m.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /inventory/reservations (the `ReserveCart` operationId).
+func (c *Client) ReserveCart(ctx context.Context, body ReserveCartJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReserveCartRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetReservation A cart reservation, its lines, state and times.
+//
+// Corresponds with GET /inventory/reservations/{id} (the `GetReservation` operationId).
+func (c *Client) GetReservation(ctx context.Context, id ReservationID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetReservationRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ConfirmReservation Confirm (paid): the reservation no longer expires.
+//
+// Idempotent; a step the current state does not allow is a 409 naming the state.
+//
+// Corresponds with POST /inventory/reservations/{id}/confirm (the `ConfirmReservation` operationId).
+func (c *Client) ConfirmReservation(ctx context.Context, id ReservationID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewConfirmReservationRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// FulfilReservation Fulfil (shipped): the lines leave reserved and on-hand; sellable does not change.
+//
+// Idempotent; a step the current state does not allow is a 409 naming the state.
+//
+// Corresponds with POST /inventory/reservations/{id}/fulfil (the `FulfilReservation` operationId).
+func (c *Client) FulfilReservation(ctx context.Context, id ReservationID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewFulfilReservationRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReleaseReservation Release (cancel): the lines' quantities return to sellable.
+//
+// Idempotent; a step the current state does not allow is a 409 naming the state.
+//
+// Corresponds with POST /inventory/reservations/{id}/release (the `ReleaseReservation` operationId).
+func (c *Client) ReleaseReservation(ctx context.Context, id ReservationID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReleaseReservationRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -2904,6 +3307,182 @@ func NewReserveRequestWithBody(server string, params *ReserveParams, contentType
 	return req, nil
 }
 
+// NewReserveCartRequest calls the generic ReserveCart builder with application/json body
+func NewReserveCartRequest(server string, body ReserveCartJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReserveCartRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewReserveCartRequestWithBody constructs an http.Request for the ReserveCart method, with any body, and a specified content type
+func NewReserveCartRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/inventory/reservations")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetReservationRequest constructs an http.Request for the GetReservation method
+func NewGetReservationRequest(server string, id ReservationID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/inventory/reservations/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewConfirmReservationRequest constructs an http.Request for the ConfirmReservation method
+func NewConfirmReservationRequest(server string, id ReservationID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/inventory/reservations/%s/confirm", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewFulfilReservationRequest constructs an http.Request for the FulfilReservation method
+func NewFulfilReservationRequest(server string, id ReservationID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/inventory/reservations/%s/fulfil", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewReleaseReservationRequest constructs an http.Request for the ReleaseReservation method
+func NewReleaseReservationRequest(server string, id ReservationID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/inventory/reservations/%s/release", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewMetricsRequest constructs an http.Request for the Metrics method
 func NewMetricsRequest(server string) (*http.Request, error) {
 	var err error
@@ -3621,6 +4200,72 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /inventory/reservation (the `Reserve` operationId).
 	ReserveWithResponse(ctx context.Context, params *ReserveParams, body ReserveJSONRequestBody, reqEditors ...RequestEditorFn) (*ReserveResponse, error)
+
+	// ReserveCartWithBodyWithResponse Reserve a cart, all or nothing.
+	//
+	// Holds every line or none, decided on the event log: each line's key is
+	// read as of its last event, and the holds are stored in one atomic batch
+	// that fails if any key moved meanwhile (then the decision is taken again).
+	// `reservationId` is the request's idempotency key: the same id with the
+	// same lines answers the reservation as it is now (200, `replay` true);
+	// with other lines, 422. `ttl` (a duration, 10s to 24h) or `expiresAt`
+	// (RFC 3339, 10s to 24h from now) says when an unconfirmed reservation
+	// expires; neither means 15m.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /inventory/reservations (the `ReserveCart` operationId).
+	ReserveCartWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReserveCartResponse, error)
+
+	// ReserveCartWithResponse Reserve a cart, all or nothing.
+	//
+	// Holds every line or none, decided on the event log: each line's key is
+	// read as of its last event, and the holds are stored in one atomic batch
+	// that fails if any key moved meanwhile (then the decision is taken again).
+	// `reservationId` is the request's idempotency key: the same id with the
+	// same lines answers the reservation as it is now (200, `replay` true);
+	// with other lines, 422. `ttl` (a duration, 10s to 24h) or `expiresAt`
+	// (RFC 3339, 10s to 24h from now) says when an unconfirmed reservation
+	// expires; neither means 15m.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /inventory/reservations (the `ReserveCart` operationId).
+	ReserveCartWithResponse(ctx context.Context, body ReserveCartJSONRequestBody, reqEditors ...RequestEditorFn) (*ReserveCartResponse, error)
+
+	// GetReservationWithResponse A cart reservation, its lines, state and times.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /inventory/reservations/{id} (the `GetReservation` operationId).
+	GetReservationWithResponse(ctx context.Context, id ReservationID, reqEditors ...RequestEditorFn) (*GetReservationResponse, error)
+
+	// ConfirmReservationWithResponse Confirm (paid): the reservation no longer expires.
+	//
+	// Idempotent; a step the current state does not allow is a 409 naming the state.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /inventory/reservations/{id}/confirm (the `ConfirmReservation` operationId).
+	ConfirmReservationWithResponse(ctx context.Context, id ReservationID, reqEditors ...RequestEditorFn) (*ConfirmReservationResponse, error)
+
+	// FulfilReservationWithResponse Fulfil (shipped): the lines leave reserved and on-hand; sellable does not change.
+	//
+	// Idempotent; a step the current state does not allow is a 409 naming the state.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /inventory/reservations/{id}/fulfil (the `FulfilReservation` operationId).
+	FulfilReservationWithResponse(ctx context.Context, id ReservationID, reqEditors ...RequestEditorFn) (*FulfilReservationResponse, error)
+
+	// ReleaseReservationWithResponse Release (cancel): the lines' quantities return to sellable.
+	//
+	// Idempotent; a step the current state does not allow is a 409 naming the state.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /inventory/reservations/{id}/release (the `ReleaseReservation` operationId).
+	ReleaseReservationWithResponse(ctx context.Context, id ReservationID, reqEditors ...RequestEditorFn) (*ReleaseReservationResponse, error)
 
 	// MetricsWithResponse Prometheus metrics.
 	//
@@ -5105,6 +5750,624 @@ func (r ReserveResponse) ContentType() string {
 	return ""
 }
 
+// ReserveCartResponse401Headers the declared response headers of an HTTP 401 response for ReserveCart
+type ReserveCartResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ReserveCartResponse403Headers the declared response headers of an HTTP 403 response for ReserveCart
+type ReserveCartResponse403Headers struct {
+	WWWAuthenticate *string
+}
+
+// ReserveCartResponse429Headers the declared response headers of an HTTP 429 response for ReserveCart
+type ReserveCartResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ReserveCartResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Reservation
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Reservation
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *InsufficientStock
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReserveCartResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ReserveCartResponse403Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReserveCartResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReserveCartResponse) GetJSON200() *Reservation {
+	return r.JSON200
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ReserveCartResponse) GetJSON201() *Reservation {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReserveCartResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReserveCartResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReserveCartResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ReserveCartResponse) GetJSON409() *InsufficientStock {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ReserveCartResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ReserveCartResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReserveCartResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReserveCartResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ReserveCartResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ReserveCartResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReserveCartResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReserveCartResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReserveCartResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetReservationResponse401Headers the declared response headers of an HTTP 401 response for GetReservation
+type GetReservationResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetReservationResponse403Headers the declared response headers of an HTTP 403 response for GetReservation
+type GetReservationResponse403Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetReservationResponse429Headers the declared response headers of an HTTP 429 response for GetReservation
+type GetReservationResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetReservationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Reservation
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetReservationResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetReservationResponse403Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetReservationResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetReservationResponse) GetJSON200() *Reservation {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetReservationResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetReservationResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetReservationResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetReservationResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetReservationResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetReservationResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetReservationResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetReservationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetReservationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetReservationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetReservationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ConfirmReservationResponse401Headers the declared response headers of an HTTP 401 response for ConfirmReservation
+type ConfirmReservationResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ConfirmReservationResponse403Headers the declared response headers of an HTTP 403 response for ConfirmReservation
+type ConfirmReservationResponse403Headers struct {
+	WWWAuthenticate *string
+}
+
+// ConfirmReservationResponse429Headers the declared response headers of an HTTP 429 response for ConfirmReservation
+type ConfirmReservationResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ConfirmReservationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Reservation
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *ReservationConflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ConfirmReservationResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ConfirmReservationResponse403Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ConfirmReservationResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ConfirmReservationResponse) GetJSON200() *Reservation {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ConfirmReservationResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ConfirmReservationResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ConfirmReservationResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ConfirmReservationResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ConfirmReservationResponse) GetJSON409() *ReservationConflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ConfirmReservationResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ConfirmReservationResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ConfirmReservationResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ConfirmReservationResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ConfirmReservationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ConfirmReservationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ConfirmReservationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ConfirmReservationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// FulfilReservationResponse401Headers the declared response headers of an HTTP 401 response for FulfilReservation
+type FulfilReservationResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// FulfilReservationResponse403Headers the declared response headers of an HTTP 403 response for FulfilReservation
+type FulfilReservationResponse403Headers struct {
+	WWWAuthenticate *string
+}
+
+// FulfilReservationResponse429Headers the declared response headers of an HTTP 429 response for FulfilReservation
+type FulfilReservationResponse429Headers struct {
+	RetryAfter *int
+}
+
+type FulfilReservationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Reservation
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *ReservationConflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *FulfilReservationResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *FulfilReservationResponse403Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *FulfilReservationResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r FulfilReservationResponse) GetJSON200() *Reservation {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r FulfilReservationResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r FulfilReservationResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r FulfilReservationResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r FulfilReservationResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r FulfilReservationResponse) GetJSON409() *ReservationConflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r FulfilReservationResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r FulfilReservationResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r FulfilReservationResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r FulfilReservationResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r FulfilReservationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r FulfilReservationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r FulfilReservationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r FulfilReservationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReleaseReservationResponse401Headers the declared response headers of an HTTP 401 response for ReleaseReservation
+type ReleaseReservationResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ReleaseReservationResponse403Headers the declared response headers of an HTTP 403 response for ReleaseReservation
+type ReleaseReservationResponse403Headers struct {
+	WWWAuthenticate *string
+}
+
+// ReleaseReservationResponse429Headers the declared response headers of an HTTP 429 response for ReleaseReservation
+type ReleaseReservationResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ReleaseReservationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Reservation
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *ReservationConflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReleaseReservationResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ReleaseReservationResponse403Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReleaseReservationResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReleaseReservationResponse) GetJSON200() *Reservation {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReleaseReservationResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReleaseReservationResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReleaseReservationResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReleaseReservationResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ReleaseReservationResponse) GetJSON409() *ReservationConflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ReleaseReservationResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReleaseReservationResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReleaseReservationResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ReleaseReservationResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ReleaseReservationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReleaseReservationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReleaseReservationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReleaseReservationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // MetricsResponse401Headers the declared response headers of an HTTP 401 response for Metrics
 type MetricsResponse401Headers struct {
 	WWWAuthenticate *string
@@ -6497,6 +7760,108 @@ func (c *ClientWithResponses) ReserveWithResponse(ctx context.Context, params *R
 		return nil, err
 	}
 	return ParseReserveResponse(rsp)
+}
+
+// ReserveCartWithBodyWithResponse Reserve a cart, all or nothing.
+//
+// Holds every line or none, decided on the event log: each line's key is
+// read as of its last event, and the holds are stored in one atomic batch
+// that fails if any key moved meanwhile (then the decision is taken again).
+// `reservationId` is the request's idempotency key: the same id with the
+// same lines answers the reservation as it is now (200, `replay` true);
+// with other lines, 422. `ttl` (a duration, 10s to 24h) or `expiresAt`
+// (RFC 3339, 10s to 24h from now) says when an unconfirmed reservation
+// expires; neither means 15m.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /inventory/reservations (the `ReserveCart` operationId).
+func (c *ClientWithResponses) ReserveCartWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReserveCartResponse, error) {
+	rsp, err := c.ReserveCartWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReserveCartResponse(rsp)
+}
+
+// ReserveCartWithResponse Reserve a cart, all or nothing.
+//
+// Holds every line or none, decided on the event log: each line's key is
+// read as of its last event, and the holds are stored in one atomic batch
+// that fails if any key moved meanwhile (then the decision is taken again).
+// `reservationId` is the request's idempotency key: the same id with the
+// same lines answers the reservation as it is now (200, `replay` true);
+// with other lines, 422. `ttl` (a duration, 10s to 24h) or `expiresAt`
+// (RFC 3339, 10s to 24h from now) says when an unconfirmed reservation
+// expires; neither means 15m.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /inventory/reservations (the `ReserveCart` operationId).
+func (c *ClientWithResponses) ReserveCartWithResponse(ctx context.Context, body ReserveCartJSONRequestBody, reqEditors ...RequestEditorFn) (*ReserveCartResponse, error) {
+	rsp, err := c.ReserveCart(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReserveCartResponse(rsp)
+}
+
+// GetReservationWithResponse A cart reservation, its lines, state and times.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /inventory/reservations/{id} (the `GetReservation` operationId).
+func (c *ClientWithResponses) GetReservationWithResponse(ctx context.Context, id ReservationID, reqEditors ...RequestEditorFn) (*GetReservationResponse, error) {
+	rsp, err := c.GetReservation(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetReservationResponse(rsp)
+}
+
+// ConfirmReservationWithResponse Confirm (paid): the reservation no longer expires.
+//
+// Idempotent; a step the current state does not allow is a 409 naming the state.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /inventory/reservations/{id}/confirm (the `ConfirmReservation` operationId).
+func (c *ClientWithResponses) ConfirmReservationWithResponse(ctx context.Context, id ReservationID, reqEditors ...RequestEditorFn) (*ConfirmReservationResponse, error) {
+	rsp, err := c.ConfirmReservation(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseConfirmReservationResponse(rsp)
+}
+
+// FulfilReservationWithResponse Fulfil (shipped): the lines leave reserved and on-hand; sellable does not change.
+//
+// Idempotent; a step the current state does not allow is a 409 naming the state.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /inventory/reservations/{id}/fulfil (the `FulfilReservation` operationId).
+func (c *ClientWithResponses) FulfilReservationWithResponse(ctx context.Context, id ReservationID, reqEditors ...RequestEditorFn) (*FulfilReservationResponse, error) {
+	rsp, err := c.FulfilReservation(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseFulfilReservationResponse(rsp)
+}
+
+// ReleaseReservationWithResponse Release (cancel): the lines' quantities return to sellable.
+//
+// Idempotent; a step the current state does not allow is a 409 naming the state.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /inventory/reservations/{id}/release (the `ReleaseReservation` operationId).
+func (c *ClientWithResponses) ReleaseReservationWithResponse(ctx context.Context, id ReservationID, reqEditors ...RequestEditorFn) (*ReleaseReservationResponse, error) {
+	rsp, err := c.ReleaseReservation(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReleaseReservationResponse(rsp)
 }
 
 // MetricsWithResponse Prometheus metrics.
@@ -7930,6 +9295,609 @@ func ParseReserveResponse(rsp *http.Response) (*ReserveResponse, error) {
 		response.Headers403 = &headers
 	case rsp.StatusCode == 429:
 		var headers ReserveResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReserveCartResponse parses an HTTP response from a ReserveCartWithResponse call
+func ParseReserveCartResponse(rsp *http.Response) (*ReserveCartResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReserveCartResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Reservation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Reservation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest InsufficientStock
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReserveCartResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ReserveCartResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReserveCartResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetReservationResponse parses an HTTP response from a GetReservationWithResponse call
+func ParseGetReservationResponse(rsp *http.Response) (*GetReservationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetReservationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Reservation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetReservationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetReservationResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetReservationResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseConfirmReservationResponse parses an HTTP response from a ConfirmReservationWithResponse call
+func ParseConfirmReservationResponse(rsp *http.Response) (*ConfirmReservationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ConfirmReservationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Reservation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ReservationConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ConfirmReservationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ConfirmReservationResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 429:
+		var headers ConfirmReservationResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseFulfilReservationResponse parses an HTTP response from a FulfilReservationWithResponse call
+func ParseFulfilReservationResponse(rsp *http.Response) (*FulfilReservationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &FulfilReservationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Reservation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ReservationConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers FulfilReservationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers FulfilReservationResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 429:
+		var headers FulfilReservationResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReleaseReservationResponse parses an HTTP response from a ReleaseReservationWithResponse call
+func ParseReleaseReservationResponse(rsp *http.Response) (*ReleaseReservationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReleaseReservationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Reservation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ReservationConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReleaseReservationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ReleaseReservationResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReleaseReservationResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

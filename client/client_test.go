@@ -31,7 +31,7 @@ func TestClientAgainstTheAPI(t *testing.T) {
 
 	key := "k-1"
 	adj, err := c.AdjustWithResponse(ctx, &client.AdjustParams{IdempotencyKey: &key},
-		client.AdjustJSONRequestBody{LocationId: loc, Sku: sku, Count: client.AdjustmentString(100)})
+		client.AdjustJSONRequestBody{LocationId: loc, Sku: sku, Count: client.AdjustmentCountString(100)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestClientAgainstTheAPI(t *testing.T) {
 		t.Fatalf("adjust: %d %s", adj.StatusCode(), adj.Body)
 	}
 	again, err := c.AdjustWithResponse(ctx, &client.AdjustParams{IdempotencyKey: &key},
-		client.AdjustJSONRequestBody{LocationId: loc, Sku: sku, Count: client.AdjustmentString(100)})
+		client.AdjustJSONRequestBody{LocationId: loc, Sku: sku, Count: client.AdjustmentCountString(100)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestClientAgainstTheAPI(t *testing.T) {
 		t.Fatalf("retry with the same key: %d %s", again.StatusCode(), again.Body)
 	}
 
-	res, err := c.ReserveWithResponse(ctx, nil, client.ReserveJSONRequestBody{LocationId: loc, Sku: sku, Count: client.Reservation(10)})
+	res, err := c.ReserveWithResponse(ctx, nil, client.ReserveJSONRequestBody{LocationId: loc, Sku: sku, Count: client.ReservationCountOf(10)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestClientAgainstTheAPI(t *testing.T) {
 		return nil
 	})
 
-	bad, err := c.AdjustWithResponse(ctx, nil, client.AdjustJSONRequestBody{LocationId: loc, Sku: sku, Count: client.Adjustment(0)})
+	bad, err := c.AdjustWithResponse(ctx, nil, client.AdjustJSONRequestBody{LocationId: loc, Sku: sku, Count: client.AdjustmentCountOf(0)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,10 +105,10 @@ func TestCountsSpellTheSeedsShapes(t *testing.T) {
 		got  interface{ MarshalJSON() ([]byte, error) }
 		want string
 	}{
-		{client.Adjustment(-5), `-5`},
-		{client.AdjustmentString(100), `"100"`},
-		{client.Reservation(10), `10`},
-		{client.ReservationString(10), `"10"`},
+		{client.AdjustmentCountOf(-5), `-5`},
+		{client.AdjustmentCountString(100), `"100"`},
+		{client.ReservationCountOf(10), `10`},
+		{client.ReservationCountString(10), `"10"`},
 		{client.AdjustmentItem("L", "S", 3), `{"count":3,"locationId":"L","sku":"S","type":"adjustment"}`},
 		{client.ReservationItem("L", "S", 1), `{"count":1,"locationId":"L","sku":"S","type":"reservation"}`},
 	} {

@@ -17,7 +17,7 @@
 //		return err
 //	}
 //	stored, err := c.AdjustWithResponse(ctx, &client.AdjustParams{IdempotencyKey: &key},
-//		client.AdjustJSONRequestBody{LocationId: "STL", Sku: "123123", Count: client.Adjustment(100)})
+//		client.AdjustJSONRequestBody{LocationId: "STL", Sku: "123123", Count: client.AdjustmentCountOf(100)})
 //	if err != nil {
 //		return err
 //	}

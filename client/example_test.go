@@ -18,7 +18,7 @@ func Example() {
 	}
 	key := "restock-42" // the same key again stores nothing
 	adj, err := c.AdjustWithResponse(ctx, &client.AdjustParams{IdempotencyKey: &key},
-		client.AdjustJSONRequestBody{LocationId: "STL", Sku: "123123", Count: client.Adjustment(100)})
+		client.AdjustJSONRequestBody{LocationId: "STL", Sku: "123123", Count: client.AdjustmentCountOf(100)})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func Example() {
 		log.Fatalf("status %d: %s", adj.StatusCode(), adj.Body)
 	}
 	if _, err := c.ReserveWithResponse(ctx, nil,
-		client.ReserveJSONRequestBody{LocationId: "STL", Sku: "123123", Count: client.Reservation(10)}); err != nil {
+		client.ReserveJSONRequestBody{LocationId: "STL", Sku: "123123", Count: client.ReservationCountOf(10)}); err != nil {
 		log.Fatal(err)
 	}
 	// The view follows the log by a few milliseconds: a 404 or an older

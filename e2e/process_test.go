@@ -171,14 +171,14 @@ func command(t *testing.T, base, kind, loc, sku string, count int, idemKey strin
 		switch kind {
 		case "adjustment":
 			r, err := c.AdjustWithResponse(ctx, &client.AdjustParams{IdempotencyKey: key},
-				client.AdjustJSONRequestBody{LocationId: loc, Sku: sku, Count: client.AdjustmentString(int64(count))})
+				client.AdjustJSONRequestBody{LocationId: loc, Sku: sku, Count: client.AdjustmentCountString(int64(count))})
 			if err != nil {
 				return err
 			}
 			status, body = r.StatusCode(), r.Body
 		case "reservation":
 			r, err := c.ReserveWithResponse(ctx, &client.ReserveParams{IdempotencyKey: key},
-				client.ReserveJSONRequestBody{LocationId: loc, Sku: sku, Count: client.ReservationString(int64(count))})
+				client.ReserveJSONRequestBody{LocationId: loc, Sku: sku, Count: client.ReservationCountString(int64(count))})
 			if err != nil {
 				return err
 			}

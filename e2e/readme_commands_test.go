@@ -66,6 +66,13 @@ func readmeBlocks(t *testing.T) []readmeBlock {
 // fails when a README command is in neither list, so a new command comes
 // with its test or its reason.
 var readmeNotRun = map[string]string{
+	"curl -H \"Content-Type: application/json\" -X POST -d '{\"locationId\":\"STL\",\"sku\":\"123123\",\"count\":100}' http://localhost:9091/inventory/adjustment":                                                             readmeCarts,
+	"curl -H \"Content-Type: application/json\" -X POST -d '{\"reservationId\":\"cart-1\",\"lines\":[{\"locationId\":\"STL\",\"sku\":\"123123\",\"count\":30}],\"ttl\":\"15m\"}' http://localhost:9091/inventory/reservations": readmeCarts,
+	"curl -H \"Content-Type: application/json\" -X POST -d '{\"lines\":[{\"locationId\":\"STL\",\"sku\":\"123123\",\"count\":71}]}' http://localhost:9091/inventory/reservations":                                              readmeCarts,
+	"curl -X POST http://localhost:9091/inventory/reservations/cart-1/confirm":                                                                                                                                                 readmeCarts,
+	"curl -X POST http://localhost:9091/inventory/reservations/cart-1/fulfil":                                                                                                                                                  readmeCarts,
+	"curl -X POST http://localhost:9091/inventory/reservations/cart-1/release":                                                                                                                                                 readmeCarts,
+	"curl -s http://localhost:9091/inventory/reservations/cart-1":                                                                                                                                                              readmeCarts,
 	"go tool task test":         "runs every test, this one included (.ci/run runs it)",
 	"go tool task db:stop":      "would stop the Cassandra that every test on this machine shares; `go tool task test` leaves it running on purpose",
 	"docker compose up --build": "no Docker engine here; TestReadmeComposeTopology checks docker-compose.yml for the services and ports the README names",
@@ -101,6 +108,7 @@ var readmeNotRun = map[string]string{
 const (
 	readmeSecureNATS    = "listens on 0.0.0.0 with generated users and TLS; TestAllInOneWithNATSUsersAndTLS and TestSecuredSplitDeployment run these steps on free ports"
 	readmeSecureHTTP    = "listens on 0.0.0.0:9091 with an API key file; TestSecuredAllInOne runs the same on a free port (keys, JWTs, TLS, the scope matrix)"
+	readmeCarts         = "assumes a fresh STL/123123 (100 on hand), which the walkthrough run before it has changed; api.TestReserveConfirmFulfilOverHTTP runs the same requests"
 	readmeSecureCompose = "the secured compose topology needs a Docker engine, which this machine lacks; TestSecuredAllInOne covers its keys and TLS"
 )
 

@@ -84,13 +84,13 @@ func (h *httpClient) post(ctx context.Context, kind sellable.Kind, k sellable.Ke
 	)
 	switch kind {
 	case sellable.Adjustment:
-		r, err := h.c.AdjustWithResponse(ctx, nil, client.AdjustJSONRequestBody{LocationId: k.LocationID, Sku: k.SKU, Count: client.Adjustment(count)})
+		r, err := h.c.AdjustWithResponse(ctx, nil, client.AdjustJSONRequestBody{LocationId: k.LocationID, Sku: k.SKU, Count: client.AdjustmentCountOf(count)})
 		if err != nil {
 			return 0, err
 		}
 		status, stored = r.StatusCode(), cmp.Or(r.JSON201, r.JSON200)
 	case sellable.Reservation:
-		r, err := h.c.ReserveWithResponse(ctx, nil, client.ReserveJSONRequestBody{LocationId: k.LocationID, Sku: k.SKU, Count: client.Reservation(count)})
+		r, err := h.c.ReserveWithResponse(ctx, nil, client.ReserveJSONRequestBody{LocationId: k.LocationID, Sku: k.SKU, Count: client.ReservationCountOf(count)})
 		if err != nil {
 			return 0, err
 		}

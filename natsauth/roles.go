@@ -153,6 +153,12 @@ func Of(r Role, partitions int) (Permissions, error) {
 		// A duplicate ack is checked against the stored original.
 		p.read(events)
 		p.readBucket(reg)
+		// Cart reservations: their records on inventory.carts.<id>, and the
+		// positions they decide on.
+		p.publish(streams.CartFilter)
+		for _, v := range views {
+			p.readBucket(v)
+		}
 	case Calculator:
 		programs()
 		p.read(events)

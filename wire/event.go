@@ -19,6 +19,9 @@ type Body struct {
 	Count      sellable.Quantity
 	// Source is who produced the event, when the body says.
 	Source *string
+	// ReservationID names the cart reservation of a hold, release,
+	// fulfilment or expiry; empty otherwise.
+	ReservationID string
 }
 
 // EventCodec encodes and decodes event bodies of one content type.
@@ -89,6 +92,7 @@ func (cs *Codecs) DecodeStored(ctx context.Context, subject string, h nats.Heade
 		return sellable.Event{}, p, &sellable.FieldError{Field: "count", Err: sellable.ErrMissingCount}
 	}
 	e := sellable.Event{Kind: kind, Key: key, Count: body.Count.Value}
+	e.ReservationID = body.ReservationID
 	if body.Source != nil {
 		e.Source = *body.Source
 	}

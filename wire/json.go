@@ -12,7 +12,8 @@ import (
 // ContentTypeJSON marks JSON bodies, the format of hand-published events.
 const ContentTypeJSON = "application/json"
 
-// JSON is the event codec for {"locationId":..,"sku":..,"count":..}.
+// JSON is the event codec for {"locationId":..,"sku":..,"count":..},
+// with "reservationId" on the events of a cart reservation's lines.
 type JSON struct{}
 
 // ContentType is application/json.
@@ -31,6 +32,10 @@ func (JSON) EncodeEvent(e sellable.Event) ([]byte, error) {
 		b = append(b, `,"source":`...)
 		b = appendJSONString(b, e.Source)
 	}
+	if e.ReservationID != "" {
+		b = append(b, `,"reservationId":`...)
+		b = appendJSONString(b, e.ReservationID)
+	}
 	return append(b, '}'), nil
 }
 
@@ -40,10 +45,11 @@ func appendJSONString(b []byte, s string) []byte {
 }
 
 type jsonBody struct {
-	LocationID *string           `json:"locationId"`
-	SKU        *string           `json:"sku"`
-	Count      sellable.Quantity `json:"count"`
-	Source     *string           `json:"source"`
+	LocationID    *string           `json:"locationId"`
+	SKU           *string           `json:"sku"`
+	Count         sellable.Quantity `json:"count"`
+	Source        *string           `json:"source"`
+	ReservationID string            `json:"reservationId"`
 }
 
 // DecodeEvent reads a JSON body. Unknown fields are allowed, wrong types

@@ -23,8 +23,15 @@ func main() {
 		if wire.IDKey, err = app.OpenIDKey(ctx, s.JS, s.Topology, s.Log); err != nil {
 			return nil, err
 		}
+		// Cart reservations decide on positions, so the command API reads
+		// the view (the calculators write it).
+		view, err := app.OpenView(ctx, s.JS, s.Topology, s.Log)
+		if err != nil {
+			return nil, err
+		}
 		e := api.NewServer(s.Log)
 		app.RegisterCommands(e, s.JS, s.Topology, wire)
+		app.RegisterReservations(e, app.Reservations(s.JS, s.Topology, wire, view))
 		api.RegisterReady(e, map[string]api.Check{"nats": app.NATSConnected(s.NC), "streams": app.StreamsPresent(s.JS)})
 		return e, nil
 	})

@@ -27,14 +27,24 @@ type ID = string
 
 // Position defines model for Position.
 type Position struct {
+	// Adjusted onHand under its earlier name.
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	Adjusted int64 `json:"adjusted"`
 
-	// Count adjusted minus reserved
+	// Count The sellable quantity (onHand minus reserved), as the seed's clients read it; equals sellable.
 	Count      int64  `json:"count"`
 	LocationId string `json:"locationId"`
-	Reserved   int64  `json:"reserved"`
-	Seq        int64  `json:"seq"`
-	Sku        string `json:"sku"`
+
+	// OnHand Stock at the location: the sum of adjustments less what cart reservations fulfilled (shipped).
+	OnHand int64 `json:"onHand"`
+
+	// Reserved Promised but not shipped: the seed's reservations and the held lines of active or confirmed cart reservations.
+	Reserved int64 `json:"reserved"`
+
+	// Sellable onHand minus reserved.
+	Sellable int64  `json:"sellable"`
+	Seq      int64  `json:"seq"`
+	Sku      string `json:"sku"`
 
 	// UpdatedAt RFC 3339 in UTC with milliseconds.
 	UpdatedAt time.Time `json:"updatedAt"`

@@ -34,6 +34,8 @@ type CommandResponse struct {
 	LocationID string `json:"locationId"`
 	SKU        string `json:"sku"`
 	Count      int64  `json:"count"`
+	Reason     string `json:"reason,omitempty"`
+	Reference  string `json:"reference,omitempty"`
 	Stream     string `json:"stream"`
 	Seq        uint64 `json:"seq"`
 	Partition  int    `json:"partition"`
@@ -43,6 +45,7 @@ type CommandResponse struct {
 func commandResponse(c sellable.Command, rc sellable.Receipt) CommandResponse {
 	return CommandResponse{
 		LocationID: c.LocationID, SKU: c.SKU, Count: c.Count,
+		Reason: string(c.Reason), Reference: c.Reference,
 		Stream: rc.Stream, Seq: rc.Seq, Partition: rc.Partition, Duplicate: rc.Duplicate,
 	}
 }
@@ -107,7 +110,23 @@ func commandFields(fields map[string]json.RawMessage) (sellable.Command, error) 
 		return cmd, &sellable.FieldError{Field: "count", Err: sellable.ErrMissingCount}
 	}
 	cmd.Count = q.Value
+	reason, err := optionalString(fields, "reason")
+	if err != nil {
+		return cmd, err
+	}
+	cmd.Reason = sellable.Reason(reason)
+	if cmd.Reference, err = optionalString(fields, "reference"); err != nil {
+		return cmd, err
+	}
 	return cmd, nil
+}
+
+// optionalString is stringField for a field that may be absent or null.
+func optionalString(fields map[string]json.RawMessage, name string) (string, error) {
+	if raw, ok := fields[name]; !ok || string(raw) == "null" {
+		return "", nil
+	}
+	return stringField(fields, name)
 }
 
 func stringField(fields map[string]json.RawMessage, name string) (string, error) {

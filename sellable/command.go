@@ -20,6 +20,13 @@ type Command struct {
 	LocationID string
 	SKU        string
 	Count      int64
+	// Reason and Reference are Event's: why stock changed (adjustments
+	// only, optional).
+	Reason    Reason
+	Reference string
+	// Source names who asked (the authenticated principal), empty when
+	// unknown.
+	Source string
 	// IdempotencyKey, when set, makes a retry of the same request within
 	// the event stream's duplicate window record nothing new and answer
 	// the original receipt. The key is scoped to the request: the same

@@ -33,9 +33,18 @@ type Event struct {
 	Kind  Kind
 	Key   Key
 	Count int64
+	// Reason and Reference say why an adjustment was made (both optional,
+	// adjustments only); they travel with the event and are shown in the
+	// position's history, never folded.
+	Reason    Reason
+	Reference string
+	// Source names who recorded the event (the authenticated principal),
+	// empty when unknown.
+	Source string
 }
 
-// Validate checks the key and the count, naming the field that is wrong.
+// Validate checks the key, the count, the reason and the reference,
+// naming the field that is wrong.
 func (e Event) Validate() error {
 	if err := e.Key.Validate(); err != nil {
 		return err
@@ -43,7 +52,7 @@ func (e Event) Validate() error {
 	if err := ValidateCount(e.Kind, e.Count); err != nil {
 		return &FieldError{Field: "count", Err: err}
 	}
-	return nil
+	return validateNote(e.Kind, e.Reason, e.Reference)
 }
 
 // MaxCount bounds the size of one event, so that sums over billions of

@@ -433,6 +433,10 @@ type avroEvent struct {
 	Count      int64   `avro:"count"`
 	EventID    *string `avro:"eventId"`
 	Source     *string `avro:"source"`
+	// Reason and Reference are in the Adjustment record from version 2
+	// on; the Reservation record has neither, and hamba skips them.
+	Reason    *string `avro:"reason"`
+	Reference *string `avro:"reference"`
 }
 
 // AvroEvents is the EventCodec for Avro event bodies in the Confluent
@@ -481,7 +485,10 @@ func (a *AvroEvents) EncodeEvent(e sellable.Event) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("wire: avro: no schema for event kind %v", e.Kind)
 	}
-	b, err := encode(w, &avroEvent{LocationID: e.Key.LocationID, SKU: e.Key.SKU, Count: e.Count})
+	b, err := encode(w, &avroEvent{
+		LocationID: e.Key.LocationID, SKU: e.Key.SKU, Count: e.Count,
+		Reason: optional(string(e.Reason)), Reference: optional(e.Reference),
+	})
 	if err != nil {
 		return nil, fmt.Errorf("wire: avro: encode %v: %w", e.Kind, err)
 	}
@@ -531,6 +538,8 @@ func (a *AvroEvents) decode(ctx context.Context, data []byte) (Body, sellable.Ki
 		LocationID: &ev.LocationID,
 		SKU:        &ev.SKU,
 		Count:      sellable.Quantity{Value: ev.Count, Set: true},
+		Reason:     ev.Reason,
+		Reference:  ev.Reference,
 	}, r.kind, nil
 }
 

@@ -17,6 +17,11 @@ type Body struct {
 	LocationID *string
 	SKU        *string
 	Count      sellable.Quantity
+	// Reason, Reference and Source are optional: absent in events from
+	// before they existed.
+	Reason    *string
+	Reference *string
+	Source    *string
 }
 
 // EventCodec encodes and decodes event bodies of one content type.
@@ -86,9 +91,28 @@ func (cs *Codecs) DecodeStored(ctx context.Context, subject string, h nats.Heade
 	if !body.Count.Set {
 		return sellable.Event{}, p, &sellable.FieldError{Field: "count", Err: sellable.ErrMissingCount}
 	}
-	e := sellable.Event{Kind: kind, Key: key, Count: body.Count.Value}
+	e := sellable.Event{
+		Kind: kind, Key: key, Count: body.Count.Value,
+		Reason: sellable.Reason(deref(body.Reason)), Reference: deref(body.Reference), Source: deref(body.Source),
+	}
 	if err := e.Validate(); err != nil {
 		return sellable.Event{}, p, err
 	}
 	return e, p, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// optional is nil for the empty string, which encodes as an absent
+// optional field.
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }

@@ -27,6 +27,14 @@ func (JSON) EncodeEvent(e sellable.Event) ([]byte, error) {
 	b = appendJSONString(b, e.Key.SKU)
 	b = append(b, `,"count":`...)
 	b = strconv.AppendInt(b, e.Count, 10)
+	if e.Reason != "" {
+		b = append(b, `,"reason":`...)
+		b = appendJSONString(b, string(e.Reason))
+	}
+	if e.Reference != "" {
+		b = append(b, `,"reference":`...)
+		b = appendJSONString(b, e.Reference)
+	}
 	return append(b, '}'), nil
 }
 
@@ -39,6 +47,8 @@ type jsonBody struct {
 	LocationID *string           `json:"locationId"`
 	SKU        *string           `json:"sku"`
 	Count      sellable.Quantity `json:"count"`
+	Reason     *string           `json:"reason"`
+	Reference  *string           `json:"reference"`
 }
 
 // DecodeEvent reads a JSON body. Unknown fields are allowed, wrong types
@@ -48,5 +58,5 @@ func (JSON) DecodeEvent(_ context.Context, data []byte) (Body, error) {
 	if err := json.Unmarshal(data, &jb); err != nil {
 		return Body{}, fmt.Errorf("%w: json: %v", ErrDecode, err)
 	}
-	return Body(jb), nil
+	return Body{LocationID: jb.LocationID, SKU: jb.SKU, Count: jb.Count, Reason: jb.Reason, Reference: jb.Reference}, nil
 }

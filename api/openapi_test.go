@@ -72,7 +72,7 @@ func programServers() map[string]*echo.Echo {
 		"inventory":        allInOne,
 		"calculator":       pipeline(),
 		"mutator":          mutator,
-		"sellable-service": app.ProjectionAPI(&projection.Service{}, nil, log),
+		"sellable-service": app.ProjectionAPI(&projection.Service{}, nil, nil, log),
 		"schema-registry":  app.RegistryAPI(nil, nil, log),
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/sellable/inventory/api"
 	"github.com/sellable/inventory/calculator"
 	"github.com/sellable/inventory/kv"
+	"github.com/sellable/inventory/query"
 	"github.com/sellable/inventory/streams"
 )
 
@@ -84,7 +85,7 @@ func OpenPipeline(ctx context.Context, js jetstream.JetStream, t Topology, cs Ca
 
 // Register mounts the query API, readiness and the calculator's status.
 func (p *Pipeline) Register(e *echo.Echo, nc *nats.Conn, js jetstream.JetStream) {
-	api.RegisterQueries(e, p.View)
+	api.RegisterQueries(e, query.NewReader(p.View, query.NewEventLog(js)))
 	api.RegisterReady(e, map[string]api.Check{
 		"nats": NATSConnected(nc), "streams": StreamsPresent(js),
 		"partitions": PartitionsProgress(p.Calculator),

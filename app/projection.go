@@ -5,9 +5,11 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sellable/inventory/api"
 	"github.com/sellable/inventory/projection"
+	"github.com/sellable/inventory/query"
 )
 
 // ProjectionFlags registers the Scylla settings on f; the returned
@@ -31,9 +33,9 @@ func ProjectionFlags(f Flags, defHosts string) func(w Wire, log *slog.Logger) pr
 // ProjectionAPI is the query API served from Scylla, with /healthz and a
 // /readyz that is ready while NATS is connected and the database session
 // is up.
-func ProjectionAPI(svc *projection.Service, nc *nats.Conn, log *slog.Logger) *echo.Echo {
+func ProjectionAPI(svc *projection.Service, nc *nats.Conn, js jetstream.JetStream, log *slog.Logger) *echo.Echo {
 	e := api.NewServer(log)
-	api.RegisterQueries(e, svc.Reader())
+	api.RegisterQueries(e, query.NewReader(svc.Reader(), query.NewEventLog(js)))
 	api.RegisterList(e, svc.Reader())
 	api.RegisterReady(e, map[string]api.Check{"nats": NATSConnected(nc), "scylla": svc.Connected})
 	return e
@@ -48,5 +50,5 @@ func RunProjection(s *Session, cfg projection.Config) (*echo.Echo, error) {
 		return nil, err
 	}
 	s.Go(svc.Run)
-	return ProjectionAPI(svc, s.NC, s.Log), nil
+	return ProjectionAPI(svc, s.NC, s.JS, s.Log), nil
 }

@@ -58,7 +58,7 @@ func TestProjectionAPIServesReadiness(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := app.ProjectionAPI(svc, s.NC, quiet)
+	e := app.ProjectionAPI(svc, s.NC, s.JS, quiet)
 	if status, out := get(t, e, "/healthz"); status != http.StatusOK {
 		t.Errorf("GET /healthz: %d %v", status, out)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/sellable/inventory/api"
 	"github.com/sellable/inventory/internal/stacktest"
 	"github.com/sellable/inventory/projection"
+	"github.com/sellable/inventory/query"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
 	"github.com/sellable/inventory/wire"
@@ -121,14 +122,14 @@ func TestProjectorFollowsStream(t *testing.T) {
 		t.Fatalf("bad message: %v", err)
 	}
 
-	t.Run("http", func(t *testing.T) { testHTTP(t, svc.Reader()) })
+	t.Run("http", func(t *testing.T) { testHTTP(t, svc.Reader(), js) })
 }
 
 // testHTTP drives the query API over the projection written above:
 // L1 holds s1, s5, …, s197 (50 SKUs).
-func testHTTP(t *testing.T, r *projection.Reader) {
+func testHTTP(t *testing.T, r *projection.Reader, js jetstream.JetStream) {
 	e := api.NewServer(testLogger())
-	api.RegisterQueries(e, r)
+	api.RegisterQueries(e, query.NewReader(r, query.NewEventLog(js)))
 	api.RegisterList(e, r)
 	get := func(path string) (int, []byte) {
 		rec := httptest.NewRecorder()

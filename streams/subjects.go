@@ -61,6 +61,24 @@ func StoredEventSubject(kind sellable.Kind, p int, k sellable.Key) string {
 	return root + "." + kindToken(kind) + "." + strconv.Itoa(p) + "." + KeyToken(k)
 }
 
+// KeyFilter selects every stored event of one key, whatever its kind:
+// inventory.*.<p>.<loc>.<sku>, with p the key's partition. It is the
+// key's whole history, which history and read-your-writes read.
+func KeyFilter(p int, k sellable.Key) string {
+	return root + ".*." + strconv.Itoa(p) + "." + KeyToken(k)
+}
+
+// StoredKindToken is the kind token of a stored event subject, whatever
+// the kind, and false if subject is not one. Kinds this program does not
+// know still have a name.
+func StoredKindToken(subject string) (string, bool) {
+	toks := strings.SplitN(subject, ".", 3)
+	if len(toks) != 3 || toks[0] != root {
+		return "", false
+	}
+	return toks[1], true
+}
+
 // PartitionFilter selects the stored events of one partition. The stream
 // stores inventory.<kind>s.<loc>.<sku> as inventory.<kind>s.<p>.<loc>.<sku>.
 func PartitionFilter(p int) string {

@@ -13,6 +13,7 @@ import (
 	"github.com/sellable/inventory/calculator"
 	"github.com/sellable/inventory/command"
 	"github.com/sellable/inventory/internal/stacktest"
+	"github.com/sellable/inventory/query"
 	"github.com/sellable/inventory/registry"
 	"github.com/sellable/inventory/wire"
 )
@@ -98,7 +99,7 @@ func (s *System) API(log *slog.Logger) *echo.Echo {
 	e := api.NewServer(log)
 	api.RegisterCommands(e, s.Commands)
 	api.RegisterBatch(e, s.Commands)
-	api.RegisterQueries(e, s.View)
+	api.RegisterQueries(e, query.NewReader(s.View, query.NewEventLog(s.JS)))
 	return e
 }
 

@@ -105,4 +105,3 @@ func fetchAnswer(t *testing.T, url string) answer {
 	b, _ := io.ReadAll(resp.Body)
 	return answer{resp.StatusCode, resp.Header, string(b)}
 }
-

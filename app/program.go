@@ -85,7 +85,9 @@ func OpenPipeline(ctx context.Context, js jetstream.JetStream, t Topology, cs Ca
 
 // Register mounts the query API, readiness and the calculator's status.
 func (p *Pipeline) Register(e *echo.Echo, nc *nats.Conn, js jetstream.JetStream) {
-	api.RegisterQueries(e, query.NewReader(p.View, query.NewEventLog(js)))
+	events := query.NewEventLog(js, p.Wire.Decoders)
+	api.RegisterQueries(e, query.NewReader(p.View, events))
+	api.RegisterHistory(e, events)
 	api.RegisterReady(e, map[string]api.Check{
 		"nats": NATSConnected(nc), "streams": StreamsPresent(js),
 		"partitions": PartitionsProgress(p.Calculator),

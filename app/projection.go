@@ -5,7 +5,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sellable/inventory/api"
 	"github.com/sellable/inventory/projection"
@@ -32,23 +31,25 @@ func ProjectionFlags(f Flags, defHosts string) func(w Wire, log *slog.Logger) pr
 
 // ProjectionAPI is the query API served from Scylla, with /healthz and a
 // /readyz that is ready while NATS is connected and the database session
-// is up.
-func ProjectionAPI(svc *projection.Service, nc *nats.Conn, js jetstream.JetStream, log *slog.Logger) *echo.Echo {
+// is up. events reads the event stream: how far a key's events go (read
+// your writes) and its history.
+func ProjectionAPI(svc *projection.Service, nc *nats.Conn, events *query.EventLog, log *slog.Logger) *echo.Echo {
 	e := api.NewServer(log)
-	api.RegisterQueries(e, query.NewReader(svc.Reader(), query.NewEventLog(js)))
+	api.RegisterQueries(e, query.NewReader(svc.Reader(), events))
+	api.RegisterHistory(e, events)
 	api.RegisterList(e, svc.Reader())
 	api.RegisterReady(e, map[string]api.Check{"nats": NATSConnected(nc), "scylla": svc.Connected})
 	return e
 }
 
 // RunProjection runs the projection of cfg in s and returns its API
-// (ProjectionAPI). The projection waits for Scylla and for the SELLABLE
-// stream itself.
-func RunProjection(s *Session, cfg projection.Config) (*echo.Echo, error) {
+// (ProjectionAPI), which decodes events with w's decoders. The projection
+// waits for Scylla and for the SELLABLE stream itself.
+func RunProjection(s *Session, cfg projection.Config, w Wire) (*echo.Echo, error) {
 	svc, err := projection.New(s.JS, cfg)
 	if err != nil {
 		return nil, err
 	}
 	s.Go(svc.Run)
-	return ProjectionAPI(svc, s.NC, s.JS, s.Log), nil
+	return ProjectionAPI(svc, s.NC, query.NewEventLog(s.JS, w.Decoders), s.Log), nil
 }

@@ -129,7 +129,7 @@ func TestProjectorFollowsStream(t *testing.T) {
 // L1 holds s1, s5, …, s197 (50 SKUs).
 func testHTTP(t *testing.T, r *projection.Reader, js jetstream.JetStream) {
 	e := api.NewServer(testLogger())
-	api.RegisterQueries(e, query.NewReader(r, query.NewEventLog(js)))
+	api.RegisterQueries(e, query.NewReader(r, query.NewEventLog(js, nil)))
 	api.RegisterList(e, r)
 	get := func(path string) (int, []byte) {
 		rec := httptest.NewRecorder()

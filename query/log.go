@@ -10,22 +10,30 @@ import (
 
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/wire"
 )
 
 // EventLog reads a key's events straight from the event stream, by
 // message gets on the key's subjects (streams.KeyFilter): no copy of the
 // events is kept anywhere.
 type EventLog struct {
-	js jetstream.JetStream
+	js     jetstream.JetStream
+	events *wire.Codecs
 
 	mu         sync.Mutex
 	stream     jetstream.Stream
 	partitions int
 }
 
-// NewEventLog reads the event stream through js. Nothing is asked before
-// the first read, so a query service can start before the stream exists.
-func NewEventLog(js jetstream.JetStream) *EventLog { return &EventLog{js: js} }
+// NewEventLog reads the event stream through js, decoding events with
+// events (nil: JSON only). Nothing is asked before the first read, so a
+// query service can start before the stream exists.
+func NewEventLog(js jetstream.JetStream, events *wire.Codecs) *EventLog {
+	if events == nil {
+		events = wire.NewCodecs()
+	}
+	return &EventLog{js: js, events: events}
+}
 
 // open looks the stream and its partition count up once; a failure is
 // retried on the next call.

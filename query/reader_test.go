@@ -25,7 +25,7 @@ func record(t *testing.T, sys *systemtest.System, kind sellable.Kind, loc, sku s
 func TestGetAtLeast(t *testing.T) {
 	ctx := context.Background()
 	sys := systemtest.Start(t, systemtest.Config{})
-	r := query.NewReader(sys.View, query.NewEventLog(sys.JS))
+	r := query.NewReader(sys.View, query.NewEventLog(sys.JS, nil))
 
 	// Nothing of the key anywhere: not found at once, whatever minSeq.
 	if _, err := r.GetAtLeast(ctx, "L", "none", 1_000_000, time.Minute); !errors.Is(err, sellable.ErrNotFound) {

@@ -99,7 +99,9 @@ func (s *System) API(log *slog.Logger) *echo.Echo {
 	e := api.NewServer(log)
 	api.RegisterCommands(e, s.Commands)
 	api.RegisterBatch(e, s.Commands)
-	api.RegisterQueries(e, query.NewReader(s.View, query.NewEventLog(s.JS)))
+	events := query.NewEventLog(s.JS, s.Wire.Decoders)
+	api.RegisterQueries(e, query.NewReader(s.View, events))
+	api.RegisterHistory(e, events)
 	return e
 }
 

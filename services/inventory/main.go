@@ -36,7 +36,7 @@ func main() {
 		app.RegisterCommands(e, s.JS, s.Topology, pipe.Wire)
 		registry.NewHandler(pipe.Wire.Registry, s.Log).Register(e)
 		if pcfg := projectionConfig(pipe.Wire, s.Log); len(pcfg.Hosts) > 0 {
-			se, err := app.RunProjection(s, pcfg)
+			se, err := app.RunProjection(s, pcfg, pipe.Wire)
 			if err != nil {
 				return nil, err
 			}

@@ -28,6 +28,10 @@ func positionResponse(p sellable.Position) PositionResponse {
 	return PositionResponse{
 		LocationID: p.LocationID, SKU: p.SKU,
 		Count: p.Count, Adjusted: p.Adjusted, Reserved: p.Reserved, Seq: p.Seq,
-		UpdatedAt: p.UpdatedAt.UTC().Truncate(time.Millisecond).Format(TimeFormat),
+		UpdatedAt: formatTime(p),
 	}
+}
+
+func formatTime(p sellable.Position) string {
+	return p.UpdatedAt.UTC().Truncate(time.Millisecond).Format(TimeFormat)
 }

@@ -88,6 +88,7 @@ func (p *Pipeline) Register(e *echo.Echo, nc *nats.Conn, js jetstream.JetStream)
 	events := query.NewEventLog(js, p.Wire.Decoders)
 	api.RegisterQueries(e, query.NewReader(p.View, events))
 	api.RegisterHistory(e, events)
+	api.RegisterBySKU(e, p.View)
 	api.RegisterReady(e, map[string]api.Check{
 		"nats": NATSConnected(nc), "streams": StreamsPresent(js),
 		"partitions": PartitionsProgress(p.Calculator),

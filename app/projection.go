@@ -37,6 +37,7 @@ func ProjectionAPI(svc *projection.Service, nc *nats.Conn, events *query.EventLo
 	e := api.NewServer(log)
 	api.RegisterQueries(e, query.NewReader(svc.Reader(), events))
 	api.RegisterHistory(e, events)
+	api.RegisterBySKU(e, svc.Reader())
 	api.RegisterList(e, svc.Reader())
 	api.RegisterReady(e, map[string]api.Check{"nats": NATSConnected(nc), "scylla": svc.Connected})
 	return e

@@ -102,6 +102,7 @@ func (s *System) API(log *slog.Logger) *echo.Echo {
 	events := query.NewEventLog(s.JS, s.Wire.Decoders)
 	api.RegisterQueries(e, query.NewReader(s.View, events))
 	api.RegisterHistory(e, events)
+	api.RegisterBySKU(e, s.View)
 	return e
 }
 

@@ -131,10 +131,16 @@ func testHTTP(t *testing.T, r *projection.Reader, js jetstream.JetStream) {
 	e := api.NewServer(testLogger())
 	api.RegisterQueries(e, query.NewReader(r, query.NewEventLog(js, nil)))
 	api.RegisterList(e, r)
+	api.RegisterBySKU(e, r)
 	get := func(path string) (int, []byte) {
 		rec := httptest.NewRecorder()
 		e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
 		return rec.Code, rec.Body.Bytes()
+	}
+	var avail api.SKUResponse
+	if code, body := get("/inventory/skus/s5"); code != http.StatusOK || json.Unmarshal(body, &avail) != nil ||
+		len(avail.Locations) != 1 || avail.Locations[0].LocationID != "L1" || avail.Totals.Sellable != avail.Locations[0].Sellable {
+		t.Fatalf("by sku: %d %s", code, body)
 	}
 	if code, body := get("/inventory/locations/L1/skus/s5"); code != http.StatusOK {
 		t.Fatalf("get: %d %s", code, body)

@@ -20,9 +20,11 @@ import (
 // would make the 10-million-key shape take most of an hour.
 func fillView(b *testing.B, s *stacktest.Stack, locs, skus int) {
 	b.Helper()
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
 	start := time.Now()
 	n := s.Streams.Partitions
+	done := 0
 	pos := sellable.Position{Count: 90, Adjusted: 100, Reserved: 10, Seq: 1, UpdatedAt: start}
 	for sku := range skus {
 		for loc := range locs {
@@ -36,13 +38,23 @@ func fillView(b *testing.B, s *stacktest.Stack, locs, skus int) {
 			if _, err := s.JS.PublishAsync(subject, data); err != nil {
 				b.Fatal(err)
 			}
+			// Keep the window well under the client's limit of
+			// outstanding publishes, which stalls rather than waits.
+			if done++; done%2000 == 0 {
+				waitAcks(ctx, b, s)
+			}
 		}
 	}
+	waitAcks(ctx, b, s)
+	b.Logf("filled %d × %d = %d keys in %v", locs, skus, locs*skus, time.Since(start).Round(time.Millisecond))
+}
+
+func waitAcks(ctx context.Context, b *testing.B, s *stacktest.Stack) {
 	select {
 	case <-s.JS.PublishAsyncComplete():
 	case <-ctx.Done():
+		b.Fatal(ctx.Err())
 	}
-	b.Logf("filled %d × %d = %d keys in %v", locs, skus, locs*skus, time.Since(start).Round(time.Millisecond))
 }
 
 // skusOfLargeShape is the SKU count of the second shape: 100,000 by

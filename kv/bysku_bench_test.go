@@ -73,7 +73,14 @@ func skusOfLargeShape(b *testing.B) int {
 // GET /inventory/skus/{sku} on the KV path: one SKU's positions over
 // every partition's bucket by the key filter "*.<sku>", for the two
 // shapes of issue 14.2, and with a filter of 10 locations (direct gets).
+// Filling 10 million keys takes minutes, so it runs only when asked
+// (`go tool task bench` skips it):
+//
+//	BYSKU_BENCH=1 go test -run '^$' -bench 'BySKU$' -benchtime 20x -v ./kv/
 func BenchmarkBySKU(b *testing.B) {
+	if os.Getenv("BYSKU_BENCH") != "1" {
+		b.Skip("fills up to 10 million keys: set BYSKU_BENCH=1")
+	}
 	for _, shape := range []struct{ locs, skus int }{{10_000, 10}, {100, skusOfLargeShape(b)}} {
 		b.Run(fmt.Sprintf("locations=%d/skus=%d", shape.locs, shape.skus), func(b *testing.B) {
 			s := stacktest.Start(b, 0)

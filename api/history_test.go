@@ -30,6 +30,18 @@ func TestHistoryHTTP(t *testing.T) {
 		t.Fatalf("long reference in a batch: %d %v", st, out)
 	}
 
+	// The reason is part of the request an idempotency key names.
+	first := `{"locationId":"hist","sku":"b","count":1,"reason":"received"}`
+	if st, out := s.do(t, http.MethodPost, "/inventory/adjustment", first, "Idempotency-Key", "hist-1"); st != http.StatusCreated {
+		t.Fatalf("keyed adjustment: %d %v", st, out)
+	}
+	if st, out := s.do(t, http.MethodPost, "/inventory/adjustment", first, "Idempotency-Key", "hist-1"); st != http.StatusOK || out["duplicate"] != true {
+		t.Fatalf("same request again: %d %v", st, out)
+	}
+	if st, out := s.do(t, http.MethodPost, "/inventory/adjustment", strings.Replace(first, "received", "returned", 1), "Idempotency-Key", "hist-1"); st != http.StatusUnprocessableEntity {
+		t.Fatalf("same key, another reason: %d %v, want 422", st, out)
+	}
+
 	path := queryPath("hist", "a") + "/history"
 	st, out := s.do(t, http.MethodGet, path+"?limit=2", "")
 	events, _ := out["events"].([]any)

@@ -133,6 +133,41 @@ func TestReadYourWritesSplit(t *testing.T) {
 
 	writeThenRead(t, mutator, readers, 40)
 
+	// Every query process also answers a SKU's availability and a
+	// position's history, read from NATS whichever wrote it.
+	loc := fmt.Sprintf("avail-%d", rand.Uint32())
+	seq, _ := write(t, mutator, loc, "s", 4)
+	for _, r := range readers {
+		if status, _, out, err := readAt(r, loc, "s", seq, false, "10s"); err != nil || status != http.StatusOK {
+			t.Fatalf("%s: %d %v %v", r, status, out, err)
+		}
+		var avail struct {
+			Locations []struct {
+				LocationID string `json:"locationId"`
+				Sellable   int    `json:"sellable"`
+			} `json:"locations"`
+		}
+		// On Scylla the table by SKU is written just after the row the
+		// point query reads.
+		poll.Until(t, 10*time.Second, r+" availability", func() error {
+			if status := getJSON(t, r+"/inventory/skus/s?location="+url.QueryEscape(loc), &avail); status != http.StatusOK ||
+				len(avail.Locations) != 1 || avail.Locations[0].Sellable != 4 {
+				return fmt.Errorf("%d %+v", status, avail)
+			}
+			return nil
+		})
+		var hist struct {
+			Events []struct {
+				Seq   uint64 `json:"seq"`
+				Count int    `json:"count"`
+			} `json:"events"`
+		}
+		if status := getJSON(t, r+"/inventory/locations/"+url.PathEscape(loc)+"/skus/s/history", &hist); status != http.StatusOK ||
+			len(hist.Events) != 1 || hist.Events[0].Seq != seq || hist.Events[0].Count != 4 {
+			t.Fatalf("%s history: %d %+v", r, status, hist)
+		}
+	}
+
 	loc, sku := fmt.Sprintf("freeze-%d", rand.Uint32()), "s"
 	first, p := write(t, mutator, loc, sku, 5)
 	o, err := owners(calcs[:1])
@@ -182,4 +217,18 @@ func TestReadYourWritesSplit(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("read at seq %d after the thaw: %v", second, err)
 	}
+}
+
+// getJSON GETs url and decodes its JSON answer into v.
+func getJSON(t *testing.T, url string, v any) int {
+	t.Helper()
+	resp, err := client.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("%s: %v", url, err)
+	}
+	return resp.StatusCode
 }

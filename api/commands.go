@@ -121,10 +121,15 @@ func commandFields(fields map[string]json.RawMessage) (sellable.Command, error) 
 	return cmd, nil
 }
 
-// optionalString is stringField for a field that may be absent or null.
+// optionalString is stringField for a field that may be absent. null is
+// refused rather than read as absent: one command, one spelling.
 func optionalString(fields map[string]json.RawMessage, name string) (string, error) {
-	if raw, ok := fields[name]; !ok || string(raw) == "null" {
+	raw, ok := fields[name]
+	if !ok {
 		return "", nil
+	}
+	if string(raw) == "null" {
+		return "", &sellable.FieldError{Field: name, Err: errors.New("must be a string (leave it out for none)")}
 	}
 	return stringField(fields, name)
 }

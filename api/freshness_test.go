@@ -28,7 +28,7 @@ func TestReadYourWritesHTTP(t *testing.T) {
 	seq := uint64(out["seq"].(float64))
 	minSeq := "?minSeq=" + strconv.FormatUint(seq, 10)
 
-	resp := fetchAnswer(t, s.http.URL+path+minSeq+"&wait=200ms")
+	resp := fetchAnswer(t, s.http.URL+path+minSeq+"&wait=0.2s")
 	if resp.status != http.StatusGatewayTimeout || resp.header.Get(api.ViewSeqHeader) != "0" {
 		t.Fatalf("read at seq %d before the view has it: %d %s %v", seq, resp.status, resp.body, resp.header)
 	}
@@ -72,6 +72,10 @@ func TestReadYourWritesBadInput(t *testing.T) {
 		{"?minSeq=01", "", "minSeq"},
 		{"?minSeq=1.5", "", "minSeq"},
 		{"?minSeq=18446744073709551616", "", "minSeq"},
+		{"?minSeq=9223372036854775808", "", "minSeq"},
+		{"?minSeq=1&wait=5us", "", "wait"},
+		{"?minSeq=1&wait=1m", "", "wait"},
+		{"?minSeq=1&wait=10.5s", "", "wait"},
 		{"", "x", api.MinSeqHeader},
 		{"?minSeq=1&wait=abc", "", "wait"},
 		{"?minSeq=1&wait=11s", "", "wait"},

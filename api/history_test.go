@@ -23,8 +23,10 @@ func TestHistoryHTTP(t *testing.T) {
 	if st, out := s.do(t, http.MethodPost, "/inventory/reservation", `{"locationId":"hist","sku":"a","count":1,"reason":"damaged"}`); st != http.StatusBadRequest || out["field"] != "reason" {
 		t.Fatalf("reservation with a reason: %d %v", st, out)
 	}
-	if st, out := s.do(t, http.MethodPost, "/inventory/adjustment", `{"locationId":"hist","sku":"a","count":1,"reason":"stolen"}`); st != http.StatusBadRequest || out["field"] != "reason" {
-		t.Fatalf("unknown reason: %d %v", st, out)
+	for _, reason := range []string{`"stolen"`, `null`, `7`} {
+		if st, out := s.do(t, http.MethodPost, "/inventory/adjustment", `{"locationId":"hist","sku":"a","count":1,"reason":`+reason+`}`); st != http.StatusBadRequest || out["field"] != "reason" {
+			t.Fatalf("reason %s: %d %v", reason, st, out)
+		}
 	}
 	if st, out := s.do(t, http.MethodPost, "/inventory/batch", `{"commands":[{"type":"adjustment","locationId":"hist","sku":"a","count":1,"reference":"`+strings.Repeat("x", 257)+`"}]}`); st != http.StatusBadRequest || out["field"] != "commands[0].reference" {
 		t.Fatalf("long reference in a batch: %d %v", st, out)
@@ -68,7 +70,7 @@ func TestHistoryHTTP(t *testing.T) {
 		t.Fatalf("oldest: %v", e)
 	}
 
-	for _, q := range []string{"limit=0", "limit=501", "limit=x", "before=0", "before=-1", "before=x", "before=01"} {
+	for _, q := range []string{"limit=0", "limit=501", "limit=x", "before=0", "before=-1", "before=9223372036854775808", "before=x", "before=01"} {
 		field := strings.SplitN(q, "=", 2)[0]
 		if st, out := s.do(t, http.MethodGet, path+"?"+q, ""); st != http.StatusBadRequest || out["field"] != field {
 			t.Errorf("%s: %d %v, want 400 naming %s", q, st, out, field)

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -77,17 +79,23 @@ func freshness(c echo.Context) (uint64, time.Duration, error) {
 	wait := DefaultWait
 	if s := c.QueryParam("wait"); s != "" {
 		d, err := time.ParseDuration(s)
-		if err != nil || d < 0 || d > MaxWait {
-			return 0, 0, &sellable.FieldError{Field: "wait", Err: fmt.Errorf("must be a duration from 0s to %v, such as 500ms or 2s", MaxWait)}
+		if !waitSyntax.MatchString(s) || err != nil || d > MaxWait {
+			return 0, 0, &sellable.FieldError{Field: "wait", Err: fmt.Errorf("must be milliseconds or seconds from 0s to %v, such as 500ms or 2s", MaxWait)}
 		}
 		wait = d
 	}
 	return max(q, h), wait, nil
 }
 
-// errSeqSyntax is a sequence that is not a decimal integer.
-var errSeqSyntax = errors.New("must be a non-negative decimal integer, an event sequence")
+// waitSyntax is the spelling of wait that api/openapi.yaml documents:
+// 0ms to 10000ms, or 0s to 10s with up to three decimals.
+var waitSyntax = regexp.MustCompile(`^(?:(?:[0-9]{1,4}|10000)ms|[0-9](?:\.[0-9]{1,3})?s|10s)$`)
 
+// errSeqSyntax is a sequence that is not a decimal integer.
+var errSeqSyntax = errors.New("must be a decimal integer from 0 to 9223372036854775807, an event sequence")
+
+// seqParam reads a stream sequence. Sequences are int64 in the
+// document (and in JetStream's practice); larger values are refused.
 func seqParam(s, field string) (uint64, error) {
 	if s == "" {
 		return 0, nil
@@ -96,7 +104,7 @@ func seqParam(s, field string) (uint64, error) {
 		return 0, &sellable.FieldError{Field: field, Err: errSeqSyntax}
 	}
 	v, err := strconv.ParseUint(s, 10, 64)
-	if err != nil {
+	if err != nil || v > math.MaxInt64 {
 		return 0, &sellable.FieldError{Field: field, Err: errSeqSyntax}
 	}
 	return v, nil

@@ -52,13 +52,13 @@ func RegisterHistory(e *echo.Echo, h Historian) {
 			return err
 		}
 		limit := sellable.DefaultHistoryLimit
-		if s := c.QueryParam("limit"); s != "" {
+		if s, ok := queryValue(c, "limit"); ok {
 			if limit, err = strconv.Atoi(s); err != nil || limit < 1 || limit > sellable.MaxHistoryLimit {
 				return &sellable.FieldError{Field: "limit", Err: sellable.ErrHistoryLimit}
 			}
 		}
 		var before uint64
-		if s := c.QueryParam("before"); s != "" {
+		if s, ok := queryValue(c, "before"); ok {
 			if before, err = seqParam(s, "before"); err != nil || before == 0 {
 				return &sellable.FieldError{Field: "before", Err: sellable.ErrHistoryBefore}
 			}

@@ -70,7 +70,7 @@ func TestHistoryHTTP(t *testing.T) {
 		t.Fatalf("oldest: %v", e)
 	}
 
-	for _, q := range []string{"limit=0", "limit=501", "limit=x", "before=0", "before=-1", "before=9223372036854775808", "before=x", "before=01"} {
+	for _, q := range []string{"limit=", "before=", "limit=0", "limit=501", "limit=x", "before=0", "before=-1", "before=9223372036854775808", "before=x", "before=01"} {
 		field := strings.SplitN(q, "=", 2)[0]
 		if st, out := s.do(t, http.MethodGet, path+"?"+q, ""); st != http.StatusBadRequest || out["field"] != field {
 			t.Errorf("%s: %d %v, want 400 naming %s", q, st, out, field)

@@ -68,16 +68,20 @@ func RegisterQueries(e *echo.Echo, r Reader) {
 // When both name a sequence the higher one holds: satisfying it
 // satisfies both.
 func freshness(c echo.Context) (uint64, time.Duration, error) {
-	q, err := seqParam(c.QueryParam("minSeq"), "minSeq")
-	if err != nil {
-		return 0, 0, err
+	var q, h uint64
+	var err error
+	if s, ok := queryValue(c, "minSeq"); ok {
+		if q, err = seqParam(s, "minSeq"); err != nil {
+			return 0, 0, err
+		}
 	}
-	h, err := seqParam(c.Request().Header.Get(MinSeqHeader), MinSeqHeader)
-	if err != nil {
-		return 0, 0, err
+	if v := c.Request().Header.Values(MinSeqHeader); len(v) > 0 {
+		if h, err = seqParam(v[0], MinSeqHeader); err != nil {
+			return 0, 0, err
+		}
 	}
 	wait := DefaultWait
-	if s := c.QueryParam("wait"); s != "" {
+	if s, ok := queryValue(c, "wait"); ok {
 		d, err := time.ParseDuration(s)
 		if !waitSyntax.MatchString(s) || err != nil || d > MaxWait {
 			return 0, 0, &sellable.FieldError{Field: "wait", Err: fmt.Errorf("must be milliseconds or seconds from 0s to %v, such as 500ms or 2s", MaxWait)}
@@ -94,13 +98,20 @@ var waitSyntax = regexp.MustCompile(`^(?:(?:[0-9]{1,4}|10000)ms|[0-9](?:\.[0-9]{
 // errSeqSyntax is a sequence that is not a decimal integer.
 var errSeqSyntax = errors.New("must be a decimal integer from 0 to 9223372036854775807, an event sequence")
 
+// queryValue is a query parameter's first value, and whether it was
+// given at all: "?wait=" is given, and empty, and so refused.
+func queryValue(c echo.Context, name string) (string, bool) {
+	v, ok := c.QueryParams()[name]
+	if !ok || len(v) == 0 {
+		return "", false
+	}
+	return v[0], true
+}
+
 // seqParam reads a stream sequence. Sequences are int64 in the
 // document (and in JetStream's practice); larger values are refused.
 func seqParam(s, field string) (uint64, error) {
-	if s == "" {
-		return 0, nil
-	}
-	if s[0] == '+' || (len(s) > 1 && s[0] == '0') {
+	if s == "" || s[0] == '+' || (len(s) > 1 && s[0] == '0') {
 		return 0, &sellable.FieldError{Field: field, Err: errSeqSyntax}
 	}
 	v, err := strconv.ParseUint(s, 10, 64)

@@ -16,10 +16,9 @@ import (
 	"github.com/sellable/inventory/sellable"
 )
 
-// Reader reads one position of the view, now or once it reflects a
-// sequence (query.Reader).
+// Reader reads one position of the view once it reflects a sequence;
+// with minSeq 0, as it is (query.Reader).
 type Reader interface {
-	Get(ctx context.Context, locationID, sku string) (sellable.Position, error)
 	GetAtLeast(ctx context.Context, locationID, sku string, minSeq uint64, wait time.Duration) (sellable.Position, error)
 }
 

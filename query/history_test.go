@@ -152,3 +152,56 @@ func isField(err error, field string) bool {
 	var fe *sellable.FieldError
 	return errors.As(err, &fe) && fe.Field == field
 }
+
+// A key with a dense old history behind a long stretch of other keys'
+// events: the window that grows across the stretch holds more of the
+// key's events than a page needs and must shrink, and the pages still
+// walk every event once, newest first.
+func TestHistoryWindowShrinks(t *testing.T) {
+	ctx := context.Background()
+	sys := systemtest.Start(t, systemtest.Config{})
+	log := query.NewEventLog(sys.JS, nil)
+	key := sellable.Key{LocationID: "W", SKU: "1"}
+	rec := func(sku string) uint64 {
+		rc, err := sys.Commands.Record(ctx, sellable.Command{Kind: sellable.Adjustment, LocationID: key.LocationID, SKU: sku, Count: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rc.Seq
+	}
+	var want []uint64
+	for range 400 {
+		want = append(want, rec(key.SKU))
+	}
+	for range 1500 {
+		rec("other")
+	}
+	want = append(want, rec(key.SKU))
+
+	var got []uint64
+	before := uint64(0)
+	for n := 0; ; n++ {
+		page, err := log.History(ctx, key, before, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 && len(page.Entries) != 50 {
+			t.Fatalf("first page has %d events, want 50", len(page.Entries))
+		}
+		for _, e := range page.Entries {
+			got = append(got, e.Seq)
+		}
+		if page.Before == 0 {
+			break
+		}
+		before = page.Before
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d events, want %d", len(got), len(want))
+	}
+	for i, seq := range got {
+		if seq != want[len(want)-1-i] {
+			t.Fatalf("event %d is seq %d, want %d", i, seq, want[len(want)-1-i])
+		}
+	}
+}

@@ -65,6 +65,8 @@ type CommandResponse struct {
 	LocationID string `json:"locationId"`
 	SKU        string `json:"sku"`
 	Count      int64  `json:"count"`
+	Reason     string `json:"reason,omitempty"`
+	Reference  string `json:"reference,omitempty"`
 	Stream     string `json:"stream"`
 	Seq        uint64 `json:"seq"`
 	Partition  int    `json:"partition"`
@@ -74,6 +76,7 @@ type CommandResponse struct {
 func commandResponse(c sellable.Command, rc sellable.Receipt) CommandResponse {
 	return CommandResponse{
 		LocationID: c.LocationID, SKU: c.SKU, Count: c.Count,
+		Reason: string(c.Reason), Reference: c.Reference,
 		Stream: rc.Stream, Seq: rc.Seq, Partition: rc.Partition, Duplicate: rc.Duplicate,
 	}
 }
@@ -140,7 +143,28 @@ func commandFields(fields map[string]json.RawMessage) (sellable.Command, error) 
 		return cmd, &sellable.FieldError{Field: "count", Err: sellable.ErrMissingCount}
 	}
 	cmd.Count = q.Value
+	reason, err := optionalString(fields, "reason")
+	if err != nil {
+		return cmd, err
+	}
+	cmd.Reason = sellable.Reason(reason)
+	if cmd.Reference, err = optionalString(fields, "reference"); err != nil {
+		return cmd, err
+	}
 	return cmd, nil
+}
+
+// optionalString is stringField for a field that may be absent. null is
+// refused rather than read as absent: one command, one spelling.
+func optionalString(fields map[string]json.RawMessage, name string) (string, error) {
+	raw, ok := fields[name]
+	if !ok {
+		return "", nil
+	}
+	if string(raw) == "null" {
+		return "", &sellable.FieldError{Field: name, Err: errors.New("must be a string (leave it out for none)")}
+	}
+	return stringField(fields, name)
 }
 
 func stringField(fields map[string]json.RawMessage, name string) (string, error) {

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -37,6 +38,10 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			// command may or may not be stored (a retry with the same
 			// Idempotency-Key settles it).
 			log.Debug("client canceled request", "method", c.Request().Method, "path", c.Path(), "err", err)
+		case status == http.StatusGatewayTimeout:
+			// A view behind a reader's minSeq: the reader retries, and the
+			// calculator's own lag is what alerts.
+			log.Debug("view behind", "method", c.Request().Method, "path", c.Path(), "err", err)
 		case status == http.StatusServiceUnavailable: // expected during outages
 			log.Warn("request failed", "method", c.Request().Method, "path", c.Path(), "status", status, "err", err)
 		case status >= 500:
@@ -75,6 +80,7 @@ var generatedParamError = regexp.MustCompile(`^(?:Invalid format for parameter|E
 func classify(err error) (int, ErrorBody) {
 	var fe *sellable.FieldError
 	var he *echo.HTTPError
+	var behind *sellable.BehindError
 	switch {
 	case errors.As(err, &fe):
 		return statusOf(fe), ErrorBody{Error: fe.Err.Error(), Field: fe.Field}
@@ -83,6 +89,10 @@ func classify(err error) (int, ErrorBody) {
 			Error: IdempotencyHeader + " was already used for a different request (another endpoint or body); nothing was stored, send it with a new key",
 			Field: IdempotencyHeader,
 		}
+	case errors.As(err, &behind):
+		return http.StatusGatewayTimeout, ErrorBody{Error: fmt.Sprintf(
+			"the view reflects this position up to seq %d and did not reach seq %d in time; retry, or wait longer (wait, at most %v)",
+			behind.Seq, behind.MinSeq, MaxWait)}
 	case errors.Is(err, sellable.ErrNotFound):
 		return http.StatusNotFound, ErrorBody{Error: "no events recorded for this location and SKU"}
 	case errors.Is(err, sellable.ErrUnavailable):

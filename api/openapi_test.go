@@ -25,6 +25,7 @@ import (
 	"github.com/sellable/inventory/internal/poll"
 	"github.com/sellable/inventory/internal/systemtest"
 	"github.com/sellable/inventory/projection"
+	"github.com/sellable/inventory/query"
 	"github.com/sellable/inventory/registry"
 )
 
@@ -74,7 +75,7 @@ func programServers() map[string]*echo.Echo {
 		"inventory":        allInOne,
 		"calculator":       pipeline(),
 		"mutator":          mutator,
-		"sellable-service": app.ProjectionAPI(&projection.Service{}, nil, log),
+		"sellable-service": app.ProjectionAPI(&projection.Service{}, nil, query.NewEventLog(nil, nil), log),
 		"schema-registry":  app.RegistryAPI(nil, nil, log),
 	}
 }
@@ -231,6 +232,17 @@ func TestAnswersConformToSpec(t *testing.T) {
 	c.check(http.MethodPost, "/inventory/reservations/oas-r/fulfil", "", http.StatusOK)
 	c.check(http.MethodPost, "/inventory/reservations/oas-r/release", "", http.StatusConflict)
 	c.check(http.MethodPost, "/inventory/reservations/none/release", "", http.StatusNotFound)
+	c.check(http.MethodPost, "/inventory/adjustment", `{"locationId":"oas-loc","sku":"oas-sku","count":2,"reason":"received","reference":"PO-1"}`, http.StatusCreated)
+	c.check(http.MethodGet, "/inventory/locations/oas-loc/skus/oas-sku?minSeq=1&wait=5s", "", http.StatusOK)
+	c.check(http.MethodGet, "/inventory/locations/oas-loc/skus/oas-sku?minSeq=x", "", http.StatusBadRequest)
+	c.check(http.MethodGet, "/inventory/locations/oas-loc/skus/oas-sku/history?limit=2", "", http.StatusOK)
+	c.check(http.MethodGet, "/inventory/locations/oas-loc/skus/oas-sku/history?limit=2&before=2", "", http.StatusOK)
+	c.check(http.MethodGet, "/inventory/locations/oas-loc/skus/oas-sku/history?limit=0", "", http.StatusBadRequest)
+	c.check(http.MethodGet, "/inventory/locations/oas-loc/skus/none/history", "", http.StatusNotFound)
+	c.check(http.MethodGet, "/inventory/skus/oas-sku", "", http.StatusOK)
+	c.check(http.MethodGet, "/inventory/skus/oas-sku?location=oas-loc&location=nowhere", "", http.StatusOK)
+	c.check(http.MethodGet, "/inventory/skus/none", "", http.StatusOK)
+	c.check(http.MethodGet, "/inventory/skus/oas-sku?location=", "", http.StatusBadRequest)
 	c.check(http.MethodGet, "/healthz", "", http.StatusOK)
 	c.check(http.MethodGet, "/openapi.yaml", "", http.StatusOK)
 	loadSpec(t, c.check(http.MethodGet, "/openapi.json", "", http.StatusOK))

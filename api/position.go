@@ -1,8 +1,6 @@
 package api
 
 import (
-	"time"
-
 	"github.com/sellable/inventory/sellable"
 )
 
@@ -35,6 +33,6 @@ func positionResponse(p sellable.Position) PositionResponse {
 	return PositionResponse{
 		LocationID: p.LocationID, SKU: p.SKU,
 		Count: p.Count, OnHand: p.OnHand, Reserved: p.Reserved, Sellable: p.Count, Adjusted: p.OnHand, Seq: p.Seq,
-		UpdatedAt: p.UpdatedAt.UTC().Truncate(time.Millisecond).Format(TimeFormat),
+		UpdatedAt: formatTime(p.UpdatedAt),
 	}
 }

@@ -33,27 +33,29 @@ const Open auth.Scope = ""
 // A route needing inventory:adjust or inventory:reserve is rate limited
 // per principal (Protect).
 var RouteScopes = map[string]auth.Scope{
-	"GET /healthz":                                 Open,
-	"GET /readyz":                                  Open,
-	"GET /openapi.yaml":                            Open,
-	"GET /openapi.json":                            Open,
-	"GET /docs":                                    Open,
-	"GET /docs/init.js":                            Open,
-	"GET /docs/swagger-ui-bundle.js":               Open,
-	"GET /docs/swagger-ui.css":                     Open,
-	"GET /metrics":                                 auth.ScopeRead,
-	"GET /calculator/status":                       auth.ScopeRead,
-	"GET /debug/pprof/*":                           auth.ScopeAdmin, // its own listener, INVENTORY_PPROF_ADDR
-	"POST /inventory/adjustment":                   auth.ScopeAdjust,
-	"POST /inventory/batch":                        auth.ScopeAdjust, // and inventory:reserve for each reservation in it (batch.go)
-	"POST /inventory/reservation":                  auth.ScopeReserve,
-	"POST /inventory/reservations":                 auth.ScopeReserve,
-	"GET /inventory/reservations/:id":              auth.ScopeReserve,
-	"POST /inventory/reservations/:id/confirm":     auth.ScopeReserve,
-	"POST /inventory/reservations/:id/release":     auth.ScopeReserve,
-	"POST /inventory/reservations/:id/fulfil":      auth.ScopeReserve,
-	"GET /inventory/locations/:location/skus/:sku": auth.ScopeRead,
-	"GET /inventory/locations/:location/skus":      auth.ScopeRead,
+	"GET /healthz":                                         Open,
+	"GET /readyz":                                          Open,
+	"GET /openapi.yaml":                                    Open,
+	"GET /openapi.json":                                    Open,
+	"GET /docs":                                            Open,
+	"GET /docs/init.js":                                    Open,
+	"GET /docs/swagger-ui-bundle.js":                       Open,
+	"GET /docs/swagger-ui.css":                             Open,
+	"GET /metrics":                                         auth.ScopeRead,
+	"GET /calculator/status":                               auth.ScopeRead,
+	"GET /debug/pprof/*":                                   auth.ScopeAdmin, // its own listener, INVENTORY_PPROF_ADDR
+	"POST /inventory/adjustment":                           auth.ScopeAdjust,
+	"POST /inventory/batch":                                auth.ScopeAdjust, // and inventory:reserve for each reservation in it (batch.go)
+	"POST /inventory/reservation":                          auth.ScopeReserve,
+	"POST /inventory/reservations":                         auth.ScopeReserve,
+	"GET /inventory/reservations/:id":                      auth.ScopeReserve,
+	"POST /inventory/reservations/:id/confirm":             auth.ScopeReserve,
+	"POST /inventory/reservations/:id/release":             auth.ScopeReserve,
+	"POST /inventory/reservations/:id/fulfil":              auth.ScopeReserve,
+	"GET /inventory/locations/:location/skus/:sku":         auth.ScopeRead,
+	"GET /inventory/locations/:location/skus":              auth.ScopeRead,
+	"GET /inventory/locations/:location/skus/:sku/history": auth.ScopeRead,
+	"GET /inventory/skus/:sku":                             auth.ScopeRead,
 
 	// The schema registry: reads (a lookup and a compatibility check
 	// are POSTs that change nothing) and writes.

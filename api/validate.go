@@ -161,6 +161,11 @@ func refusal(err error) error {
 	if re.Parameter == nil {
 		return &sellable.FieldError{Field: "body", Err: errors.New(reason)}
 	}
+	if re.Parameter.In != openapi3.ParameterInPath {
+		// Only the path's {location} is the commands' locationId; a query
+		// parameter keeps its own name (GET /inventory/skus/{sku}?location=).
+		return &sellable.FieldError{Field: re.Parameter.Name, Err: errors.New(reason)}
+	}
 	return &sellable.FieldError{Field: fieldOf(re.Parameter.Name), Err: errors.New(reason)}
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/sellable/inventory/command"
 	"github.com/sellable/inventory/kv"
 	"github.com/sellable/inventory/natsauth"
+	"github.com/sellable/inventory/query"
 	"github.com/sellable/inventory/streams"
 )
 
@@ -94,7 +95,8 @@ func OpenPipeline(ctx context.Context, js jetstream.JetStream, t Topology, cs Ca
 
 // Register mounts the query API, readiness and the calculator's status.
 func (p *Pipeline) Register(e *echo.Echo, nc *nats.Conn, js jetstream.JetStream) {
-	api.RegisterQueries(e, p.View)
+	events := query.NewEventLog(js, p.Wire.Decoders)
+	api.RegisterQueries(e, query.NewReader(p.View, events), events, p.View)
 	api.RegisterReady(e, map[string]api.Check{
 		"nats": NATSConnected(nc), "streams": StreamsPresent(js),
 		"partitions": PartitionsProgress(p.Calculator),

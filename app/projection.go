@@ -8,6 +8,7 @@ import (
 
 	"github.com/sellable/inventory/api"
 	"github.com/sellable/inventory/projection"
+	"github.com/sellable/inventory/query"
 )
 
 // ProjectionFlags registers the Scylla settings on f; the returned
@@ -30,23 +31,24 @@ func ProjectionFlags(f Flags, defHosts string) func(w Wire, log *slog.Logger) pr
 
 // ProjectionAPI is the query API served from Scylla, with /healthz and a
 // /readyz that is ready while NATS is connected and the database session
-// is up.
-func ProjectionAPI(svc *projection.Service, nc *nats.Conn, log *slog.Logger) *echo.Echo {
+// is up. events reads the event stream: how far a key's events go (read
+// your writes) and its history.
+func ProjectionAPI(svc *projection.Service, nc *nats.Conn, events *query.EventLog, log *slog.Logger) *echo.Echo {
 	e := api.NewServer(log)
-	api.RegisterQueries(e, svc.Reader())
+	api.RegisterQueries(e, query.NewReader(svc.Reader(), events), events, svc.Reader())
 	api.RegisterList(e, svc.Reader())
 	api.RegisterReady(e, map[string]api.Check{"nats": NATSConnected(nc), "scylla": svc.Connected})
 	return e
 }
 
 // RunProjection runs the projection of cfg in s and returns its API
-// (ProjectionAPI). The projection waits for Scylla and for the SELLABLE
-// stream itself.
-func RunProjection(s *Session, cfg projection.Config) (*echo.Echo, error) {
+// (ProjectionAPI), which decodes events with w's decoders. The projection
+// waits for Scylla and for the SELLABLE stream itself.
+func RunProjection(s *Session, cfg projection.Config, w Wire) (*echo.Echo, error) {
 	svc, err := projection.New(s.JS, cfg)
 	if err != nil {
 		return nil, err
 	}
 	s.Go(svc.Run)
-	return ProjectionAPI(svc, s.NC, s.Log), nil
+	return ProjectionAPI(svc, s.NC, query.NewEventLog(s.JS, w.Decoders), s.Log), nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/sellable/inventory/app"
 	"github.com/sellable/inventory/internal/natstest"
 	"github.com/sellable/inventory/projection"
+	"github.com/sellable/inventory/query"
 	"github.com/sellable/inventory/registry"
 )
 
@@ -58,7 +59,7 @@ func TestProjectionAPIServesReadiness(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := app.ProjectionAPI(svc, s.NC, quiet)
+	e := app.ProjectionAPI(svc, s.NC, query.NewEventLog(s.JS, nil), quiet)
 	if status, out := get(t, e, "/healthz"); status != http.StatusOK {
 		t.Errorf("GET /healthz: %d %v", status, out)
 	}

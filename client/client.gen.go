@@ -49,6 +49,39 @@ func (e BatchCommand1Type) Valid() bool {
 	}
 }
 
+// Defines values for Reason.
+const (
+	ReasonCorrection Reason = "correction"
+	ReasonCycleCount Reason = "cycle_count"
+	ReasonDamaged    Reason = "damaged"
+	ReasonOther      Reason = "other"
+	ReasonReceived   Reason = "received"
+	ReasonReturned   Reason = "returned"
+	ReasonShrinkage  Reason = "shrinkage"
+)
+
+// Valid indicates whether the value is a known member of the Reason enum.
+func (e Reason) Valid() bool {
+	switch e {
+	case ReasonCorrection:
+		return true
+	case ReasonCycleCount:
+		return true
+	case ReasonDamaged:
+		return true
+	case ReasonOther:
+		return true
+	case ReasonReceived:
+		return true
+	case ReasonReturned:
+		return true
+	case ReasonShrinkage:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for RegistryLevel.
 const (
 	RegistryLevelBACKWARD           RegistryLevel = "BACKWARD"
@@ -202,7 +235,7 @@ func (e Readyz503JSONResponseBodyStatus) Valid() bool {
 	}
 }
 
-// AdjustmentCommand Example: {"count":10,"locationId":"store-1","sku":"sku-42"}
+// AdjustmentCommand Example: {"count":10,"locationId":"store-1","reason":"received","reference":"PO-4711","sku":"sku-42"}
 type AdjustmentCommand struct {
 	// Count Not zero, between -1000000000 and 1000000000: an integer, or a string
 	// holding one in JSON's integer grammar ("100", "-5"; not "+5", "05", " 5").
@@ -212,6 +245,13 @@ type AdjustmentCommand struct {
 	// characters, so an id of multi-byte characters can be refused below
 	// it), no control characters (C0, DEL, C1).
 	LocationId ID `json:"locationId"`
+
+	// Reason Why on-hand stock changed (adjustments only; optional).
+	Reason *Reason `json:"reason,omitempty"`
+
+	// Reference Free text about the change, e.g. a purchase order (adjustments only;
+	// optional): at most 256 bytes of UTF-8, no control characters.
+	Reference *Reference `json:"reference,omitempty"`
 
 	// Sku A location or SKU: 1 to 128 bytes of UTF-8 (maxLength counts
 	// characters, so an id of multi-byte characters can be refused below
@@ -249,6 +289,13 @@ type BatchCommand0 struct {
 	// characters, so an id of multi-byte characters can be refused below
 	// it), no control characters (C0, DEL, C1).
 	LocationId ID `json:"locationId"`
+
+	// Reason Why on-hand stock changed (adjustments only; optional).
+	Reason *Reason `json:"reason,omitempty"`
+
+	// Reference Free text about the change, e.g. a purchase order (adjustments only;
+	// optional): at most 256 bytes of UTF-8, no control characters.
+	Reference *Reference `json:"reference,omitempty"`
 
 	// Sku A location or SKU: 1 to 128 bytes of UTF-8 (maxLength counts
 	// characters, so an id of multi-byte characters can be refused below
@@ -307,9 +354,15 @@ type CommandResponse struct {
 	Duplicate  bool   `json:"duplicate"`
 	LocationId string `json:"locationId"`
 	Partition  int    `json:"partition"`
-	Seq        int64  `json:"seq"`
-	Sku        string `json:"sku"`
-	Stream     string `json:"stream"`
+
+	// Reason The adjustment's reason, when it gave one.
+	Reason *string `json:"reason,omitempty"`
+
+	// Reference The adjustment's reference, when it gave one.
+	Reference *string `json:"reference,omitempty"`
+	Seq       int64   `json:"seq"`
+	Sku       string  `json:"sku"`
+	Stream    string  `json:"stream"`
 }
 
 // ErrorBody defines model for ErrorBody.
@@ -318,6 +371,40 @@ type ErrorBody struct {
 
 	// Field The invalid field or parameter (locationId, sku, count, commands[3].count, Idempotency-Key, Content-Type, limit, body); absent otherwise.
 	Field *string `json:"field,omitempty"`
+}
+
+// HistoryEvent defines model for HistoryEvent.
+type HistoryEvent struct {
+	Count *int64 `json:"count,omitempty"`
+
+	// Error Why the event could not be read; it never counted.
+	Error *string `json:"error,omitempty"`
+
+	// Kind adjustment, reservation, or another kind's name.
+	Kind string `json:"kind"`
+
+	// Reason Why on-hand stock changed (adjustments only; optional).
+	Reason    *Reason `json:"reason,omitempty"`
+	Reference *string `json:"reference,omitempty"`
+
+	// Seq The event's INVENTORY stream sequence.
+	Seq int64 `json:"seq"`
+
+	// Source Who recorded it, when known.
+	Source *string `json:"source,omitempty"`
+
+	// Time When it was stored: RFC 3339 in UTC with milliseconds.
+	Time time.Time `json:"time"`
+}
+
+// HistoryPage defines model for HistoryPage.
+type HistoryPage struct {
+	Events     []HistoryEvent `json:"events"`
+	LocationId string         `json:"locationId"`
+
+	// NextBefore The before of the next (older) page; absent after the last.
+	NextBefore *int64 `json:"nextBefore,omitempty"`
+	Sku        string `json:"sku"`
 }
 
 // ID A location or SKU: 1 to 128 bytes of UTF-8 (maxLength counts
@@ -385,6 +472,9 @@ type PositionPage struct {
 	NextPageToken string `json:"nextPageToken"`
 }
 
+// Reason Why on-hand stock changed (adjustments only; optional).
+type Reason string
+
 // Receipt defines model for Receipt.
 type Receipt struct {
 	Duplicate bool   `json:"duplicate"`
@@ -392,6 +482,10 @@ type Receipt struct {
 	Seq       int64  `json:"seq"`
 	Stream    string `json:"stream"`
 }
+
+// Reference Free text about the change, e.g. a purchase order (adjustments only;
+// optional): at most 256 bytes of UTF-8, no control characters.
+type Reference = string
 
 // RegistryCompatibility defines model for RegistryCompatibility.
 type RegistryCompatibility struct {
@@ -575,6 +669,26 @@ type ReserveRequest struct {
 	Ttl *string `json:"ttl,omitempty"`
 }
 
+// SKUAvailability defines model for SKUAvailability.
+type SKUAvailability struct {
+	Locations []struct {
+		LocationId string `json:"locationId"`
+		OnHand     int64  `json:"onHand"`
+		Reserved   int64  `json:"reserved"`
+
+		// Sellable onHand minus reserved
+		Sellable  int64     `json:"sellable"`
+		Seq       int64     `json:"seq"`
+		UpdatedAt time.Time `json:"updatedAt"`
+	} `json:"locations"`
+	Sku    string `json:"sku"`
+	Totals struct {
+		OnHand   int64 `json:"onHand"`
+		Reserved int64 `json:"reserved"`
+		Sellable int64 `json:"sellable"`
+	} `json:"totals"`
+}
+
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
 
@@ -582,6 +696,12 @@ type IdempotencyKey = string
 // characters, so an id of multi-byte characters can be refused below
 // it), no control characters (C0, DEL, C1).
 type Location = ID
+
+// MinSeq defines model for MinSeq.
+type MinSeq = int64
+
+// MinSeqHeader defines model for MinSeqHeader.
+type MinSeqHeader = int64
 
 // ReservationID A location or SKU: 1 to 128 bytes of UTF-8 (maxLength counts
 // characters, so an id of multi-byte characters can be refused below
@@ -599,6 +719,12 @@ type Verbose = string
 
 // Version defines model for Version.
 type Version = string
+
+// Wait Example: 2s
+type Wait = string
+
+// Behind defines model for Behind.
+type Behind = ErrorBody
 
 // CommandDuplicate defines model for CommandDuplicate.
 type CommandDuplicate = CommandResponse
@@ -731,10 +857,37 @@ type ListPositionsParams struct {
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// GetPositionParams defines parameters for GetPosition.
+type GetPositionParams struct {
+	// MinSeq Answer once the position reflects this event sequence (a command's seq). 0 or absent does not wait.
+	MinSeq *MinSeq `form:"minSeq,omitempty" json:"minSeq,omitempty"`
+
+	// Wait How long to wait for minSeq, 0ms to 10000ms or 0s to 10s (500ms, 2s, 1.5s); 2s when absent.
+	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// InventoryMinSeq The same as minSeq, for clients that send it on every request; with both, the higher holds.
+	InventoryMinSeq *MinSeqHeader `json:"Inventory-Min-Seq,omitempty"`
+}
+
+// GetPositionHistoryParams defines parameters for GetPositionHistory.
+type GetPositionHistoryParams struct {
+	// Limit Events per page, 1 to 500; 50 when absent.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Before Only events stored before this sequence (the previous page's nextBefore).
+	Before *int64 `form:"before,omitempty" json:"before,omitempty"`
+}
+
 // ReserveParams defines parameters for Reserve.
 type ReserveParams struct {
 	// IdempotencyKey A retry with the same key and body answers the first receipt (200, duplicate true).
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// GetSKUAvailabilityParams defines parameters for GetSKUAvailability.
+type GetSKUAvailabilityParams struct {
+	// Location Only these locations (repeat the parameter; at most 100).
+	Location *[]ID `form:"location,omitempty" json:"location,omitempty"`
 }
 
 // Readyz200JSONResponseBodyStatus defines parameters for Readyz.
@@ -1410,10 +1563,31 @@ type ClientInterface interface {
 	// Corresponds with GET /inventory/locations/{location}/skus (the `ListPositions` operationId).
 	ListPositions(ctx context.Context, location Location, params *ListPositionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetPosition A SKU's position at a location.
+	// GetPosition A SKU's position at a location, optionally once it reflects a write.
+	//
+	// Read your writes: with minSeq (or the Inventory-Min-Seq header) set to
+	// the seq a command answered, the answer waits, up to wait, until the
+	// position reflects every event of it stored at or before that
+	// sequence, on whichever process and query path answers (the KV view
+	// or the Scylla projection). A sequence of a write to another key
+	// works too: the position then reflects everything it had up to it.
+	// Past wait the answer is 504, saying (and Inventory-View-Seq giving)
+	// the sequence the view reflects the position up to.
 	//
 	// Corresponds with GET /inventory/locations/{location}/skus/{sku} (the `GetPosition` operationId).
-	GetPosition(ctx context.Context, location Location, sku ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetPosition(ctx context.Context, location Location, sku ID, params *GetPositionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPositionHistory A position's events, newest first, read from the event stream.
+	//
+	// Each event of the position as stored in the INVENTORY stream (no copy
+	// is kept elsewhere): kind, count, reason, reference, source, stream
+	// sequence and time. An event that could not be read (it was
+	// dead-lettered and never counted) shows its kind, sequence, time and
+	// error; a kind this version does not know shows by its subject token.
+	// Page with before=nextBefore until nextBefore is absent.
+	//
+	// Corresponds with GET /inventory/locations/{location}/skus/{sku}/history (the `GetPositionHistory` operationId).
+	GetPositionHistory(ctx context.Context, location Location, sku ID, params *GetPositionHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ReserveWithBody Reserve a positive count of a SKU at a location.
 	//
@@ -1486,6 +1660,18 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /inventory/reservations/{id}/release (the `ReleaseReservation` operationId).
 	ReleaseReservation(ctx context.Context, id ReservationID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetSKUAvailability Where a SKU can be sold - every location that has it, with totals.
+	//
+	// Every location with a position of the SKU (on-hand, reserved and
+	// sellable) in location order, and their sums; with location
+	// parameters, only those locations. A SKU no location has answers an
+	// empty list. Served from the KV view (all-in-one, calculators) and
+	// from Scylla's table by SKU (sellable-service, the all-in-one's
+	// Scylla port).
+	//
+	// Corresponds with GET /inventory/skus/{sku} (the `GetSKUAvailability` operationId).
+	GetSKUAvailability(ctx context.Context, sku ID, params *GetSKUAvailabilityParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// Metrics Prometheus metrics.
 	//
@@ -2006,11 +2192,42 @@ func (c *Client) ListPositions(ctx context.Context, location Location, params *L
 	return c.Client.Do(req)
 }
 
-// GetPosition A SKU's position at a location.
+// GetPosition A SKU's position at a location, optionally once it reflects a write.
+//
+// Read your writes: with minSeq (or the Inventory-Min-Seq header) set to
+// the seq a command answered, the answer waits, up to wait, until the
+// position reflects every event of it stored at or before that
+// sequence, on whichever process and query path answers (the KV view
+// or the Scylla projection). A sequence of a write to another key
+// works too: the position then reflects everything it had up to it.
+// Past wait the answer is 504, saying (and Inventory-View-Seq giving)
+// the sequence the view reflects the position up to.
 //
 // Corresponds with GET /inventory/locations/{location}/skus/{sku} (the `GetPosition` operationId).
-func (c *Client) GetPosition(ctx context.Context, location Location, sku ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetPositionRequest(c.Server, location, sku)
+func (c *Client) GetPosition(ctx context.Context, location Location, sku ID, params *GetPositionParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPositionRequest(c.Server, location, sku, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPositionHistory A position's events, newest first, read from the event stream.
+//
+// Each event of the position as stored in the INVENTORY stream (no copy
+// is kept elsewhere): kind, count, reason, reference, source, stream
+// sequence and time. An event that could not be read (it was
+// dead-lettered and never counted) shows its kind, sequence, time and
+// error; a kind this version does not know shows by its subject token.
+// Page with before=nextBefore until nextBefore is absent.
+//
+// Corresponds with GET /inventory/locations/{location}/skus/{sku}/history (the `GetPositionHistory` operationId).
+func (c *Client) GetPositionHistory(ctx context.Context, location Location, sku ID, params *GetPositionHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPositionHistoryRequest(c.Server, location, sku, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2163,6 +2380,28 @@ func (c *Client) FulfilReservation(ctx context.Context, id ReservationID, reqEdi
 // Corresponds with POST /inventory/reservations/{id}/release (the `ReleaseReservation` operationId).
 func (c *Client) ReleaseReservation(ctx context.Context, id ReservationID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewReleaseReservationRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetSKUAvailability Where a SKU can be sold - every location that has it, with totals.
+//
+// Every location with a position of the SKU (on-hand, reserved and
+// sellable) in location order, and their sums; with location
+// parameters, only those locations. A SKU no location has answers an
+// empty list. Served from the KV view (all-in-one, calculators) and
+// from Scylla's table by SKU (sellable-service, the all-in-one's
+// Scylla port).
+//
+// Corresponds with GET /inventory/skus/{sku} (the `GetSKUAvailability` operationId).
+func (c *Client) GetSKUAvailability(ctx context.Context, sku ID, params *GetSKUAvailabilityParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetSKUAvailabilityRequest(c.Server, sku, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3212,7 +3451,7 @@ func NewListPositionsRequest(server string, location Location, params *ListPosit
 }
 
 // NewGetPositionRequest constructs an http.Request for the GetPosition method
-func NewGetPositionRequest(server string, location Location, sku ID) (*http.Request, error) {
+func NewGetPositionRequest(server string, location Location, sku ID, params *GetPositionParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -3242,6 +3481,140 @@ func NewGetPositionRequest(server string, location Location, sku ID) (*http.Requ
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.MinSeq != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "minSeq", *params.MinSeq, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Wait != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "wait", *params.Wait, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.InventoryMinSeq != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Inventory-Min-Seq", *params.InventoryMinSeq, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "integer", Format: "int64"})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Inventory-Min-Seq", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetPositionHistoryRequest constructs an http.Request for the GetPositionHistory method
+func NewGetPositionHistoryRequest(server string, location Location, sku ID, params *GetPositionHistoryParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "location", location, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "sku", sku, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/inventory/locations/%s/skus/%s/history", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Before != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "before", *params.Before, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -3476,6 +3849,67 @@ func NewReleaseReservationRequest(server string, id ReservationID) (*http.Reques
 	}
 
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetSKUAvailabilityRequest constructs an http.Request for the GetSKUAvailability method
+func NewGetSKUAvailabilityRequest(server string, sku ID, params *GetSKUAvailabilityParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "sku", sku, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/inventory/skus/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Location != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "location", *params.Location, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -4180,12 +4614,35 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /inventory/locations/{location}/skus (the `ListPositions` operationId).
 	ListPositionsWithResponse(ctx context.Context, location Location, params *ListPositionsParams, reqEditors ...RequestEditorFn) (*ListPositionsResponse, error)
 
-	// GetPositionWithResponse A SKU's position at a location.
+	// GetPositionWithResponse A SKU's position at a location, optionally once it reflects a write.
+	//
+	// Read your writes: with minSeq (or the Inventory-Min-Seq header) set to
+	// the seq a command answered, the answer waits, up to wait, until the
+	// position reflects every event of it stored at or before that
+	// sequence, on whichever process and query path answers (the KV view
+	// or the Scylla projection). A sequence of a write to another key
+	// works too: the position then reflects everything it had up to it.
+	// Past wait the answer is 504, saying (and Inventory-View-Seq giving)
+	// the sequence the view reflects the position up to.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /inventory/locations/{location}/skus/{sku} (the `GetPosition` operationId).
-	GetPositionWithResponse(ctx context.Context, location Location, sku ID, reqEditors ...RequestEditorFn) (*GetPositionResponse, error)
+	GetPositionWithResponse(ctx context.Context, location Location, sku ID, params *GetPositionParams, reqEditors ...RequestEditorFn) (*GetPositionResponse, error)
+
+	// GetPositionHistoryWithResponse A position's events, newest first, read from the event stream.
+	//
+	// Each event of the position as stored in the INVENTORY stream (no copy
+	// is kept elsewhere): kind, count, reason, reference, source, stream
+	// sequence and time. An event that could not be read (it was
+	// dead-lettered and never counted) shows its kind, sequence, time and
+	// error; a kind this version does not know shows by its subject token.
+	// Page with before=nextBefore until nextBefore is absent.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /inventory/locations/{location}/skus/{sku}/history (the `GetPositionHistory` operationId).
+	GetPositionHistoryWithResponse(ctx context.Context, location Location, sku ID, params *GetPositionHistoryParams, reqEditors ...RequestEditorFn) (*GetPositionHistoryResponse, error)
 
 	// ReserveWithBodyWithResponse Reserve a positive count of a SKU at a location.
 	//
@@ -4266,6 +4723,20 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /inventory/reservations/{id}/release (the `ReleaseReservation` operationId).
 	ReleaseReservationWithResponse(ctx context.Context, id ReservationID, reqEditors ...RequestEditorFn) (*ReleaseReservationResponse, error)
+
+	// GetSKUAvailabilityWithResponse Where a SKU can be sold - every location that has it, with totals.
+	//
+	// Every location with a position of the SKU (on-hand, reserved and
+	// sellable) in location order, and their sums; with location
+	// parameters, only those locations. A SKU no location has answers an
+	// empty list. Served from the KV view (all-in-one, calculators) and
+	// from Scylla's table by SKU (sellable-service, the all-in-one's
+	// Scylla port).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /inventory/skus/{sku} (the `GetSKUAvailability` operationId).
+	GetSKUAvailabilityWithResponse(ctx context.Context, sku ID, params *GetSKUAvailabilityParams, reqEditors ...RequestEditorFn) (*GetSKUAvailabilityResponse, error)
 
 	// MetricsWithResponse Prometheus metrics.
 	//
@@ -5531,6 +6002,11 @@ type GetPositionResponse403Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetPositionResponse504Headers the declared response headers of an HTTP 504 response for GetPosition
+type GetPositionResponse504Headers struct {
+	InventoryViewSeq *int64
+}
+
 type GetPositionResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5548,10 +6024,14 @@ type GetPositionResponse struct {
 	JSON500 *Error
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Error
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *Behind
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetPositionResponse401Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
 	Headers403 *GetPositionResponse403Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetPositionResponse504Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5589,6 +6069,11 @@ func (r GetPositionResponse) GetJSON503() *Error {
 	return r.JSON503
 }
 
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetPositionResponse) GetJSON504() *Behind {
+	return r.JSON504
+}
+
 // GetBody returns the raw response body bytes
 func (r GetPositionResponse) GetBody() []byte {
 	return r.Body
@@ -5612,6 +6097,103 @@ func (r GetPositionResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetPositionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetPositionHistoryResponse401Headers the declared response headers of an HTTP 401 response for GetPositionHistory
+type GetPositionHistoryResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetPositionHistoryResponse403Headers the declared response headers of an HTTP 403 response for GetPositionHistory
+type GetPositionHistoryResponse403Headers struct {
+	WWWAuthenticate *string
+}
+
+type GetPositionHistoryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HistoryPage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetPositionHistoryResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetPositionHistoryResponse403Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPositionHistoryResponse) GetJSON200() *HistoryPage {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetPositionHistoryResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetPositionHistoryResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetPositionHistoryResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetPositionHistoryResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetPositionHistoryResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetPositionHistoryResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPositionHistoryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPositionHistoryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPositionHistoryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPositionHistoryResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -6362,6 +6944,96 @@ func (r ReleaseReservationResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ReleaseReservationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetSKUAvailabilityResponse401Headers the declared response headers of an HTTP 401 response for GetSKUAvailability
+type GetSKUAvailabilityResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetSKUAvailabilityResponse403Headers the declared response headers of an HTTP 403 response for GetSKUAvailability
+type GetSKUAvailabilityResponse403Headers struct {
+	WWWAuthenticate *string
+}
+
+type GetSKUAvailabilityResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SKUAvailability
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetSKUAvailabilityResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetSKUAvailabilityResponse403Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetSKUAvailabilityResponse) GetJSON200() *SKUAvailability {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetSKUAvailabilityResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetSKUAvailabilityResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetSKUAvailabilityResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetSKUAvailabilityResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetSKUAvailabilityResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetSKUAvailabilityResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetSKUAvailabilityResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetSKUAvailabilityResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetSKUAvailabilityResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -7723,17 +8395,46 @@ func (c *ClientWithResponses) ListPositionsWithResponse(ctx context.Context, loc
 	return ParseListPositionsResponse(rsp)
 }
 
-// GetPositionWithResponse A SKU's position at a location.
+// GetPositionWithResponse A SKU's position at a location, optionally once it reflects a write.
+//
+// Read your writes: with minSeq (or the Inventory-Min-Seq header) set to
+// the seq a command answered, the answer waits, up to wait, until the
+// position reflects every event of it stored at or before that
+// sequence, on whichever process and query path answers (the KV view
+// or the Scylla projection). A sequence of a write to another key
+// works too: the position then reflects everything it had up to it.
+// Past wait the answer is 504, saying (and Inventory-View-Seq giving)
+// the sequence the view reflects the position up to.
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /inventory/locations/{location}/skus/{sku} (the `GetPosition` operationId).
-func (c *ClientWithResponses) GetPositionWithResponse(ctx context.Context, location Location, sku ID, reqEditors ...RequestEditorFn) (*GetPositionResponse, error) {
-	rsp, err := c.GetPosition(ctx, location, sku, reqEditors...)
+func (c *ClientWithResponses) GetPositionWithResponse(ctx context.Context, location Location, sku ID, params *GetPositionParams, reqEditors ...RequestEditorFn) (*GetPositionResponse, error) {
+	rsp, err := c.GetPosition(ctx, location, sku, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
 	return ParseGetPositionResponse(rsp)
+}
+
+// GetPositionHistoryWithResponse A position's events, newest first, read from the event stream.
+//
+// Each event of the position as stored in the INVENTORY stream (no copy
+// is kept elsewhere): kind, count, reason, reference, source, stream
+// sequence and time. An event that could not be read (it was
+// dead-lettered and never counted) shows its kind, sequence, time and
+// error; a kind this version does not know shows by its subject token.
+// Page with before=nextBefore until nextBefore is absent.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /inventory/locations/{location}/skus/{sku}/history (the `GetPositionHistory` operationId).
+func (c *ClientWithResponses) GetPositionHistoryWithResponse(ctx context.Context, location Location, sku ID, params *GetPositionHistoryParams, reqEditors ...RequestEditorFn) (*GetPositionHistoryResponse, error) {
+	rsp, err := c.GetPositionHistory(ctx, location, sku, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPositionHistoryResponse(rsp)
 }
 
 // ReserveWithBodyWithResponse Reserve a positive count of a SKU at a location.
@@ -7862,6 +8563,26 @@ func (c *ClientWithResponses) ReleaseReservationWithResponse(ctx context.Context
 		return nil, err
 	}
 	return ParseReleaseReservationResponse(rsp)
+}
+
+// GetSKUAvailabilityWithResponse Where a SKU can be sold - every location that has it, with totals.
+//
+// Every location with a position of the SKU (on-hand, reserved and
+// sellable) in location order, and their sums; with location
+// parameters, only those locations. A SKU no location has answers an
+// empty list. Served from the KV view (all-in-one, calculators) and
+// from Scylla's table by SKU (sellable-service, the all-in-one's
+// Scylla port).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /inventory/skus/{sku} (the `GetSKUAvailability` operationId).
+func (c *ClientWithResponses) GetSKUAvailabilityWithResponse(ctx context.Context, sku ID, params *GetSKUAvailabilityParams, reqEditors ...RequestEditorFn) (*GetSKUAvailabilityResponse, error) {
+	rsp, err := c.GetSKUAvailability(ctx, sku, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetSKUAvailabilityResponse(rsp)
 }
 
 // MetricsWithResponse Prometheus metrics.
@@ -9151,6 +9872,13 @@ func ParseGetPositionResponse(rsp *http.Response) (*GetPositionResponse, error) 
 		}
 		response.JSON503 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Behind
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
 	}
 
 	switch {
@@ -9166,6 +9894,107 @@ func ParseGetPositionResponse(rsp *http.Response) (*GetPositionResponse, error) 
 		response.Headers401 = &headers
 	case rsp.StatusCode == 403:
 		var headers GetPositionResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetPositionResponse504Headers
+		if values := rsp.Header.Values("Inventory-View-Seq"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "Inventory-View-Seq", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.InventoryViewSeq = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetPositionHistoryResponse parses an HTTP response from a GetPositionHistoryWithResponse call
+func ParseGetPositionHistoryResponse(rsp *http.Response) (*GetPositionHistoryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPositionHistoryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HistoryPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetPositionHistoryResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetPositionHistoryResponse403Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -9906,6 +10735,90 @@ func ParseReleaseReservationResponse(rsp *http.Response) (*ReleaseReservationRes
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetSKUAvailabilityResponse parses an HTTP response from a GetSKUAvailabilityWithResponse call
+func ParseGetSKUAvailabilityResponse(rsp *http.Response) (*GetSKUAvailabilityResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetSKUAvailabilityResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SKUAvailability
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetSKUAvailabilityResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetSKUAvailabilityResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers403 = &headers
 	}
 
 	return response, nil

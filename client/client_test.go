@@ -67,7 +67,7 @@ func TestClientAgainstTheAPI(t *testing.T) {
 	}
 
 	poll.Until(t, 10*time.Second, "the position folds all five commands", func() error {
-		pos, err := c.GetPositionWithResponse(ctx, loc, sku)
+		pos, err := c.GetPositionWithResponse(ctx, loc, sku, nil)
 		switch {
 		case err != nil:
 			return err
@@ -89,7 +89,7 @@ func TestClientAgainstTheAPI(t *testing.T) {
 	if bad.JSON400 == nil || bad.JSON400.Field == nil || *bad.JSON400.Field != "count" {
 		t.Fatalf("zero count: %d %s", bad.StatusCode(), bad.Body)
 	}
-	missing, err := c.GetPositionWithResponse(ctx, loc, "no such sku")
+	missing, err := c.GetPositionWithResponse(ctx, loc, "no such sku", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@
 //	if stored.JSON400 != nil {
 //		return fmt.Errorf("refused: %s (%s)", stored.JSON400.Error, *stored.JSON400.Field)
 //	}
-//	pos, err := c.GetPositionWithResponse(ctx, "STL", "123123")
+//	pos, err := c.GetPositionWithResponse(ctx, "STL", "123123", nil)
 //	if err == nil && pos.JSON200 != nil {
 //		fmt.Println(pos.JSON200.Count) // sellable: adjusted minus reserved
 //	}

@@ -38,7 +38,7 @@ func Example() {
 	}
 	// The view follows the log by a few milliseconds: a 404 or an older
 	// seq right after a command is normal.
-	pos, err := c.GetPositionWithResponse(ctx, "STL", "123123")
+	pos, err := c.GetPositionWithResponse(ctx, "STL", "123123", nil)
 	if err != nil {
 		log.Fatal(err)
 	}

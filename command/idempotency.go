@@ -101,6 +101,14 @@ func fingerprint(scope string, cs ...sellable.Command) string {
 		field(c.LocationID)
 		field(c.SKU)
 		field(strconv.FormatInt(c.Count, 10))
+		// Only when given, so that a request from before reasons existed
+		// keeps its fingerprint; "note" is never a kind, so the encoding
+		// stays unambiguous.
+		if c.Reason != "" || c.Reference != "" {
+			field("note")
+			field(string(c.Reason))
+			field(c.Reference)
+		}
 	}
 	return base64.RawURLEncoding.EncodeToString(h.Sum(nil))
 }

@@ -141,7 +141,10 @@ func (s *Service) RecordBatch(ctx context.Context, cs []sellable.Command, idempo
 
 // message validates c and encodes it as the message to publish.
 func (s *Service) message(c sellable.Command) (*nats.Msg, sellable.Key, error) {
-	e := sellable.Event{Kind: c.Kind, Key: sellable.Key{LocationID: c.LocationID, SKU: c.SKU}, Count: c.Count, Source: c.Source}
+	e := sellable.Event{
+		Kind: c.Kind, Key: sellable.Key{LocationID: c.LocationID, SKU: c.SKU}, Count: c.Count,
+		Reason: c.Reason, Reference: c.Reference, Source: c.Source,
+	}
 	if err := e.Validate(); err != nil {
 		return nil, e.Key, err
 	}

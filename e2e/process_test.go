@@ -196,7 +196,7 @@ func command(t *testing.T, base, kind, loc, sku string, count int, idemKey strin
 // position reads a position from a query API: the status, and the
 // position when it is 200.
 func position(t *testing.T, base, loc, sku string) (int, *client.Position, error) {
-	r, err := api(base).GetPositionWithResponse(context.Background(), loc, sku)
+	r, err := api(base).GetPositionWithResponse(context.Background(), loc, sku, nil)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -66,6 +66,10 @@ func readmeBlocks(t *testing.T) []readmeBlock {
 // fails when a README command is in neither list, so a new command comes
 // with its test or its reason.
 var readmeNotRun = map[string]string{
+	"curl -s -H \"Content-Type: application/json\" -X POST -d '{\"locationId\":\"STL\",\"sku\":\"123123\",\"count\":5}' http://localhost:9091/inventory/adjustment":                                                            readmeReads,
+	"curl -s -H 'Inventory-Min-Seq: 4' 'http://localhost:9093/inventory/locations/STL/skus/123123?wait=5s'":                                                                                                                    readmeReads,
+	"curl -s -H \"Content-Type: application/json\" -X POST -d '{\"locationId\":\"STL\",\"sku\":\"123123\",\"count\":-2,\"reason\":\"damaged\",\"reference\":\"ticket 881\"}' http://localhost:9091/inventory/adjustment":       readmeReads,
+	"curl -s 'http://localhost:9093/inventory/skus/123123?location=STL&location=KC'":                                                                                                                                           readmeReads,
 	"curl -H \"Content-Type: application/json\" -X POST -d '{\"locationId\":\"STL\",\"sku\":\"123123\",\"count\":100}' http://localhost:9091/inventory/adjustment":                                                             readmeCarts,
 	"curl -H \"Content-Type: application/json\" -X POST -d '{\"reservationId\":\"cart-1\",\"lines\":[{\"locationId\":\"STL\",\"sku\":\"123123\",\"count\":30}],\"ttl\":\"15m\"}' http://localhost:9091/inventory/reservations": readmeCarts,
 	"curl -H \"Content-Type: application/json\" -X POST -d '{\"lines\":[{\"locationId\":\"STL\",\"sku\":\"123123\",\"count\":71}]}' http://localhost:9091/inventory/reservations":                                              readmeCarts,
@@ -108,6 +112,7 @@ var readmeNotRun = map[string]string{
 const (
 	readmeSecureNATS    = "listens on 0.0.0.0 with generated users and TLS; TestAllInOneWithNATSUsersAndTLS and TestSecuredSplitDeployment run these steps on free ports"
 	readmeSecureHTTP    = "listens on 0.0.0.0:9091 with an API key file; TestSecuredAllInOne runs the same on a free port (keys, JWTs, TLS, the scope matrix)"
+	readmeReads         = "changes or reads the walkthrough's position out of the order its answers assume (or on the Scylla port, which the walkthrough's all-in-one does not open); the reads on 9091 run, and api.TestReadYourWritesHTTP, TestBySKUHTTP and TestHistoryHTTP run these requests"
 	readmeCarts         = "assumes a fresh STL/123123 (100 on hand), which the walkthrough run before it has changed; api.TestReserveConfirmFulfilOverHTTP runs the same requests"
 	readmeSecureCompose = "the secured compose topology needs a Docker engine, which this machine lacks; TestSecuredAllInOne covers its keys and TLS"
 )
@@ -252,6 +257,10 @@ var readmeRun = []string{
 	`curl -H "Content-Type: application/json" -X POST -d '{"locationId":"STL","sku":"123123", "count": 100}' http://localhost:9091/inventory/adjustment`,
 	"curl -s localhost:9091/subjects",
 	"curl -s localhost:9091/subjects/inventory.adjustments-value/versions/latest",
+	"curl -s 'http://localhost:9091/inventory/locations/STL/skus/123123?minSeq=4'",
+	"curl -s http://localhost:9091/inventory/skus/123123",
+	"curl -s 'http://localhost:9091/inventory/locations/STL/skus/123123/history?limit=2'",
+	"curl -s 'http://localhost:9091/inventory/locations/STL/skus/123123/history?limit=2&before=4'",
 	`nats pub -J inventory.adjustments.STL.123123 '{"count":100}'`,
 	`nats pub -J inventory.reservations.STL.123123 '{"locationId":"STL","sku":"123123","count":"10"}'`,
 	"nats kv get --raw sellable_p2 STL.123123",
@@ -476,6 +485,11 @@ func TestReadmeCommandsLiterally(t *testing.T) {
 
 		r.must("curl -s localhost:9091/subjects", `"inventory\.adjustments-value"`)
 		r.must("curl -s localhost:9091/subjects/inventory.adjustments-value/versions/latest", `"subject":"inventory\.adjustments-value","version":1`)
+		// Reading the inventory: the reads, on the walkthrough's position.
+		r.must("curl -s 'http://localhost:9091/inventory/locations/STL/skus/123123?minSeq=4'", `"count":\d+`)
+		r.must("curl -s http://localhost:9091/inventory/skus/123123", `"locationId":"STL".*"totals"`)
+		r.must("curl -s 'http://localhost:9091/inventory/locations/STL/skus/123123/history?limit=2'", `"events":\[\{`)
+		r.must("curl -s 'http://localhost:9091/inventory/locations/STL/skus/123123/history?limit=2&before=4'", `"events":\[`)
 
 		r.must("go run ./services/inventory admin plan  --nats-url nats://127.0.0.1:4222 --replicas 3", `~ stream INVENTORY replicas: existing 1, wanted 3`)
 

@@ -7,7 +7,9 @@
 // at this package's edge, keyed "<loc>.<sku>" (streams.KeyToken), so `nats
 // kv get sellable_p3 STL.123123` reads them. A value written by an older
 // version, even one from before values had a version, still reads;
-// DecodeValue is how anyone else reads one. In the data flow the
+// DecodeValue is how anyone else reads one. BySKU reads one SKU at
+// every location with a key filter "*.<sku>" over every bucket (a SKU's
+// locations are spread over all partitions); no index is kept. In the data flow the
 // calculator writes here and the query API and the load tool read. Writes
 // are compare-and-set on the entry revision: a stale owner can never
 // overwrite a newer value. Callers never see revisions.

@@ -140,7 +140,7 @@ func (h *httpClient) send(ctx context.Context, ks *keySet, evs []event) ([]uint6
 
 // get reads a position's sequence; 0 when it does not exist yet.
 func (h *httpClient) get(ctx context.Context, k sellable.Key) (uint64, error) {
-	r, err := h.c.GetPositionWithResponse(ctx, k.LocationID, k.SKU)
+	r, err := h.c.GetPositionWithResponse(ctx, k.LocationID, k.SKU, nil)
 	switch {
 	case err != nil:
 		return 0, err

@@ -6,6 +6,13 @@
 // the table's own row type.
 //
 //	SELLABLE ──durable pull consumer──▶ Projector ──upsert──▶ sellable table ──▶ Reader ──▶ api
+//	                                                      └─▶ sellable_by_sku ─┘
+//
+// Each change is written twice: to sellable (one partition per location,
+// for the point query and a location's listing) and to sellable_by_sku
+// (one partition per SKU, for a SKU's availability across locations),
+// both with on_hand, reserved and sellable (migration 002; adjusted and
+// count stay for the first version's readers).
 //
 // A write is "INSERT … USING TIMESTAMP <seq>": the event sequence a value
 // reflects is its write timestamp, so Cassandra's last-write-wins keeps the

@@ -68,3 +68,11 @@ func (s *Store) GetLWT(ctx context.Context, loc, sku string) (sellable.Position,
 		Bind(loc, sku).GetRelease(&r)
 	return r.position(), err
 }
+
+// UpsertV1 writes p as version 1 of the schema did: without on_hand and
+// sellable, and not into sellable_by_sku.
+func (s *Store) UpsertV1(ctx context.Context, p sellable.Position) error {
+	return s.session.ContextQuery(ctx,
+		"INSERT INTO sellable (location, sku, count, adjusted, reserved, seq, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?", nil).
+		Bind(p.LocationID, p.SKU, p.Count, p.OnHand, p.Reserved, int64(p.Seq), p.UpdatedAt, int64(p.Seq)).ExecRelease()
+}

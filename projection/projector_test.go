@@ -16,6 +16,7 @@ import (
 	"github.com/sellable/inventory/api"
 	"github.com/sellable/inventory/internal/stacktest"
 	"github.com/sellable/inventory/projection"
+	"github.com/sellable/inventory/query"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
 	"github.com/sellable/inventory/wire"
@@ -121,19 +122,25 @@ func TestProjectorFollowsStream(t *testing.T) {
 		t.Fatalf("bad message: %v", err)
 	}
 
-	t.Run("http", func(t *testing.T) { testHTTP(t, svc.Reader()) })
+	t.Run("http", func(t *testing.T) { testHTTP(t, svc.Reader(), js) })
 }
 
 // testHTTP drives the query API over the projection written above:
 // L1 holds s1, s5, …, s197 (50 SKUs).
-func testHTTP(t *testing.T, r *projection.Reader) {
+func testHTTP(t *testing.T, r *projection.Reader, js jetstream.JetStream) {
 	e := api.NewServer(testLogger())
-	api.RegisterQueries(e, r)
+	events := query.NewEventLog(js, nil)
+	api.RegisterQueries(e, query.NewReader(r, events), events, r)
 	api.RegisterList(e, r)
 	get := func(path string) (int, []byte) {
 		rec := httptest.NewRecorder()
 		e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
 		return rec.Code, rec.Body.Bytes()
+	}
+	var avail api.SKUResponse
+	if code, body := get("/inventory/skus/s5"); code != http.StatusOK || json.Unmarshal(body, &avail) != nil ||
+		len(avail.Locations) != 1 || avail.Locations[0].LocationID != "L1" || avail.Totals.Sellable != avail.Locations[0].Sellable {
+		t.Fatalf("by sku: %d %s", code, body)
 	}
 	if code, body := get("/inventory/locations/L1/skus/s5"); code != http.StatusOK {
 		t.Fatalf("get: %d %s", code, body)

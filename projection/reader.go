@@ -126,3 +126,12 @@ func (r *Reader) List(ctx context.Context, locationID, pageToken string, limit i
 	}
 	return s.List(ctx, locationID, pageToken, limit)
 }
+
+// BySKU is Store.BySKU.
+func (r *Reader) BySKU(ctx context.Context, sku string, locations []string) ([]sellable.Position, error) {
+	s := r.store.Load()
+	if s == nil {
+		return nil, errNotConnected
+	}
+	return s.BySKU(ctx, sku, locations)
+}

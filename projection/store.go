@@ -15,42 +15,94 @@ import (
 	"github.com/sellable/inventory/sellable"
 )
 
-// row is a position as the sellable table stores it.
+// row is a position as the sellable table stores it. on_hand and
+// sellable (migration 002) are null in rows written before them, which
+// adjusted and count still answer for.
 type row struct {
 	Location  string    `db:"location"`
 	SKU       string    `db:"sku"`
 	Count     int64     `db:"count"`
 	Adjusted  int64     `db:"adjusted"`
 	Reserved  int64     `db:"reserved"`
+	OnHand    *int64    `db:"on_hand"`
+	Sellable  *int64    `db:"sellable"`
 	Seq       int64     `db:"seq"`
 	UpdatedAt time.Time `db:"updated_at"`
 }
 
+// The row keeps adjusted (on hand, under the seed's column name) for
+// readers of rows written before migration 002; on_hand and sellable are
+// the columns new readers use.
 func toRow(p sellable.Position) row {
 	return row{
 		Location: p.LocationID, SKU: p.SKU,
 		Count: p.Count, Adjusted: p.OnHand, Reserved: p.Reserved,
+		OnHand: &p.OnHand, Sellable: &p.Count,
 		Seq: int64(p.Seq), UpdatedAt: p.UpdatedAt,
 	}
 }
 
 func (r row) position() sellable.Position {
-	return sellable.Position{
+	p := sellable.Position{
 		LocationID: r.Location, SKU: r.SKU,
 		Count: r.Count, OnHand: r.Adjusted, Reserved: r.Reserved,
 		Seq: uint64(r.Seq), UpdatedAt: r.UpdatedAt.UTC(),
 	}
+	if r.OnHand != nil {
+		p.OnHand = *r.OnHand
+	}
+	if r.Sellable != nil {
+		p.Count = *r.Sellable
+	}
+	return p
 }
 
 var sellableTable = table.New(table.Metadata{
 	Name:    "sellable",
-	Columns: []string{"location", "sku", "count", "adjusted", "reserved", "seq", "updated_at"},
+	Columns: []string{"location", "sku", "count", "adjusted", "reserved", "on_hand", "sellable", "seq", "updated_at"},
 	PartKey: []string{"location"},
 	SortKey: []string{"sku"},
 })
 
+// skuRow is a position as sellable_by_sku stores it.
+type skuRow struct {
+	SKU       string    `db:"sku"`
+	Location  string    `db:"location"`
+	OnHand    int64     `db:"on_hand"`
+	Reserved  int64     `db:"reserved"`
+	Sellable  int64     `db:"sellable"`
+	Seq       int64     `db:"seq"`
+	UpdatedAt time.Time `db:"updated_at"`
+}
+
+func toSKURow(p sellable.Position) skuRow {
+	return skuRow{
+		SKU: p.SKU, Location: p.LocationID,
+		OnHand: p.OnHand, Reserved: p.Reserved, Sellable: p.Count,
+		Seq: int64(p.Seq), UpdatedAt: p.UpdatedAt,
+	}
+}
+
+func (r skuRow) position() sellable.Position {
+	return sellable.Position{
+		LocationID: r.Location, SKU: r.SKU,
+		Count: r.Sellable, OnHand: r.OnHand, Reserved: r.Reserved,
+		Seq: uint64(r.Seq), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+}
+
+var bySKUTable = table.New(table.Metadata{
+	Name:    "sellable_by_sku",
+	Columns: []string{"sku", "location", "on_hand", "reserved", "sellable", "seq", "updated_at"},
+	PartKey: []string{"sku"},
+	SortKey: []string{"location"},
+})
+
 // The write timestamp is the event sequence: last-write-wins by seq.
-var upsertStmt, upsertNames = sellableTable.InsertBuilder().TimestampNamed("ts").ToCql()
+var (
+	upsertStmt, upsertNames       = sellableTable.InsertBuilder().TimestampNamed("ts").ToCql()
+	upsertSKUStmt, upsertSKUNames = bySKUTable.InsertBuilder().TimestampNamed("ts").ToCql()
+)
 
 // Store is a session on the projection's keyspace.
 type Store struct {
@@ -102,20 +154,61 @@ func cluster(cfg Config) *gocql.ClusterConfig {
 // Close ends the session.
 func (s *Store) Close() { s.session.Close() }
 
-// Upsert writes p unless the row already reflects a later event: the
-// write's timestamp is p.Seq, so an older or repeated change loses to
-// what is stored without reading it first.
+// Upsert writes p, in both tables, unless a row already reflects a later
+// event: the writes' timestamp is p.Seq, so an older or repeated change
+// loses to what is stored without reading it first. If the second write
+// fails the change is redelivered and both are written again, which the
+// timestamps make harmless.
 func (s *Store) Upsert(ctx context.Context, p sellable.Position) error {
 	if err := checkChange(p); err != nil {
 		return err
 	}
+	ts := qb.M{"ts": int64(p.Seq)}
 	q := s.session.ContextQuery(ctx, upsertStmt, upsertNames).
-		BindStructMap(toRow(p), qb.M{"ts": int64(p.Seq)}).
+		BindStructMap(toRow(p), ts).
 		Idempotent(true)
 	if err := q.ExecRelease(); err != nil {
 		return fmt.Errorf("projection: upsert %s/%s@%d: %w", p.LocationID, p.SKU, p.Seq, unavailable(err))
 	}
+	q = s.session.ContextQuery(ctx, upsertSKUStmt, upsertSKUNames).
+		BindStructMap(toSKURow(p), ts).
+		Idempotent(true)
+	if err := q.ExecRelease(); err != nil {
+		return fmt.Errorf("projection: upsert by sku %s/%s@%d: %w", p.LocationID, p.SKU, p.Seq, unavailable(err))
+	}
 	return nil
+}
+
+var (
+	bySKUStmt, bySKUNames     = bySKUTable.Select()
+	bySKUInStmt, bySKUInNames = qb.Select(bySKUTable.Name()).Where(qb.Eq("sku"), qb.In("location")).ToCql()
+)
+
+// BySKU reads every location's position of sku, in location order, or
+// only those of locations when it names some.
+func (s *Store) BySKU(ctx context.Context, sku string, locations []string) ([]sellable.Position, error) {
+	if err := sellable.ValidateID(sku); err != nil {
+		return nil, &sellable.FieldError{Field: "sku", Err: err}
+	}
+	for _, l := range locations {
+		if err := sellable.ValidateID(l); err != nil {
+			return nil, &sellable.FieldError{Field: "location", Err: err}
+		}
+	}
+	q := s.session.ContextQuery(ctx, bySKUStmt, bySKUNames).Bind(sku)
+	if len(locations) > 0 {
+		q = s.session.ContextQuery(ctx, bySKUInStmt, bySKUInNames).Bind(sku, locations)
+	}
+	iter := q.Iter()
+	out := make([]sellable.Position, 0, iter.NumRows())
+	var r skuRow
+	for iter.StructScan(&r) {
+		out = append(out, r.position())
+	}
+	if err := iter.Close(); err != nil {
+		return nil, fmt.Errorf("projection: by sku %s: %w", sku, unavailable(err))
+	}
+	return out, nil
 }
 
 // checkChange rejects what can never be written.

@@ -1,6 +1,9 @@
 package sellable
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 var (
 	// ErrNotFound means no event has reached a position yet.
@@ -12,7 +15,25 @@ var (
 	// another request (another endpoint or another body) within the
 	// window; nothing was stored.
 	ErrIdempotencyConflict = errors.New("idempotency key was used for a different request")
+	// ErrBehind means a view did not reflect the sequence a reader asked
+	// for within the time it was willing to wait; see BehindError.
+	ErrBehind = errors.New("view is behind the requested sequence")
 )
+
+// BehindError says how far a view is: it reflects the position up to
+// event sequence Seq (0: no event of it yet), and the reader asked for
+// MinSeq. It matches ErrBehind.
+type BehindError struct {
+	MinSeq uint64
+	Seq    uint64
+}
+
+func (e *BehindError) Error() string {
+	return fmt.Sprintf("%v: reflects the position up to seq %d, asked for %d", ErrBehind, e.Seq, e.MinSeq)
+}
+
+// Is makes errors.Is(err, ErrBehind) hold.
+func (e *BehindError) Is(target error) bool { return target == ErrBehind }
 
 // Command asks to record one adjustment or reservation.
 type Command struct {
@@ -20,6 +41,10 @@ type Command struct {
 	LocationID string
 	SKU        string
 	Count      int64
+	// Reason and Reference are Event's: why stock changed (adjustments
+	// only, optional).
+	Reason    Reason
+	Reference string
 	// IdempotencyKey, when set, makes a retry of the same request within
 	// the event stream's duplicate window record nothing new and answer
 	// the original receipt. The key is scoped to the request: the same

@@ -72,9 +72,15 @@ type Event struct {
 	// ReservationID names the cart reservation a Hold, Release,
 	// Fulfilment or Expiry belongs to; empty for the other kinds.
 	ReservationID string
+	// Reason and Reference say why an adjustment was made (both optional,
+	// adjustments only); they travel with the event and are shown in the
+	// position's history, never folded.
+	Reason    Reason
+	Reference string
 }
 
-// Validate checks the key and the count, naming the field that is wrong.
+// Validate checks the key, the count, the reason and the reference,
+// naming the field that is wrong.
 func (e Event) Validate() error {
 	if err := e.Key.Validate(); err != nil {
 		return err
@@ -92,7 +98,7 @@ func (e Event) Validate() error {
 	if len(e.Source) > MaxSourceLength {
 		return &FieldError{Field: "source", Err: fmt.Errorf("at most %d bytes", MaxSourceLength)}
 	}
-	return nil
+	return validateNote(e.Kind, e.Reason, e.Reference)
 }
 
 // MaxSourceLength bounds an event's source, in bytes: a principal's id

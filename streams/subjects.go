@@ -101,6 +101,17 @@ func CartSubject(id string) string {
 // CartFilter matches every cart reservation's subject.
 const CartFilter = root + "." + cartToken + ".*"
 
+// StoredKindToken is the kind token of a stored event subject, whatever
+// the kind, and false if subject is not one. Kinds this program does not
+// know still have a name.
+func StoredKindToken(subject string) (string, bool) {
+	toks := strings.SplitN(subject, ".", 3)
+	if len(toks) != 3 || toks[0] != root {
+		return "", false
+	}
+	return toks[1], true
+}
+
 // PartitionFilter selects the stored events of one partition. The stream
 // stores inventory.<kind>s.<loc>.<sku> as inventory.<kind>s.<p>.<loc>.<sku>.
 func PartitionFilter(p int) string {

@@ -465,6 +465,10 @@ type avroEvent struct {
 	// ReservationID is only in the schemas of a cart reservation's line
 	// events; the seed's two schemas leave it empty.
 	ReservationID string `avro:"reservationId"`
+	// Reason and Reference are in the Adjustment record from version 2
+	// on; the Reservation record has neither, and hamba skips them.
+	Reason    *string `avro:"reason"`
+	Reference *string `avro:"reference"`
 }
 
 // AvroEvents is the EventCodec for Avro event bodies in the Confluent
@@ -513,7 +517,8 @@ func (a *AvroEvents) EncodeEvent(e sellable.Event) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("wire: avro: no schema for event kind %v", e.Kind)
 	}
-	ae := &avroEvent{LocationID: e.Key.LocationID, SKU: e.Key.SKU, Count: e.Count, ReservationID: e.ReservationID}
+	ae := &avroEvent{LocationID: e.Key.LocationID, SKU: e.Key.SKU, Count: e.Count, ReservationID: e.ReservationID,
+		Reason: optional(string(e.Reason)), Reference: optional(e.Reference)}
 	if e.Source != "" {
 		ae.Source = &e.Source
 	}
@@ -569,6 +574,8 @@ func (a *AvroEvents) decode(ctx context.Context, data []byte) (Body, sellable.Ki
 		Count:         sellable.Quantity{Value: ev.Count, Set: true},
 		Source:        ev.Source,
 		ReservationID: ev.ReservationID,
+		Reason:        ev.Reason,
+		Reference:     ev.Reference,
 	}, r.kind, nil
 }
 

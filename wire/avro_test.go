@@ -245,11 +245,13 @@ func TestAvroGolden(t *testing.T) {
 	}{
 		{"adjustment.avro", evs.SchemaID(sellable.Adjustment),
 			func() ([]byte, error) {
-				return evs.EncodeEvent(sellable.Event{Kind: sellable.Adjustment, Key: key, Count: 100})
+				return evs.EncodeEvent(sellable.Event{Kind: sellable.Adjustment, Key: key, Count: 100,
+					Reason: sellable.ReasonReceived, Reference: "PO-4711"})
 			},
 			func(data []byte) error {
 				b, err := evs.DecodeEvent(ctx, data)
-				if err == nil && (*b.LocationID != "STL" || *b.SKU != "123123" || b.Count.Value != 100) {
+				if err == nil && (*b.LocationID != "STL" || *b.SKU != "123123" || b.Count.Value != 100 ||
+					b.Reason == nil || *b.Reason != "received" || b.Reference == nil || *b.Reference != "PO-4711") {
 					err = errors.New("wrong body")
 				}
 				return err

@@ -22,6 +22,10 @@ type Body struct {
 	// ReservationID names the cart reservation of a hold, release,
 	// fulfilment or expiry; empty otherwise.
 	ReservationID string
+	// Reason and Reference are optional: absent in events from before
+	// they existed.
+	Reason    *string
+	Reference *string
 }
 
 // EventCodec encodes and decodes event bodies of one content type.
@@ -91,13 +95,28 @@ func (cs *Codecs) DecodeStored(ctx context.Context, subject string, h nats.Heade
 	if !body.Count.Set {
 		return sellable.Event{}, p, &sellable.FieldError{Field: "count", Err: sellable.ErrMissingCount}
 	}
-	e := sellable.Event{Kind: kind, Key: key, Count: body.Count.Value}
-	e.ReservationID = body.ReservationID
-	if body.Source != nil {
-		e.Source = *body.Source
+	e := sellable.Event{
+		Kind: kind, Key: key, Count: body.Count.Value, ReservationID: body.ReservationID,
+		Reason: sellable.Reason(deref(body.Reason)), Reference: deref(body.Reference), Source: deref(body.Source),
 	}
 	if err := e.Validate(); err != nil {
 		return sellable.Event{}, p, err
 	}
 	return e, p, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// optional is nil for the empty string, which encodes as an absent
+// optional field.
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }

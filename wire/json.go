@@ -36,6 +36,14 @@ func (JSON) EncodeEvent(e sellable.Event) ([]byte, error) {
 		b = append(b, `,"reservationId":`...)
 		b = appendJSONString(b, e.ReservationID)
 	}
+	if e.Reason != "" {
+		b = append(b, `,"reason":`...)
+		b = appendJSONString(b, string(e.Reason))
+	}
+	if e.Reference != "" {
+		b = append(b, `,"reference":`...)
+		b = appendJSONString(b, e.Reference)
+	}
 	return append(b, '}'), nil
 }
 
@@ -50,6 +58,8 @@ type jsonBody struct {
 	Count         sellable.Quantity `json:"count"`
 	Source        *string           `json:"source"`
 	ReservationID string            `json:"reservationId"`
+	Reason        *string           `json:"reason"`
+	Reference     *string           `json:"reference"`
 }
 
 // DecodeEvent reads a JSON body. Unknown fields are allowed, wrong types
@@ -59,5 +69,8 @@ func (JSON) DecodeEvent(_ context.Context, data []byte) (Body, error) {
 	if err := json.Unmarshal(data, &jb); err != nil {
 		return Body{}, fmt.Errorf("%w: json: %v", ErrDecode, err)
 	}
-	return Body(jb), nil
+	return Body{
+		LocationID: jb.LocationID, SKU: jb.SKU, Count: jb.Count,
+		Source: jb.Source, ReservationID: jb.ReservationID, Reason: jb.Reason, Reference: jb.Reference,
+	}, nil
 }

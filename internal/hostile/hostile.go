@@ -136,14 +136,14 @@ func WithField(base string, field map[string]any) (string, error) {
 	return string(b), err
 }
 
-// Body is an adjustment record body (locationId, sku, count, eventId and
-// source null) followed by extra, the encoding of the fields appended to
+// Body is an adjustment record body (locationId, sku, count; eventId,
+// source, reason and reference null) followed by extra, the encoding of the fields appended to
 // the schema.
 func Body(loc, sku string, count int64, extra []byte) []byte {
 	b := appendString(nil, loc)
 	b = appendString(b, sku)
 	b = AppendLong(b, count)
-	b = append(b, 0, 0) // eventId, source: null
+	b = append(b, 0, 0, 0, 0) // eventId, source, reason, reference: null
 	return append(b, extra...)
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/sellable/inventory/calculator"
 	"github.com/sellable/inventory/command"
 	"github.com/sellable/inventory/internal/stacktest"
+	"github.com/sellable/inventory/query"
 	"github.com/sellable/inventory/registry"
 	"github.com/sellable/inventory/wire"
 )
@@ -102,7 +103,8 @@ func (s *System) Registry(tb testing.TB) *registry.Store {
 func (s *System) API(log *slog.Logger) *echo.Echo {
 	e := api.NewServer(log)
 	api.RegisterCommands(e, s.Commands)
-	api.RegisterQueries(e, s.View)
+	events := query.NewEventLog(s.JS, s.Wire.Decoders)
+	api.RegisterQueries(e, query.NewReader(s.View, events), events, s.View)
 	api.RegisterReservations(e, s.Reservations)
 	return e
 }

@@ -44,7 +44,7 @@ func main() {
 		app.RegisterReservations(e, app.Reservations(s.JS, s.Topology, pipe.Wire, pipe.View))
 		registry.NewHandler(pipe.Wire.Registry, s.Log).Register(e)
 		if pcfg := projectionConfig(pipe.Wire, s.Log); len(pcfg.Hosts) > 0 {
-			se, err := app.RunProjection(s, pcfg)
+			se, err := app.RunProjection(s, pcfg, pipe.Wire)
 			if err != nil {
 				return nil, err
 			}

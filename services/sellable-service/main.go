@@ -19,6 +19,6 @@ func main() {
 		if err != nil {
 			return nil, err
 		}
-		return app.RunProjection(s, projectionConfig(wire, s.Log))
+		return app.RunProjection(s, projectionConfig(wire, s.Log), wire)
 	})
 }

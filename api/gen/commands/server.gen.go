@@ -42,7 +42,40 @@ func (e BatchCommand1Type) Valid() bool {
 	}
 }
 
-// AdjustmentCommand Example: {"count":10,"locationId":"store-1","sku":"sku-42"}
+// Defines values for Reason.
+const (
+	Correction Reason = "correction"
+	CycleCount Reason = "cycle_count"
+	Damaged    Reason = "damaged"
+	Other      Reason = "other"
+	Received   Reason = "received"
+	Returned   Reason = "returned"
+	Shrinkage  Reason = "shrinkage"
+)
+
+// Valid indicates whether the value is a known member of the Reason enum.
+func (e Reason) Valid() bool {
+	switch e {
+	case Correction:
+		return true
+	case CycleCount:
+		return true
+	case Damaged:
+		return true
+	case Other:
+		return true
+	case Received:
+		return true
+	case Returned:
+		return true
+	case Shrinkage:
+		return true
+	default:
+		return false
+	}
+}
+
+// AdjustmentCommand Example: {"count":10,"locationId":"store-1","reason":"received","reference":"PO-4711","sku":"sku-42"}
 type AdjustmentCommand struct {
 	// Count Not zero, between -1000000000 and 1000000000: an integer, or a string
 	// holding one in JSON's integer grammar ("100", "-5"; not "+5", "05", " 5").
@@ -52,6 +85,13 @@ type AdjustmentCommand struct {
 	// characters, so an id of multi-byte characters can be refused below
 	// it), no control characters (C0, DEL, C1).
 	LocationId ID `json:"locationId"`
+
+	// Reason Why on-hand stock changed (adjustments only; optional).
+	Reason *Reason `json:"reason,omitempty"`
+
+	// Reference Free text about the change, e.g. a purchase order (adjustments only;
+	// optional): at most 256 bytes of UTF-8, no control characters.
+	Reference *Reference `json:"reference,omitempty"`
 
 	// Sku A location or SKU: 1 to 128 bytes of UTF-8 (maxLength counts
 	// characters, so an id of multi-byte characters can be refused below
@@ -89,6 +129,13 @@ type BatchCommand0 struct {
 	// characters, so an id of multi-byte characters can be refused below
 	// it), no control characters (C0, DEL, C1).
 	LocationId ID `json:"locationId"`
+
+	// Reason Why on-hand stock changed (adjustments only; optional).
+	Reason *Reason `json:"reason,omitempty"`
+
+	// Reference Free text about the change, e.g. a purchase order (adjustments only;
+	// optional): at most 256 bytes of UTF-8, no control characters.
+	Reference *Reference `json:"reference,omitempty"`
 
 	// Sku A location or SKU: 1 to 128 bytes of UTF-8 (maxLength counts
 	// characters, so an id of multi-byte characters can be refused below
@@ -137,9 +184,15 @@ type CommandResponse struct {
 	Duplicate  bool   `json:"duplicate"`
 	LocationId string `json:"locationId"`
 	Partition  int    `json:"partition"`
-	Seq        int64  `json:"seq"`
-	Sku        string `json:"sku"`
-	Stream     string `json:"stream"`
+
+	// Reason The adjustment's reason, when it gave one.
+	Reason *string `json:"reason,omitempty"`
+
+	// Reference The adjustment's reference, when it gave one.
+	Reference *string `json:"reference,omitempty"`
+	Seq       int64   `json:"seq"`
+	Sku       string  `json:"sku"`
+	Stream    string  `json:"stream"`
 }
 
 // ErrorBody defines model for ErrorBody.
@@ -155,6 +208,9 @@ type ErrorBody struct {
 // it), no control characters (C0, DEL, C1).
 type ID = string
 
+// Reason Why on-hand stock changed (adjustments only; optional).
+type Reason string
+
 // Receipt defines model for Receipt.
 type Receipt struct {
 	Duplicate bool   `json:"duplicate"`
@@ -162,6 +218,10 @@ type Receipt struct {
 	Seq       int64  `json:"seq"`
 	Stream    string `json:"stream"`
 }
+
+// Reference Free text about the change, e.g. a purchase order (adjustments only;
+// optional): at most 256 bytes of UTF-8, no control characters.
+type Reference = string
 
 // ReservationCommand Example: {"count":"2","locationId":"store-1","sku":"sku-42"}
 type ReservationCommand struct {

@@ -12,12 +12,79 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for Reason.
+const (
+	Correction Reason = "correction"
+	CycleCount Reason = "cycle_count"
+	Damaged    Reason = "damaged"
+	Other      Reason = "other"
+	Received   Reason = "received"
+	Returned   Reason = "returned"
+	Shrinkage  Reason = "shrinkage"
+)
+
+// Valid indicates whether the value is a known member of the Reason enum.
+func (e Reason) Valid() bool {
+	switch e {
+	case Correction:
+		return true
+	case CycleCount:
+		return true
+	case Damaged:
+		return true
+	case Other:
+		return true
+	case Received:
+		return true
+	case Returned:
+		return true
+	case Shrinkage:
+		return true
+	default:
+		return false
+	}
+}
+
 // ErrorBody defines model for ErrorBody.
 type ErrorBody struct {
 	Error string `json:"error"`
 
 	// Field The invalid field or parameter (locationId, sku, count, commands[3].count, Idempotency-Key, Content-Type, limit, body); absent otherwise.
 	Field *string `json:"field,omitempty"`
+}
+
+// HistoryEvent defines model for HistoryEvent.
+type HistoryEvent struct {
+	Count *int64 `json:"count,omitempty"`
+
+	// Error Why the event could not be read; it never counted.
+	Error *string `json:"error,omitempty"`
+
+	// Kind adjustment, reservation, or another kind's name.
+	Kind string `json:"kind"`
+
+	// Reason Why on-hand stock changed (adjustments only; optional).
+	Reason    *Reason `json:"reason,omitempty"`
+	Reference *string `json:"reference,omitempty"`
+
+	// Seq The event's INVENTORY stream sequence.
+	Seq int64 `json:"seq"`
+
+	// Source Who recorded it, when known.
+	Source *string `json:"source,omitempty"`
+
+	// Time When it was stored: RFC 3339 in UTC with milliseconds.
+	Time time.Time `json:"time"`
+}
+
+// HistoryPage defines model for HistoryPage.
+type HistoryPage struct {
+	Events     []HistoryEvent `json:"events"`
+	LocationId string         `json:"locationId"`
+
+	// NextBefore The before of the next (older) page; absent after the last.
+	NextBefore *int64 `json:"nextBefore,omitempty"`
+	Sku        string `json:"sku"`
 }
 
 // ID A location or SKU: 1 to 128 bytes of UTF-8 (maxLength counts
@@ -50,10 +117,45 @@ type Position struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
+// Reason Why on-hand stock changed (adjustments only; optional).
+type Reason string
+
+// SKUAvailability defines model for SKUAvailability.
+type SKUAvailability struct {
+	Locations []struct {
+		LocationId string `json:"locationId"`
+		OnHand     int64  `json:"onHand"`
+		Reserved   int64  `json:"reserved"`
+
+		// Sellable onHand minus reserved
+		Sellable  int64     `json:"sellable"`
+		Seq       int64     `json:"seq"`
+		UpdatedAt time.Time `json:"updatedAt"`
+	} `json:"locations"`
+	Sku    string `json:"sku"`
+	Totals struct {
+		OnHand   int64 `json:"onHand"`
+		Reserved int64 `json:"reserved"`
+		Sellable int64 `json:"sellable"`
+	} `json:"totals"`
+}
+
 // Location A location or SKU: 1 to 128 bytes of UTF-8 (maxLength counts
 // characters, so an id of multi-byte characters can be refused below
 // it), no control characters (C0, DEL, C1).
 type Location = ID
+
+// MinSeq defines model for MinSeq.
+type MinSeq = int64
+
+// MinSeqHeader defines model for MinSeqHeader.
+type MinSeqHeader = int64
+
+// Wait Example: 2s
+type Wait = string
+
+// Behind defines model for Behind.
+type Behind = ErrorBody
 
 // Error defines model for Error.
 type Error = ErrorBody
@@ -64,11 +166,44 @@ type Forbidden = ErrorBody
 // Unauthorized defines model for Unauthorized.
 type Unauthorized = ErrorBody
 
+// GetPositionParams defines parameters for GetPosition.
+type GetPositionParams struct {
+	// MinSeq Answer once the position reflects this event sequence (a command's seq). 0 or absent does not wait.
+	MinSeq *MinSeq `form:"minSeq,omitempty" json:"minSeq,omitempty"`
+
+	// Wait How long to wait for minSeq, 0ms to 10000ms or 0s to 10s (500ms, 2s, 1.5s); 2s when absent.
+	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// InventoryMinSeq The same as minSeq, for clients that send it on every request; with both, the higher holds.
+	InventoryMinSeq *MinSeqHeader `json:"Inventory-Min-Seq,omitempty"`
+}
+
+// GetPositionHistoryParams defines parameters for GetPositionHistory.
+type GetPositionHistoryParams struct {
+	// Limit Events per page, 1 to 500; 50 when absent.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Before Only events stored before this sequence (the previous page's nextBefore).
+	Before *int64 `form:"before,omitempty" json:"before,omitempty"`
+}
+
+// GetSKUAvailabilityParams defines parameters for GetSKUAvailability.
+type GetSKUAvailabilityParams struct {
+	// Location Only these locations (repeat the parameter; at most 100).
+	Location *[]ID `form:"location,omitempty" json:"location,omitempty"`
+}
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
-	// GetPosition A SKU's position at a location.
+	// GetPosition A SKU's position at a location, optionally once it reflects a write.
 	// (GET /inventory/locations/{location}/skus/{sku})
-	GetPosition(ctx echo.Context, location Location, sku ID) error
+	GetPosition(ctx echo.Context, location Location, sku ID, params GetPositionParams) error
+	// GetPositionHistory A position's events, newest first, read from the event stream.
+	// (GET /inventory/locations/{location}/skus/{sku}/history)
+	GetPositionHistory(ctx echo.Context, location Location, sku ID, params GetPositionHistoryParams) error
+	// GetSKUAvailability Where a SKU can be sold - every location that has it, with totals.
+	// (GET /inventory/skus/{sku})
+	GetSKUAvailability(ctx echo.Context, sku ID, params GetSKUAvailabilityParams) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -95,8 +230,106 @@ func (w *ServerInterfaceWrapper) GetPosition(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sku: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetPositionParams
+	// ------------- Optional query parameter "minSeq" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "minSeq", ctx.QueryParams(), &params.MinSeq, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter minSeq: %s", err))
+	}
+
+	// ------------- Optional query parameter "wait" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "wait", ctx.QueryParams(), &params.Wait, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter wait: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Inventory-Min-Seq" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Inventory-Min-Seq")]; found {
+		var InventoryMinSeq MinSeqHeader
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Inventory-Min-Seq, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Inventory-Min-Seq", valueList[0], &InventoryMinSeq, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Inventory-Min-Seq: %s", err))
+		}
+
+		params.InventoryMinSeq = &InventoryMinSeq
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetPosition(ctx, location, sku)
+	err = w.Handler.GetPosition(ctx, location, sku, params)
+	return err
+}
+
+// GetPositionHistory converts echo context to params.
+func (w *ServerInterfaceWrapper) GetPositionHistory(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "location" -------------
+	var location Location
+
+	err = runtime.BindStyledParameterWithOptions("simple", "location", ctx.Param("location"), &location, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter location: %s", err))
+	}
+
+	// ------------- Path parameter "sku" -------------
+	var sku ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sku", ctx.Param("sku"), &sku, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sku: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetPositionHistoryParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "before" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "before", ctx.QueryParams(), &params.Before, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter before: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetPositionHistory(ctx, location, sku, params)
+	return err
+}
+
+// GetSKUAvailability converts echo context to params.
+func (w *ServerInterfaceWrapper) GetSKUAvailability(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sku" -------------
+	var sku ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sku", ctx.Param("sku"), &sku, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sku: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetSKUAvailabilityParams
+	// ------------- Optional query parameter "location" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "location", ctx.QueryParams(), &params.Location, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter location: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetSKUAvailability(ctx, sku, params)
 	return err
 }
 
@@ -148,5 +381,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	}
 
 	router.GET(options.BaseURL+"/inventory/locations/:location/skus/:sku", wrapper.GetPosition, options.OperationMiddlewares["getPosition"]...)
+	router.GET(options.BaseURL+"/inventory/locations/:location/skus/:sku/history", wrapper.GetPositionHistory, options.OperationMiddlewares["getPositionHistory"]...)
+	router.GET(options.BaseURL+"/inventory/skus/:sku", wrapper.GetSKUAvailability, options.OperationMiddlewares["getSKUAvailability"]...)
 
 }

@@ -62,10 +62,12 @@ func programServers() map[string]*echo.Echo {
 	}
 	allInOne := pipeline()
 	app.RegisterCommands(allInOne, nil, app.Topology{}, app.Wire{})
+	app.RegisterCounts(allInOne, nil, app.Topology{}, app.Wire{}, nil)
 	registry.NewHandler(nil, log).Register(allInOne)
 
 	mutator := api.NewServer(log)
 	app.RegisterCommands(mutator, nil, app.Topology{}, app.Wire{})
+	app.RegisterCounts(mutator, nil, app.Topology{}, app.Wire{}, nil)
 	api.RegisterReady(mutator, map[string]api.Check{})
 
 	return map[string]*echo.Echo{
@@ -191,6 +193,10 @@ func TestAnswersConformToSpec(t *testing.T) {
 		return nil
 	})
 	c.check(http.MethodGet, "/inventory/locations/oas-loc/skus/oas-sku", "", http.StatusOK)
+	c.check(http.MethodPost, "/inventory/counts", `{"locationId":"oas-loc","sku":"oas-count","onHand":7}`, http.StatusCreated)
+	c.check(http.MethodPost, "/inventory/counts", `{"locationId":"oas-loc","sku":"oas-count","onHand":"7"}`, http.StatusOK)
+	c.check(http.MethodPost, "/inventory/counts", `{"locationId":"oas-loc","sku":"oas-count","onHand":9,"expectedOnHand":1}`, http.StatusConflict)
+	c.check(http.MethodPost, "/inventory/counts", `{"locationId":"oas-loc","sku":"oas-count","onHand":-1}`, http.StatusBadRequest)
 	c.check(http.MethodGet, "/healthz", "", http.StatusOK)
 	c.check(http.MethodGet, "/openapi.yaml", "", http.StatusOK)
 	loadSpec(t, c.check(http.MethodGet, "/openapi.json", "", http.StatusOK))

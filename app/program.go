@@ -15,6 +15,7 @@ import (
 
 	"github.com/sellable/inventory/api"
 	"github.com/sellable/inventory/calculator"
+	"github.com/sellable/inventory/command"
 	"github.com/sellable/inventory/kv"
 	"github.com/sellable/inventory/streams"
 )
@@ -111,6 +112,12 @@ func RegisterCommands(e *echo.Echo, js jetstream.JetStream, t Topology, w Wire) 
 	cmds := Commands(js, t, w)
 	api.RegisterCommands(e, cmds)
 	api.RegisterBatch(e, cmds)
+}
+
+// RegisterCounts mounts POST /inventory/counts, deciding counts on the
+// log over view.
+func RegisterCounts(e *echo.Echo, js jetstream.JetStream, t Topology, w Wire, view command.PositionReader) {
+	api.RegisterCounts(e, command.NewCounts(Commands(js, t, w), view))
 }
 
 // runAll runs every function until ctx ends or one fails, then drains nc

@@ -98,6 +98,7 @@ func (s *System) API(log *slog.Logger) *echo.Echo {
 	e := api.NewServer(log)
 	api.RegisterCommands(e, s.Commands)
 	api.RegisterBatch(e, s.Commands)
+	api.RegisterCounts(e, command.NewCounts(s.Commands, s.View))
 	api.RegisterQueries(e, s.View)
 	return e
 }

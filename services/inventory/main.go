@@ -34,6 +34,7 @@ func main() {
 			return nil, err
 		}
 		app.RegisterCommands(e, s.JS, s.Topology, pipe.Wire)
+		app.RegisterCounts(e, s.JS, s.Topology, pipe.Wire, pipe.View)
 		registry.NewHandler(pipe.Wire.Registry, s.Log).Register(e)
 		if pcfg := projectionConfig(pipe.Wire, s.Log); len(pcfg.Hosts) > 0 {
 			se, err := app.RunProjection(s, pcfg)

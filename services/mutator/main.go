@@ -1,5 +1,6 @@
 // Command mutator serves the command API against an external NATS:
-// POST /inventory/adjustment, /inventory/reservation and /inventory/batch.
+// POST /inventory/adjustment, /inventory/reservation, /inventory/batch
+// and /inventory/counts.
 package main
 
 import (
@@ -20,8 +21,14 @@ func main() {
 		if err != nil {
 			return nil, err
 		}
+		// Counts (and reservations) are decided on the view.
+		view, err := app.OpenView(ctx, s.JS, s.Topology, s.Log)
+		if err != nil {
+			return nil, err
+		}
 		e := api.NewServer(s.Log)
 		app.RegisterCommands(e, s.JS, s.Topology, wire)
+		app.RegisterCounts(e, s.JS, s.Topology, wire, view)
 		api.RegisterReady(e, map[string]api.Check{"nats": app.NATSConnected(s.NC), "streams": app.StreamsPresent(s.JS)})
 		return e, nil
 	})

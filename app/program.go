@@ -16,6 +16,7 @@ import (
 	"github.com/sellable/inventory/api"
 	"github.com/sellable/inventory/calculator"
 	"github.com/sellable/inventory/command"
+	"github.com/sellable/inventory/expiry"
 	"github.com/sellable/inventory/kv"
 	"github.com/sellable/inventory/streams"
 )
@@ -250,4 +251,24 @@ func mainFlags(f Flags) (exitWithParent *bool) {
 	f.BoolVar(exitWithParent, "exit-with-parent", "INVENTORY_EXIT_WITH_PARENT", false,
 		"stop when the process that started this one, or its parent, exits (for task runners)")
 	return exitWithParent
+}
+
+// RunExpiryRelay runs the relay that turns fired reservation expiry
+// schedules into expiry decisions by e (see package expiry), in s.
+// Every program that serves reservations runs one; they share its
+// durable consumer.
+func RunExpiryRelay(ctx context.Context, s *Session, e expiry.Expirer) error {
+	cfg := expiry.DefaultConfig()
+	cfg.Logger = s.Log
+	var r *expiry.Relay
+	err := Retry(ctx, s.Log, "expiry relay consumer", func(ctx context.Context) error {
+		var err error
+		r, err = expiry.NewRelay(ctx, s.JS, e, cfg)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.Go(r.Run)
+	return nil
 }

@@ -14,16 +14,16 @@ import (
 	"github.com/sellable/inventory/wire"
 )
 
-// Expirer decides, on a reservation's current state, whether it expires,
-// and appends its expiry if so; it returns only once the expiry event is
-// stored. It returns nil when there is nothing to do: an unknown id (the
-// schedule of an attempt that stored nothing), a reservation that is
-// confirmed, released, fulfilled or already expired, or one whose own
-// expiresAt is later than at (the schedule of another attempt under the
-// same id; the reservation's own schedule fires later). Any error makes
-// the relay try again.
+// Expirer decides, on a reservation's current state as of its keys' last
+// events, whether it expires, and appends its expiry if so; it returns
+// only once the expiry is stored. It returns nil when there is nothing to
+// do: no hold of d.ID on its keys (the schedule of an attempt that stored
+// nothing), a reservation that is confirmed, released, fulfilled or
+// already expired, or one whose own expiresAt is later than d.At (the
+// schedule of another attempt under the same id; the reservation's own
+// schedule fires later). Any error makes the relay try again.
 type Expirer interface {
-	Expire(ctx context.Context, id string, at time.Time) error
+	Expire(ctx context.Context, d Due) error
 }
 
 // ConsumerName is the relay's durable consumer on the schedule stream.
@@ -150,7 +150,7 @@ func (r *Relay) handle(ctx context.Context, m jetstream.Msg) {
 		_ = m.Term()
 		return
 	}
-	if err := r.expirer.Expire(ctx, due.ReservationID, due.ExpiresAt); err != nil {
+	if err := r.expirer.Expire(ctx, fromWire(due)); err != nil {
 		if ctx.Err() == nil {
 			r.log.Warn("expiry not decided, retrying", "reservation", due.ReservationID, "err", err)
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/sellable/inventory/internal/natstest"
 	"github.com/sellable/inventory/internal/poll"
 	"github.com/sellable/inventory/internal/stacktest"
+	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
 )
 
@@ -28,14 +29,15 @@ func newRecorder(fail int) *recorder {
 	return &recorder{fail: fail, calls: map[string][]time.Time{}, done: map[string]int{}}
 }
 
-func (r *recorder) Expire(_ context.Context, id string, at time.Time) error {
+func (r *recorder) Expire(_ context.Context, d expiry.Due) error {
+	id, at := d.ID, d.At
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.calls[id] = append(r.calls[id], time.Now())
 	if len(r.calls[id]) <= r.fail {
 		return errors.New("view not there yet")
 	}
-	if !at.IsZero() {
+	if !at.IsZero() && len(d.Keys) == 1 && d.Keys[0].SKU == id {
 		r.done[id]++
 	}
 	return nil
@@ -45,6 +47,10 @@ func (r *recorder) decided(id string) (int, []time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.done[id], append([]time.Time(nil), r.calls[id]...)
+}
+
+func due(id string, at time.Time) expiry.Due {
+	return expiry.Due{ID: id, At: at, Keys: []sellable.Key{{LocationID: "L", SKU: id}}}
 }
 
 func startRelay(t *testing.T, s *natstest.Server, e expiry.Expirer) (stop func()) {
@@ -80,13 +86,13 @@ func TestRelayDecidesEachScheduleOnceAtItsTime(t *testing.T) {
 	at := time.Now().Add(700 * time.Millisecond)
 	ids := []string{"a", "b.c *", "d"}
 	for _, id := range ids {
-		if err := sched.Schedule(ctx, id, at); err != nil {
+		if err := sched.Schedule(ctx, due(id, at)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// Scheduling the same instant again (a retried request) is one
 	// schedule, not two.
-	if err := sched.Schedule(ctx, "a", at); err != nil {
+	if err := sched.Schedule(ctx, due("a", at)); err != nil {
 		t.Fatal(err)
 	}
 	poll.Until(t, 5*time.Second, "every schedule decided", func() error {
@@ -123,7 +129,7 @@ func TestRelayRetriesAFailedDecision(t *testing.T) {
 	s := stacktest.Start(t, 0)
 	rec := newRecorder(2)
 	startRelay(t, s.Server, rec)
-	if err := expiry.NewScheduler(s.JS).Schedule(context.Background(), "r", time.Now().Add(300*time.Millisecond)); err != nil {
+	if err := expiry.NewScheduler(s.JS).Schedule(context.Background(), due("r", time.Now().Add(300*time.Millisecond))); err != nil {
 		t.Fatal(err)
 	}
 	poll.Until(t, 5*time.Second, "decided after two failures", func() error {
@@ -152,7 +158,7 @@ func TestScheduleFiresWhileEverythingIsDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := time.Now().Add(500 * time.Millisecond)
-	if err := expiry.NewScheduler(s.JS).Schedule(ctx, "r", at); err != nil {
+	if err := expiry.NewScheduler(s.JS).Schedule(ctx, due("r", at)); err != nil {
 		t.Fatal(err)
 	}
 	s.NC.Close()

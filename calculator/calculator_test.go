@@ -327,7 +327,7 @@ func TestDeletedViewKeyIsRebuiltFromTheLog(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.Adjusted != 107 || got.Reserved != 11 {
+			if got.OnHand != 107 || got.Reserved != 11 {
 				t.Fatalf("rebuilt %+v, want adjusted 107 reserved 11", got)
 			}
 			out := logs.String()

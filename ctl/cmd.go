@@ -122,7 +122,7 @@ func getCmd(o *options) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "location=%q sku=%q sellable=%d adjusted=%d reserved=%d seq=%d updated=%s\n",
-				p.LocationID, p.SKU, p.Count, p.Adjusted, p.Reserved, p.Seq, p.UpdatedAt)
+				p.LocationID, p.SKU, p.Count, p.OnHand, p.Reserved, p.Seq, p.UpdatedAt)
 			return nil
 		},
 	}

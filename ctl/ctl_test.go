@@ -196,8 +196,8 @@ func TestDLQListShowReplay(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if p.Adjusted != 7 {
-			return fmt.Errorf("adjusted %d, want 7", p.Adjusted)
+		if p.OnHand != 7 {
+			return fmt.Errorf("adjusted %d, want 7", p.OnHand)
 		}
 		return nil
 	})

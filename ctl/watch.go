@@ -59,5 +59,5 @@ func Watch(ctx context.Context, nc *nats.Conn, changes *wire.ChangeCodec, subjec
 // ChangeLine is how watch prints a change.
 func ChangeLine(p sellable.Position) string {
 	return fmt.Sprintf("%s location=%q sku=%q sellable=%d adjusted=%d reserved=%d seq=%d",
-		p.UpdatedAt.UTC().Format(time.RFC3339Nano), p.LocationID, p.SKU, p.Count, p.Adjusted, p.Reserved, p.Seq)
+		p.UpdatedAt.UTC().Format(time.RFC3339Nano), p.LocationID, p.SKU, p.Count, p.OnHand, p.Reserved, p.Seq)
 }

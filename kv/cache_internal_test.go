@@ -107,7 +107,7 @@ func BenchmarkCacheMemory(b *testing.B) {
 		c, _ := testCache(n)
 		for i := range n {
 			k := sellable.Key{LocationID: fmt.Sprintf("loadtest-L%d", i%10), SKU: fmt.Sprintf("loadtest-%06d", i)}
-			pos := sellable.Position{LocationID: k.LocationID, SKU: k.SKU, Count: 5, Adjusted: 6, Reserved: 1,
+			pos := sellable.Position{LocationID: k.LocationID, SKU: k.SKU, Count: 5, OnHand: 6, Reserved: 1,
 				Seq: uint64(i), UpdatedAt: time.Now().UTC()}
 			c.put(streams.KeyToken(k), entry{pos: pos, rev: uint64(i)})
 		}

@@ -120,7 +120,7 @@ func writeTwiceAndRead(t *testing.T, js jetstream.JetStream, sku string) {
 		}
 	}
 	pos, err := store.Get(ctx, k.LocationID, k.SKU)
-	if err != nil || pos.Adjusted != 20 {
+	if err != nil || pos.OnHand != 20 {
 		t.Fatalf("get = %+v, %v; want adjusted 20", pos, err)
 	}
 }

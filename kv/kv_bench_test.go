@@ -12,7 +12,7 @@ import (
 	"github.com/sellable/inventory/sellable"
 )
 
-var benchPosition = sellable.Position{LocationID: "STL", SKU: "123123", Count: 90, Adjusted: 100, Reserved: 10,
+var benchPosition = sellable.Position{LocationID: "STL", SKU: "123123", Count: 90, OnHand: 100, Reserved: 10,
 	Seq: 123456, UpdatedAt: time.Date(2024, 1, 2, 3, 4, 5, 123456789, time.UTC)}
 
 // The KV value: what the writer encodes per changed key and the query
@@ -133,8 +133,8 @@ func BenchmarkStoreGet(b *testing.B) {
 // bump is the benchmarks' own update: one more adjusted unit, next seq.
 func bump(k sellable.Key, cur sellable.Position) (sellable.Position, bool) {
 	cur.LocationID, cur.SKU = k.LocationID, k.SKU
-	cur.Adjusted++
-	cur.Count = cur.Adjusted - cur.Reserved
+	cur.OnHand++
+	cur.Count = cur.OnHand - cur.Reserved
 	cur.Seq++
 	cur.UpdatedAt = time.Now().UTC()
 	return cur, true

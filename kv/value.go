@@ -43,7 +43,7 @@ func toValue(p sellable.Position) storedValue {
 	return storedValue{
 		V:          valueVersion,
 		LocationID: p.LocationID, SKU: p.SKU,
-		Count: p.Count, Adjusted: p.Adjusted, Reserved: p.Reserved,
+		Count: p.Count, Adjusted: p.OnHand, Reserved: p.Reserved,
 		Seq: p.Seq, UpdatedAt: p.UpdatedAt,
 	}
 }
@@ -51,7 +51,7 @@ func toValue(p sellable.Position) storedValue {
 func (v storedValue) position() sellable.Position {
 	return sellable.Position{
 		LocationID: v.LocationID, SKU: v.SKU,
-		Count: v.Count, Adjusted: v.Adjusted, Reserved: v.Reserved,
+		Count: v.Count, OnHand: v.Adjusted, Reserved: v.Reserved,
 		Seq: v.Seq, UpdatedAt: v.UpdatedAt,
 	}
 }

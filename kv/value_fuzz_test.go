@@ -14,7 +14,7 @@ import (
 // can put bytes there) decodes to a position or an error, never a panic,
 // and what decodes survives a round trip.
 func FuzzDecodeValue(f *testing.F) {
-	good, err := kv.EncodeValue(sellable.Position{LocationID: "STL", SKU: "1", Count: 9, Adjusted: 10, Reserved: 1, Seq: 7, UpdatedAt: time.Unix(1700000000, 0).UTC()})
+	good, err := kv.EncodeValue(sellable.Position{LocationID: "STL", SKU: "1", Count: 9, OnHand: 10, Reserved: 1, Seq: 7, UpdatedAt: time.Unix(1700000000, 0).UTC()})
 	if err != nil {
 		f.Fatal(err)
 	}

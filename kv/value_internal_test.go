@@ -11,7 +11,7 @@ import (
 	"github.com/sellable/inventory/sellable"
 )
 
-var goldenPosition = sellable.Position{LocationID: "STL", SKU: "123123", Count: 90, Adjusted: 100, Reserved: 10, Seq: 2,
+var goldenPosition = sellable.Position{LocationID: "STL", SKU: "123123", Count: 90, OnHand: 100, Reserved: 10, Seq: 2,
 	UpdatedAt: time.Date(2026, 11, 26, 21, 50, 24, 123456789, time.UTC)}
 
 func readGolden(t *testing.T, name string) []byte {
@@ -88,7 +88,7 @@ func TestValueRenameReadsOlderVersions(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if got.Sellable != goldenPosition.Count || got.Adjusted != goldenPosition.Adjusted || got.Seq != goldenPosition.Seq ||
+		if got.Sellable != goldenPosition.Count || got.OnHand != goldenPosition.OnHand || got.Seq != goldenPosition.Seq ||
 			!got.UpdatedAt.Equal(goldenPosition.UpdatedAt) || got.LocationID != "STL" {
 			t.Fatalf("%s read as %+v", name, got)
 		}

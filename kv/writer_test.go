@@ -26,8 +26,8 @@ func openStore(t *testing.T) (*natstest.Server, *kv.Store) {
 func add(n int64) kv.UpdateFunc {
 	return func(k sellable.Key, cur sellable.Position) (sellable.Position, bool) {
 		cur.LocationID, cur.SKU = k.LocationID, k.SKU
-		cur.Adjusted += n
-		cur.Count = cur.Adjusted - cur.Reserved
+		cur.OnHand += n
+		cur.Count = cur.OnHand - cur.Reserved
 		cur.Seq++
 		return cur, true
 	}
@@ -122,8 +122,8 @@ func TestConcurrentWritersLoseNoUpdate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Adjusted != writers*rounds {
-			t.Fatalf("%v: adjusted %d, want %d", k, got.Adjusted, writers*rounds)
+		if got.OnHand != writers*rounds {
+			t.Fatalf("%v: adjusted %d, want %d", k, got.OnHand, writers*rounds)
 		}
 	}
 }
@@ -149,7 +149,7 @@ func TestUnchangedReportsFreshValueNotCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out[0].Adjusted != 2 || out[0].Seq != 2 {
+	if out[0].OnHand != 2 || out[0].Seq != 2 {
 		t.Fatalf("unchanged update reported %+v, want the bucket's adjusted 2 seq 2", out[0])
 	}
 }
@@ -178,7 +178,7 @@ func TestWriterWritesOverDeleteAndPurgeMarkers(t *testing.T) {
 			var rebuilt []sellable.Key
 			rebuild := kv.WithRebuild(func(_ context.Context, k sellable.Key) (sellable.Position, error) {
 				rebuilt = append(rebuilt, k)
-				return sellable.Position{LocationID: k.LocationID, SKU: k.SKU, Adjusted: 50, Count: 50, Seq: 10}, nil
+				return sellable.Position{LocationID: k.LocationID, SKU: k.SKU, OnHand: 50, Count: 50, Seq: 10}, nil
 			})
 			cached := store.Writer(s.JS, p, rebuild)
 			for range 2 {
@@ -198,7 +198,7 @@ func TestWriterWritesOverDeleteAndPurgeMarkers(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got.Adjusted != 51 || got.Seq != 11 || out[0] != got {
+				if got.OnHand != 51 || got.Seq != 11 || out[0] != got {
 					t.Fatalf("writer %d: stored %+v, returned %+v; want the rebuilt 50 plus 1 at seq 11", i, got, out[0])
 				}
 				if len(rebuilt) != i+1 || rebuilt[i] != k {
@@ -217,7 +217,7 @@ func TestWriterReplacesMarkerEvenWhenNothingChanges(t *testing.T) {
 	k := sellable.Key{LocationID: "STL", SKU: "replayed"}
 	p := streams.Partition(k, store.Partitions())
 	w := store.Writer(s.JS, p, kv.WithRebuild(func(context.Context, sellable.Key) (sellable.Position, error) {
-		return sellable.Position{LocationID: k.LocationID, SKU: k.SKU, Count: 7, Adjusted: 7, Seq: 3}, nil
+		return sellable.Position{LocationID: k.LocationID, SKU: k.SKU, Count: 7, OnHand: 7, Seq: 3}, nil
 	}))
 	if _, err := w.Update(ctx, []sellable.Key{k}, add(1)); err != nil {
 		t.Fatal(err)
@@ -287,8 +287,8 @@ func TestWriterCacheIsBoundedAndEvictedKeysWriteCorrectly(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Adjusted != want[k] {
-			t.Fatalf("%v: adjusted %d, want %d", k, got.Adjusted, want[k])
+		if got.OnHand != want[k] {
+			t.Fatalf("%v: adjusted %d, want %d", k, got.OnHand, want[k])
 		}
 	}
 }

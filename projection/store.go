@@ -29,7 +29,7 @@ type row struct {
 func toRow(p sellable.Position) row {
 	return row{
 		Location: p.LocationID, SKU: p.SKU,
-		Count: p.Count, Adjusted: p.Adjusted, Reserved: p.Reserved,
+		Count: p.Count, Adjusted: p.OnHand, Reserved: p.Reserved,
 		Seq: int64(p.Seq), UpdatedAt: p.UpdatedAt,
 	}
 }
@@ -37,7 +37,7 @@ func toRow(p sellable.Position) row {
 func (r row) position() sellable.Position {
 	return sellable.Position{
 		LocationID: r.Location, SKU: r.SKU,
-		Count: r.Count, Adjusted: r.Adjusted, Reserved: r.Reserved,
+		Count: r.Count, OnHand: r.Adjusted, Reserved: r.Reserved,
 		Seq: uint64(r.Seq), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 }

@@ -63,7 +63,7 @@ func TestOlderChangeNeverWins(t *testing.T) {
 			t.Fatal(err)
 		}
 		got, err := s.Get(ctx, "STL", "a")
-		if err != nil || got.Seq != st.want || got.Count != got.Adjusted-got.Reserved {
+		if err != nil || got.Seq != st.want || got.Count != got.OnHand-got.Reserved {
 			t.Fatalf("step %d: %+v, %v; want seq %d", i, got, err, st.want)
 		}
 	}

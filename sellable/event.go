@@ -8,15 +8,33 @@ import (
 	"strconv"
 )
 
-// Kind says which of the two event kinds an event is.
+// Kind says which kind of inventory event an event is.
 type Kind uint8
 
 const (
 	// Adjustment is a signed change of on-hand stock from a warehouse.
 	Adjustment Kind = iota + 1
-	// Reservation is a positive decrement as the shop sells.
+	// Reservation is the seed's unconditional decrement as the shop
+	// sells: it adds to Reserved for good ("sold, not yet shipped") and
+	// is never released.
 	Reservation
+	// Hold is one line of a cart reservation (see Reservation type
+	// CartReservation): it adds to Reserved until the cart is released,
+	// expires or is fulfilled. It is only ever stored by a decision on
+	// the log (command.Decider), never sent by hand.
+	Hold
+	// Release returns a held line: Reserved goes down by its count.
+	Release
+	// Fulfilment ships a held line: it leaves both Reserved and OnHand,
+	// so the sellable quantity does not change.
+	Fulfilment
+	// Expiry returns a held line whose reservation was not confirmed in
+	// time; its effect is Release's, the kind says why.
+	Expiry
 )
+
+// Kinds lists every kind, in the order of their values.
+var Kinds = []Kind{Adjustment, Reservation, Hold, Release, Fulfilment, Expiry}
 
 func (k Kind) String() string {
 	switch k {
@@ -24,15 +42,31 @@ func (k Kind) String() string {
 		return "adjustment"
 	case Reservation:
 		return "reservation"
+	case Hold:
+		return "hold"
+	case Release:
+		return "release"
+	case Fulfilment:
+		return "fulfilment"
+	case Expiry:
+		return "expiry"
 	}
 	return "unknown"
 }
 
-// Event is one adjustment or reservation of one position.
+// OfReservation reports whether k is one of the kinds a cart
+// reservation's lifecycle stores on its lines; such events carry the
+// reservation's id.
+func (k Kind) OfReservation() bool { return k >= Hold && k <= Expiry }
+
+// Event is one change of one position.
 type Event struct {
 	Kind  Kind
 	Key   Key
 	Count int64
+	// ReservationID names the cart reservation a Hold, Release,
+	// Fulfilment or Expiry belongs to; empty for the other kinds.
+	ReservationID string
 }
 
 // Validate checks the key and the count, naming the field that is wrong.
@@ -42,6 +76,13 @@ func (e Event) Validate() error {
 	}
 	if err := ValidateCount(e.Kind, e.Count); err != nil {
 		return &FieldError{Field: "count", Err: err}
+	}
+	if e.Kind.OfReservation() {
+		if err := ValidateReservationID(e.ReservationID); err != nil {
+			return &FieldError{Field: "reservationId", Err: err}
+		}
+	} else if e.ReservationID != "" {
+		return &FieldError{Field: "reservationId", Err: ErrUnexpectedReservation}
 	}
 	return nil
 }
@@ -62,6 +103,9 @@ var (
 	ErrCountSyntax = errors.New("must be a decimal integer (no sign but -, no leading zeros) or a string holding one")
 	// ErrMissingCount means an event without a count.
 	ErrMissingCount = errors.New("is required")
+	// ErrUnexpectedReservation means a reservation id on an adjustment or
+	// a seed reservation, which belong to no cart.
+	ErrUnexpectedReservation = errors.New("only cart reservation events name a reservation")
 )
 
 // ValidateCount applies the rules for a count of an event of kind k.
@@ -71,7 +115,7 @@ func ValidateCount(k Kind, count int64) error {
 		return ErrCountRange
 	case k == Adjustment && count == 0:
 		return ErrZeroCount
-	case k == Reservation && count <= 0:
+	case k != Adjustment && count <= 0:
 		return ErrNotPositive
 	}
 	return nil

@@ -9,10 +9,15 @@ import "time"
 type Position struct {
 	LocationID string
 	SKU        string
-	// Count is the sellable quantity, Adjusted - Reserved. It is stored
+	// Count is the sellable quantity, OnHand - Reserved. It is stored
 	// rather than derived so that the KV value reads on its own.
-	Count    int64
-	Adjusted int64
+	Count int64
+	// OnHand is the stock at the location: the sum of adjustments, less
+	// what was fulfilled (shipped).
+	OnHand int64
+	// Reserved is what is promised but not shipped: the seed's
+	// reservations (never released) and the held lines of active or
+	// confirmed cart reservations.
 	Reserved int64
 	// Seq is the event stream sequence of the last event folded in; events
 	// at or below it are already reflected and are skipped.
@@ -30,11 +35,16 @@ func (p *Position) Apply(kind Kind, count int64, seq uint64, at time.Time) bool 
 	}
 	switch kind {
 	case Adjustment:
-		p.Adjusted += count
-	case Reservation:
+		p.OnHand += count
+	case Reservation, Hold:
 		p.Reserved += count
+	case Release, Expiry:
+		p.Reserved -= count
+	case Fulfilment:
+		p.Reserved -= count
+		p.OnHand -= count
 	}
-	p.Count = p.Adjusted - p.Reserved
+	p.Count = p.OnHand - p.Reserved
 	p.Seq = seq
 	p.UpdatedAt = at
 	return true

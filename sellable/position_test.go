@@ -29,11 +29,11 @@ func TestApplyFoldsOnceInOrder(t *testing.T) {
 		if got := p.Apply(s.kind, s.count, s.seq, at); got != s.applied {
 			t.Fatalf("step %d: applied = %v, want %v", i, got, s.applied)
 		}
-		if p.Count != s.want || p.Count != p.Adjusted-p.Reserved {
+		if p.Count != s.want || p.Count != p.OnHand-p.Reserved {
 			t.Fatalf("step %d: %+v, want count %d", i, p, s.want)
 		}
 	}
-	if p.Seq != 9 || p.Adjusted != 93 || p.Reserved != 10 {
+	if p.Seq != 9 || p.OnHand != 93 || p.Reserved != 10 {
 		t.Fatalf("final %+v", p)
 	}
 }

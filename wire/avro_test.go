@@ -165,7 +165,7 @@ func TestAvroThroughStreams(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			pos := sellable.Position{LocationID: "a.b c", SKU: "ü*>", Count: 90, Adjusted: 100, Reserved: 10, Seq: 42,
+			pos := sellable.Position{LocationID: "a.b c", SKU: "ü*>", Count: 90, OnHand: 100, Reserved: 10, Seq: 42,
 				UpdatedAt: time.Date(2024, 1, 2, 3, 4, 5, 123456789, time.UTC)}
 			m, err := changes.ChangeMsg(pos)
 			if err != nil {
@@ -208,7 +208,7 @@ func TestAvroThroughStreams(t *testing.T) {
 
 func TestChangeCodecWithoutAvroIsJSON(t *testing.T) {
 	ctx := testCtx(t)
-	pos := sellable.Position{LocationID: "STL", SKU: "1", Count: 3, Adjusted: 3, Seq: 9, UpdatedAt: time.Unix(1700000000, 5).UTC()}
+	pos := sellable.Position{LocationID: "STL", SKU: "1", Count: 3, OnHand: 3, Seq: 9, UpdatedAt: time.Unix(1700000000, 5).UTC()}
 	for _, c := range []*wire.ChangeCodec{nil, wire.NewChangeCodec(nil)} {
 		m, err := c.ChangeMsg(pos)
 		if err != nil {
@@ -235,7 +235,7 @@ func TestAvroGolden(t *testing.T) {
 	_, store := newStore(t)
 	evs, chs := newCodecs(t, registry.Local{Store: store}, wire.AvroConfig{})
 	key := sellable.Key{LocationID: "STL", SKU: "123123"}
-	pos := sellable.Position{LocationID: "STL", SKU: "123123", Count: 90, Adjusted: 100, Reserved: 10, Seq: 42,
+	pos := sellable.Position{LocationID: "STL", SKU: "123123", Count: 90, OnHand: 100, Reserved: 10, Seq: 42,
 		UpdatedAt: time.Date(2024, 1, 2, 3, 4, 5, 123456000, time.UTC)}
 	cases := []struct {
 		file   string
@@ -419,7 +419,7 @@ func TestAvroEvolution(t *testing.T) {
 			}
 
 			// Sellable changes, both ways.
-			pos := sellable.Position{LocationID: "STL", SKU: "123123", Count: 90, Adjusted: 100, Reserved: 10, Seq: 7,
+			pos := sellable.Position{LocationID: "STL", SKU: "123123", Count: 90, OnHand: 100, Reserved: 10, Seq: 7,
 				UpdatedAt: time.Date(2024, 5, 6, 7, 8, 9, 1000, time.UTC)}
 			oldCh, err := chsV1.EncodeChange(pos)
 			if err != nil {
@@ -464,7 +464,7 @@ func TestAvroBadMessages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	change, err := chs.EncodeChange(sellable.Position{LocationID: "STL", SKU: "123123", Count: 1, Adjusted: 1, Seq: 1})
+	change, err := chs.EncodeChange(sellable.Position{LocationID: "STL", SKU: "123123", Count: 1, OnHand: 1, Seq: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -682,7 +682,7 @@ func (r rejecting) Register(ctx context.Context, subject, schema string) (int, e
 
 var benchEvent = sellable.Event{Kind: sellable.Adjustment, Key: sellable.Key{LocationID: "STL", SKU: "123123"}, Count: 100}
 
-var benchChange = sellable.Position{LocationID: "STL", SKU: "123123", Count: 90, Adjusted: 100, Reserved: 10, Seq: 42,
+var benchChange = sellable.Position{LocationID: "STL", SKU: "123123", Count: 90, OnHand: 100, Reserved: 10, Seq: 42,
 	UpdatedAt: time.Date(2024, 1, 2, 3, 4, 5, 123456000, time.UTC)}
 
 func benchCodecs(b *testing.B) (map[string]wire.EventCodec, *wire.AvroChanges) {

@@ -32,7 +32,7 @@ type Change struct {
 func ChangeOf(p sellable.Position) Change {
 	return Change{
 		LocationID: p.LocationID, SKU: p.SKU,
-		Count: p.Count, Adjusted: p.Adjusted, Reserved: p.Reserved,
+		Count: p.Count, Adjusted: p.OnHand, Reserved: p.Reserved,
 		Seq: p.Seq, UpdatedAt: p.UpdatedAt,
 	}
 }
@@ -41,7 +41,7 @@ func ChangeOf(p sellable.Position) Change {
 func (c Change) Position() sellable.Position {
 	return sellable.Position{
 		LocationID: c.LocationID, SKU: c.SKU,
-		Count: c.Count, Adjusted: c.Adjusted, Reserved: c.Reserved,
+		Count: c.Count, OnHand: c.Adjusted, Reserved: c.Reserved,
 		Seq: c.Seq, UpdatedAt: c.UpdatedAt,
 	}
 }

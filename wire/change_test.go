@@ -13,7 +13,7 @@ import (
 // The JSON change message keeps the shape it had when it was
 // sellable.Position's JSON, and reads back into the same position.
 func TestChangeJSONShape(t *testing.T) {
-	p := sellable.Position{LocationID: "STL", SKU: "123123", Count: 90, Adjusted: 100, Reserved: 10, Seq: 42,
+	p := sellable.Position{LocationID: "STL", SKU: "123123", Count: 90, OnHand: 100, Reserved: 10, Seq: 42,
 		UpdatedAt: time.Date(2024, 1, 2, 3, 4, 5, 123456789, time.UTC)}
 	m, err := wire.ChangeMsg(p)
 	if err != nil {

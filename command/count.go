@@ -96,7 +96,7 @@ func (s *Counts) decide(ctx context.Context, c sellable.StockCount, p int, filte
 	if err != nil {
 		return sellable.CountResult{}, err
 	}
-	onHand := pos.Adjusted
+	onHand := pos.OnHand
 	if c.HasExpected && c.Expected != onHand {
 		return sellable.CountResult{}, &sellable.OnHandMismatch{Expected: c.Expected, Current: onHand}
 	}

@@ -62,9 +62,9 @@ func TestExpiryAcrossRestart(t *testing.T) {
 	one := func(n int) []line { return []line{{loc, sku, n}} }
 
 	// Expires while the all-in-one runs.
-	atA := expiresAt(t, reserve(t, deadline, a.base, id("a"), "2s", one(4)))
+	atA := expiresAt(t, reserve(t, deadline, a.base, id("a"), "10s", one(4)))
 	waitSellable(t, a.base, loc, sku, 16, 10*time.Second)
-	back := waitSellable(t, a.base, loc, sku, 20, 10*time.Second)
+	back := waitSellable(t, a.base, loc, sku, 20, 20*time.Second)
 	if late := back.Sub(atA); late > time.Second || late < 0 {
 		t.Fatalf("units back %v after expiresAt", late)
 	}
@@ -72,18 +72,18 @@ func TestExpiryAcrossRestart(t *testing.T) {
 
 	// Confirmed (paid): no expiry any more. Released: units back once,
 	// and its schedule firing later changes nothing.
-	expiresAt(t, reserve(t, deadline, a.base, id("c"), "2s", one(5)))
+	expiresAt(t, reserve(t, deadline, a.base, id("c"), "10s", one(5)))
 	if st, out, err := post(context.Background(), a.base, "/inventory/reservations/"+id("c")+"/confirm", nil, ""); err != nil || st != http.StatusOK {
 		t.Fatalf("confirm: %d %v %v", st, out, err)
 	}
-	atD := expiresAt(t, reserve(t, deadline, a.base, id("d"), "2s", one(2)))
+	atD := expiresAt(t, reserve(t, deadline, a.base, id("d"), "10s", one(2)))
 	if st, out, err := post(context.Background(), a.base, "/inventory/reservations/"+id("d")+"/release", nil, ""); err != nil || st != http.StatusOK {
 		t.Fatalf("release: %d %v %v", st, out, err)
 	}
 
 	// Expires while the all-in-one is down: SIGKILL, wait past
 	// expiresAt, start again.
-	atB := expiresAt(t, reserve(t, deadline, a.base, id("b"), "3s", one(3)))
+	atB := expiresAt(t, reserve(t, deadline, a.base, id("b"), "10s", one(3)))
 	waitSellable(t, a.base, loc, sku, 12, 10*time.Second)
 	p.kill()
 	poll.Until(t, 10*time.Second, "expiresAt of b and d passed while down", func() error {

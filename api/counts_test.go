@@ -27,7 +27,7 @@ func TestCountSetsOnHand(t *testing.T) {
 		t.Helper()
 		poll.Until(t, 5*time.Second, fmt.Sprintf("on-hand %d", n), func() error {
 			st, out := s.do(t, http.MethodGet, queryPath("STL", "c1"), "")
-			if st != http.StatusOK || out["adjusted"] != float64(n) {
+			if st != http.StatusOK || out["onHand"] != float64(n) {
 				return fmt.Errorf("%d %v", st, out)
 			}
 			return nil

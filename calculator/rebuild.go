@@ -21,10 +21,8 @@ import (
 // that the batch is retried rather than folded without an event.
 func (p *partition) rebuild(ctx context.Context, k sellable.Key) (sellable.Position, error) {
 	pos := sellable.Position{LocationID: k.LocationID, SKU: k.SKU}
-	subjects := []string{
-		streams.StoredEventSubject(sellable.Adjustment, p.id, k),
-		streams.StoredEventSubject(sellable.Reservation, p.id, k),
-	}
+	// Every kind of k: its whole history.
+	subjects := []string{streams.KeyHistoryFilter(p.id, k)}
 	events, err := p.js.Stream(ctx, streams.EventStream)
 	if err != nil {
 		return pos, fmt.Errorf("rebuild %s: %w", streams.KeyToken(k), err)

@@ -6,4 +6,13 @@
 // with (idempotency.go): the stream's duplicate window drops a repeat,
 // and a fingerprint header on the stored event tells a retry of the same
 // request from another request under the same key.
+//
+// Decisions that depend on the state of positions (a cart reservation
+// that must not oversell, an absolute stock count) go through a Decider
+// (decide.go): read each key's last sequence over its whole history, wait
+// for the view to reflect it, decide, and store the result as one atomic
+// batch whose every line expects its key's last sequence; a concurrent
+// event makes the batch store nothing, and the decision is taken again.
+// Reservations (reservation.go) is the cart reservation service built on
+// it.
 package command

@@ -125,3 +125,53 @@ func TestFullEventStreamRefusesNewEventsAndKeepsOld(t *testing.T) {
 		t.Fatalf("first event gone after the stream filled up: %v", err)
 	}
 }
+
+// A deployment made by the seed (two event subjects, no atomic publish)
+// gets this version's subjects and atomic publish from Ensure, keeps
+// every stored event, and a stream with a subject this version lacks is
+// still refused.
+func TestEnsureUpgradesSeedStreamWithoutLoss(t *testing.T) {
+	s := natstest.Start(t)
+	ctx := context.Background()
+	cfg := streams.DefaultConfig()
+	seed := streams.EventStreamConfig(cfg)
+	seed.Subjects = []string{streams.EventSubjectFilter(sellable.Adjustment), streams.EventSubjectFilter(sellable.Reservation)}
+	seed.AllowAtomicPublish = false
+	if _, err := s.JS.CreateStream(ctx, seed); err != nil {
+		t.Fatal(err)
+	}
+	k := sellable.Key{LocationID: "STL", SKU: "1"}
+	if _, err := s.JS.Publish(ctx, streams.EventSubject(sellable.Adjustment, k), []byte(`{"count":5}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := streams.Ensure(ctx, s.JS, cfg); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.JS.Stream(ctx, streams.EventStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !info.Config.AllowAtomicPublish || len(info.Config.Subjects) != len(streams.EventStreamConfig(cfg).Subjects) {
+		t.Fatalf("after ensure: atomic %v, subjects %v", info.Config.AllowAtomicPublish, info.Config.Subjects)
+	}
+	if info.State.Msgs != 1 {
+		t.Fatalf("after ensure: %d events, want the 1 stored before", info.State.Msgs)
+	}
+	if _, err := s.JS.Publish(ctx, streams.EventSubject(sellable.Hold, k), []byte(`{"count":1,"reservationId":"r"}`)); err != nil {
+		t.Fatalf("publish on a new subject: %v", err)
+	}
+
+	// A subject the stream has and this version lacks is refused.
+	extra := info.Config
+	extra.Subjects = append(extra.Subjects, "inventory.other.*.*")
+	if _, err := s.JS.UpdateStream(ctx, extra); err != nil {
+		t.Fatal(err)
+	}
+	if err := streams.Ensure(ctx, s.JS, cfg); !errors.Is(err, streams.ErrSubjects) {
+		t.Fatalf("ensure over an extra subject: %v, want ErrSubjects", err)
+	}
+}

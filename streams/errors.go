@@ -17,5 +17,6 @@ var (
 var ErrPartitionCount = errors.New("partition count mismatch")
 
 // ErrSubjects means a stream exists with other subjects than this version
-// publishes to; an upgrade that adds subjects runs `inventory admin apply`.
+// publishes to and lacks some of its subjects (an upgrade that only adds
+// subjects is applied by Ensure).
 var ErrSubjects = errors.New("stream subjects mismatch")

@@ -114,12 +114,9 @@ func partitionTransform(n int) *jetstream.SubjectTransformConfig {
 // EventStreamConfig is the event log's definition.
 func EventStreamConfig(c Config) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
-		Name:        EventStream,
-		Description: "Inventory events: adjustments and reservations per location and SKU",
-		Subjects: []string{
-			EventSubjectFilter(sellable.Adjustment),
-			EventSubjectFilter(sellable.Reservation),
-		},
+		Name:             EventStream,
+		Description:      "Inventory events: adjustments and reservations per location and SKU",
+		Subjects:         eventSubjects(),
 		SubjectTransform: partitionTransform(c.Partitions),
 		Storage:          jetstream.FileStorage,
 		Retention:        jetstream.LimitsPolicy,
@@ -131,7 +128,21 @@ func EventStreamConfig(c Config) jetstream.StreamConfig {
 		// refuse new events (a 503 the client sees and retries) rather than
 		// silently delete the oldest ones under a view that reflects them.
 		Discard: jetstream.DiscardNew,
+		// A cart reservation's lines and its record are stored all or
+		// nothing (command.Decider).
+		AllowAtomicPublish: true,
 	}
+}
+
+// eventSubjects are the event stream's subjects: one filter per kind,
+// in the order of the kinds (the seed's two first, as existing streams
+// have them), then the cart reservations' own subjects.
+func eventSubjects() []string {
+	var out []string
+	for _, k := range sellable.Kinds {
+		out = append(out, EventSubjectFilter(k))
+	}
+	return append(out, CartFilter)
 }
 
 // EventSubjectFilter matches every published event of one kind.
@@ -191,7 +202,10 @@ func Configs(c Config) []jetstream.StreamConfig {
 // does not store. Any other difference (replicas, duplicates window,
 // limits, discard policy) is logged as a warning and the process runs with
 // the existing value, which is safe for every one of them. Apply changes
-// them on purpose.
+// them on purpose. The one exception is an upgrade that only adds (new
+// event subjects, atomic publish; see subjectsDiff): Ensure applies it,
+// keeping every other setting as it is, because this version cannot run
+// without it and it takes nothing away from older ones.
 func Ensure(ctx context.Context, js jetstream.JetStream, c Config) error {
 	if err := c.Validate(); err != nil {
 		return err
@@ -211,8 +225,15 @@ func Ensure(ctx context.Context, js jetstream.JetStream, c Config) error {
 			}
 			continue
 		}
-		if err := drift.Check(c.logger(), Diff(*have, want)); err != nil {
+		cs := Diff(*have, want)
+		if err := drift.Check(c.logger(), cs); err != nil {
 			return fmt.Errorf("streams: %w", err)
+		}
+		if up, ok := upgraded(*have, want, cs); ok {
+			if _, err := js.UpdateStream(ctx, up); err != nil {
+				return fmt.Errorf("streams: upgrade %s: %w", want.Name, err)
+			}
+			c.logger().Info("stream upgraded", "stream", want.Name, "subjects", up.Subjects, "allow_atomic_publish", up.AllowAtomicPublish)
 		}
 	}
 	return nil
@@ -288,7 +309,10 @@ func Diff(have, want jetstream.StreamConfig) []drift.Change {
 		cs = append(cs, drift.Change{Resource: r, Setting: "partitions",
 			Have: transformText(have.SubjectTransform), Want: transformText(want.SubjectTransform), Refuse: ErrPartitionCount})
 	}
-	cs = drift.Compare(cs, r, "subjects", strings.Join(have.Subjects, " "), strings.Join(want.Subjects, " "), ErrSubjects)
+	cs = append(cs, subjectsDiff(r, have.Subjects, want.Subjects)...)
+	if want.AllowAtomicPublish && !have.AllowAtomicPublish {
+		cs = append(cs, drift.Change{Resource: r, Setting: "allow_atomic_publish", Have: "false", Want: "true", Upgrade: true})
+	}
 	cs = drift.Compare(cs, r, "replicas", have.Replicas, want.Replicas, nil)
 	cs = drift.Compare(cs, r, "duplicates", have.Duplicates, want.Duplicates, nil)
 	cs = drift.Compare(cs, r, "max_age", ageText(have.MaxAge), ageText(want.MaxAge), nil)
@@ -296,6 +320,47 @@ func Diff(have, want jetstream.StreamConfig) []drift.Change {
 	cs = drift.Compare(cs, r, "max_msgs_per_subject", limitText(have.MaxMsgsPerSubject), limitText(want.MaxMsgsPerSubject), nil)
 	cs = drift.Compare(cs, r, "discard", have.Discard.String(), want.Discard.String(), nil)
 	return cs
+}
+
+// subjectsDiff compares a stream's subjects. Subjects that are only
+// added (an upgrade brought new event kinds) are an Upgrade: Ensure adds
+// them, since this version publishes there, and nothing stored changes.
+// Any subject the stream has and want lacks is refused: events stored
+// there would be out of this version's reach.
+func subjectsDiff(r string, have, want []string) []drift.Change {
+	h, w := strings.Join(have, " "), strings.Join(want, " ")
+	if h == w {
+		return nil
+	}
+	wanted := map[string]bool{}
+	for _, s := range want {
+		wanted[s] = true
+	}
+	for _, s := range have {
+		if !wanted[s] {
+			return []drift.Change{{Resource: r, Setting: "subjects", Have: h, Want: w, Refuse: ErrSubjects}}
+		}
+	}
+	return []drift.Change{{Resource: r, Setting: "subjects", Have: h, Want: w, Upgrade: true}}
+}
+
+// upgraded is have with what the upgrades among cs add: want's subjects,
+// atomic publish. Every other setting stays as it is.
+func upgraded(have, want jetstream.StreamConfig, cs []drift.Change) (jetstream.StreamConfig, bool) {
+	up := false
+	for _, c := range cs {
+		if !c.Upgrade {
+			continue
+		}
+		up = true
+		switch c.Setting {
+		case "subjects":
+			have.Subjects = want.Subjects
+		case "allow_atomic_publish":
+			have.AllowAtomicPublish = true
+		}
+	}
+	return have, up
 }
 
 // transformText names a partition transform by its partition count, or

@@ -22,7 +22,7 @@ func TestServerPartitionMatchesKeyPartition(t *testing.T) {
 		keys = append(keys, sellable.Key{LocationID: "loc" + string(rune('A'+i%26)), SKU: string(rune(0x100 + i))})
 	}
 	for _, k := range keys {
-		for _, kind := range []sellable.Kind{sellable.Adjustment, sellable.Reservation} {
+		for _, kind := range sellable.Kinds {
 			ack, err := s.JS.Publish(ctx, streams.EventSubject(kind, k), []byte(`{"count":1}`))
 			if err != nil {
 				t.Fatal(err)

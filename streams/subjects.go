@@ -15,6 +15,14 @@ func kindToken(k sellable.Kind) string {
 		return "adjustments"
 	case sellable.Reservation:
 		return "reservations"
+	case sellable.Hold:
+		return "holds"
+	case sellable.Release:
+		return "releases"
+	case sellable.Fulfilment:
+		return "fulfilments"
+	case sellable.Expiry:
+		return "expiries"
 	}
 	return ""
 }
@@ -25,6 +33,14 @@ func kindOf(tok string) (sellable.Kind, bool) {
 		return sellable.Adjustment, true
 	case "reservations":
 		return sellable.Reservation, true
+	case "holds":
+		return sellable.Hold, true
+	case "releases":
+		return sellable.Release, true
+	case "fulfilments":
+		return sellable.Fulfilment, true
+	case "expiries":
+		return sellable.Expiry, true
 	}
 	return 0, false
 }
@@ -56,10 +72,34 @@ func SellableSubject(k sellable.Key) string {
 // StoredEventSubject is where the event stream keeps the events of kind
 // for k: the published subject with the partition token p that the
 // stream's transform inserts (p is Partition(k, n) for n the stream's count).
-// Both kinds' stored subjects of one key are that key's whole history.
+// The stored subjects of every kind of one key are that key's whole
+// history (KeyHistoryFilter).
 func StoredEventSubject(kind sellable.Kind, p int, k sellable.Key) string {
 	return root + "." + kindToken(kind) + "." + strconv.Itoa(p) + "." + KeyToken(k)
 }
+
+// KeyHistoryFilter matches every stored event of k, whatever its kind, in
+// partition p: the key's whole history, in one total order. It is the
+// Nats-Expected-Last-Subject-Sequence-Subject of a decision on k.
+func KeyHistoryFilter(p int, k sellable.Key) string {
+	return root + ".*." + strconv.Itoa(p) + "." + KeyToken(k)
+}
+
+// cartToken is the second token of a cart reservation's own subject.
+const cartToken = "carts"
+
+// CartSubject is the subject of cart reservation id's own record in the
+// event stream: its creation and every later step of its lifecycle, in
+// order. It has three tokens, so the partition transform (four) leaves
+// it alone and no partition filter (five) ever matches it: calculators
+// never see it. Its last message is the reservation's current state, and
+// a step is decided with Nats-Expected-Last-Subject-Sequence on it.
+func CartSubject(id string) string {
+	return root + "." + cartToken + "." + EncodeToken(id)
+}
+
+// CartFilter matches every cart reservation's subject.
+const CartFilter = root + "." + cartToken + ".*"
 
 // PartitionFilter selects the stored events of one partition. The stream
 // stores inventory.<kind>s.<loc>.<sku> as inventory.<kind>s.<p>.<loc>.<sku>.

@@ -17,6 +17,9 @@ type Body struct {
 	LocationID *string
 	SKU        *string
 	Count      sellable.Quantity
+	// ReservationID names the cart reservation of a hold, release,
+	// fulfilment or expiry; empty otherwise.
+	ReservationID string
 }
 
 // EventCodec encodes and decodes event bodies of one content type.
@@ -86,7 +89,7 @@ func (cs *Codecs) DecodeStored(ctx context.Context, subject string, h nats.Heade
 	if !body.Count.Set {
 		return sellable.Event{}, p, &sellable.FieldError{Field: "count", Err: sellable.ErrMissingCount}
 	}
-	e := sellable.Event{Kind: kind, Key: key, Count: body.Count.Value}
+	e := sellable.Event{Kind: kind, Key: key, Count: body.Count.Value, ReservationID: body.ReservationID}
 	if err := e.Validate(); err != nil {
 		return sellable.Event{}, p, err
 	}

@@ -12,7 +12,8 @@ import (
 // ContentTypeJSON marks JSON bodies, the format of hand-published events.
 const ContentTypeJSON = "application/json"
 
-// JSON is the event codec for {"locationId":..,"sku":..,"count":..}.
+// JSON is the event codec for {"locationId":..,"sku":..,"count":..},
+// with "reservationId" on the events of a cart reservation's lines.
 type JSON struct{}
 
 // ContentType is application/json.
@@ -27,6 +28,10 @@ func (JSON) EncodeEvent(e sellable.Event) ([]byte, error) {
 	b = appendJSONString(b, e.Key.SKU)
 	b = append(b, `,"count":`...)
 	b = strconv.AppendInt(b, e.Count, 10)
+	if e.ReservationID != "" {
+		b = append(b, `,"reservationId":`...)
+		b = appendJSONString(b, e.ReservationID)
+	}
 	return append(b, '}'), nil
 }
 
@@ -36,9 +41,10 @@ func appendJSONString(b []byte, s string) []byte {
 }
 
 type jsonBody struct {
-	LocationID *string           `json:"locationId"`
-	SKU        *string           `json:"sku"`
-	Count      sellable.Quantity `json:"count"`
+	LocationID    *string           `json:"locationId"`
+	SKU           *string           `json:"sku"`
+	Count         sellable.Quantity `json:"count"`
+	ReservationID string            `json:"reservationId"`
 }
 
 // DecodeEvent reads a JSON body. Unknown fields are allowed, wrong types

@@ -19,6 +19,10 @@ type Change struct {
 	// Refuse, when set, is the sentinel error of a difference a process
 	// must not start with; nil means it starts with what exists and warns.
 	Refuse error
+	// Upgrade marks a difference that only adds what this version needs
+	// and takes nothing away (a stream subject, a stream feature): the
+	// owner of the resource applies it at start rather than warn.
+	Upgrade bool
 }
 
 func (c Change) String() string {
@@ -49,6 +53,9 @@ func Check(log *slog.Logger, cs []Change) error {
 	for _, c := range cs {
 		if err := c.Err(); err != nil {
 			errs = append(errs, err)
+			continue
+		}
+		if c.Upgrade {
 			continue
 		}
 		log.Warn("shared setting differs; running with the existing value (change it with `inventory admin apply`)",

@@ -117,8 +117,9 @@ func RegisterCommands(e *echo.Echo, js jetstream.JetStream, t Topology, w Wire) 
 
 // RegisterCounts mounts POST /inventory/counts, deciding counts on the
 // log over view.
-func RegisterCounts(e *echo.Echo, js jetstream.JetStream, t Topology, w Wire, view command.PositionReader) {
-	api.RegisterCounts(e, command.NewCounts(Commands(js, t, w), view))
+func RegisterCounts(e *echo.Echo, js jetstream.JetStream, t Topology, w Wire, view command.View) {
+	d := command.NewDecider(js, w.Events, view, t.Partitions, command.DefaultDecideConfig())
+	api.RegisterCounts(e, command.NewCounts(d, t.Partitions))
 }
 
 // runAll runs every function until ctx ends or one fails, then drains nc

@@ -27,7 +27,7 @@ func TestCountNeverLosesAConcurrentEvent(t *testing.T) {
 	sys := systemtest.Start(t, systemtest.Config{Partitions: 2})
 	sys.StartCalculator(t, nil, nil)
 	ctx := context.Background()
-	counts := command.NewCounts(sys.Commands, sys.View)
+	counts := command.NewCounts(sys.Decider(), sys.Streams.Partitions)
 	key := sellable.Key{LocationID: "race", SKU: "count"}
 
 	const adjustments, countsPerWorker, workers = 300, 15, 4

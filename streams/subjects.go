@@ -128,10 +128,3 @@ func ParseStoredSubject(subject string) (sellable.Kind, int, sellable.Key, error
 	}
 	return kind, p, k, nil
 }
-
-// KeyHistoryFilter matches every stored event of k, whatever its kind, in
-// its partition p: the subject a decision reads the key's last sequence
-// over and names in Nats-Expected-Last-Subject-Sequence-Subject.
-func KeyHistoryFilter(p int, k sellable.Key) string {
-	return root + ".*." + strconv.Itoa(p) + "." + KeyToken(k)
-}

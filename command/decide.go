@@ -77,6 +77,10 @@ var (
 // StoresNothing).
 const errCodeWrongLastSeq = 10071
 
+// errCodeWrongLastSeqConstant is JSStreamWrongLastSequenceConstantErr,
+// the same refusal without the sequence found.
+const errCodeWrongLastSeqConstant = 10164
+
 // Record is a message of a decision that is not an event on a key: a
 // cart reservation's own record. It is stored in the same batch, with
 // Nats-Expected-Last-Subject-Sequence ExpectLastSeq on its Subject (0:
@@ -341,7 +345,10 @@ func (d *Decider) publish(ctx context.Context, msgs []*nats.Msg) (Stored, error)
 		return Stored{}, fmt.Errorf("%w: batch ack %q: %w", sellable.ErrUnavailable, resp.Data, err)
 	}
 	if ack.Error != nil {
-		if ack.Error.ErrCode == errCodeWrongLastSeq {
+		// 10164 (JSStreamWrongLastSequenceConstantErr) is the same
+		// refusal when the key's subject is in flight in another batch or
+		// on a replicated stream (server/jetstream_batching.go, 2.15.2).
+		if ack.Error.ErrCode == errCodeWrongLastSeq || ack.Error.ErrCode == errCodeWrongLastSeqConstant {
 			return Stored{}, fmt.Errorf("%w: %s", errWrongLastSeq, ack.Error.Description)
 		}
 		return Stored{}, fmt.Errorf("%w: batch refused: %s (%d)", sellable.ErrUnavailable, ack.Error.Description, ack.Error.ErrCode)

@@ -7,9 +7,11 @@ import (
 	"testing"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/sellable/inventory/command"
 	"github.com/sellable/inventory/internal/systemtest"
+	"github.com/sellable/inventory/metrics"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
 	"github.com/sellable/inventory/wire"
@@ -30,6 +32,7 @@ func TestCountNeverLosesAConcurrentEvent(t *testing.T) {
 	counts := command.NewCounts(sys.Decider(), sys.Streams.Partitions)
 	key := sellable.Key{LocationID: "race", SKU: "count"}
 
+	retriesBefore := testutil.ToFloat64(metrics.DecisionRetries)
 	const adjustments, countsPerWorker, workers = 300, 15, 4
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -92,5 +95,9 @@ func TestCountNeverLosesAConcurrentEvent(t *testing.T) {
 	}
 	if checked != len(results) || checked != workers*countsPerWorker {
 		t.Fatalf("checked %d counts of %d", checked, workers*countsPerWorker)
+	}
+	// The race did make decisions start again, and they were counted.
+	if testutil.ToFloat64(metrics.DecisionRetries) == retriesBefore {
+		t.Fatal("no decision retried under the race (or inventory_decision_retries_total not counted)")
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nuid"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/sellable/inventory/metrics"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
 	"github.com/sellable/inventory/wire"
@@ -171,6 +172,7 @@ func (d *Decider) Decide(ctx context.Context, keys []sellable.Key, fn DecideFunc
 		if !errors.Is(err, errWrongLastSeq) {
 			return Stored{}, err
 		}
+		metrics.DecisionRetries.Inc()
 		if attempt >= d.cfg.Attempts {
 			return Stored{}, fmt.Errorf("%w: %d attempts", ErrContention, attempt)
 		}

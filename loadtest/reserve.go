@@ -48,11 +48,12 @@ var reservationShapes = []cartShape{{1, false}, {5, false}, {1, true}, {5, true}
 // are of decisions granted, not of refusals.
 const stockPerKey = 100_000_000
 
-// ConflictsMetric is the server's counter of reservation decisions taken
-// again because a key moved between the read and the publish (the
+// ConflictsMetric is the server's counter of decisions taken again
+// because a key moved between the read and the publish (the
 // expected-last-subject-sequence check refused the batch). The run reads
-// it from /metrics before and after each section.
-const ConflictsMetric = "inventory_reservation_conflicts_total"
+// it from /metrics before and after each section; a run alone against
+// the system counts only its own carts.
+const ConflictsMetric = "inventory_decision_retries_total"
 
 type reserveLine struct {
 	LocationID string `json:"locationId"`

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -128,6 +129,9 @@ type Decider struct {
 	view       View
 	partitions int
 	cfg        DecideConfig
+
+	mu sync.Mutex
+	st jetstream.Stream // the event stream, once looked up
 }
 
 // NewDecider decides over view for a stream of the given partitions,
@@ -192,9 +196,9 @@ const readers = 16
 
 // read answers each key's position as of at least its last event.
 func (d *Decider) read(ctx context.Context, keys []sellable.Key) ([]sellable.Position, error) {
-	st, err := d.js.Stream(ctx, streams.EventStream)
+	st, err := d.stream(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("%w: look up %s: %w", sellable.ErrUnavailable, streams.EventStream, err)
+		return nil, err
 	}
 	out := make([]sellable.Position, len(keys))
 	g, gctx := errgroup.WithContext(ctx)
@@ -213,6 +217,22 @@ func (d *Decider) read(ctx context.Context, keys []sellable.Key) ([]sellable.Pos
 		return nil, err
 	}
 	return out, nil
+}
+
+// stream is the event stream's handle, looked up once: its reads only
+// need its name, and a lookup is a round trip.
+func (d *Decider) stream(ctx context.Context) (jetstream.Stream, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.st != nil {
+		return d.st, nil
+	}
+	st, err := d.js.Stream(ctx, streams.EventStream)
+	if err != nil {
+		return nil, fmt.Errorf("%w: look up %s: %w", sellable.ErrUnavailable, streams.EventStream, err)
+	}
+	d.st = st
+	return st, nil
 }
 
 // lastSeq is the sequence of the last message on filter, 0 if none.

@@ -49,9 +49,7 @@ func (r *recorder) decided(id string) (int, []time.Time) {
 	return r.done[id], append([]time.Time(nil), r.calls[id]...)
 }
 
-func due(id string, at time.Time) expiry.Due {
-	return expiry.Due{ID: id, At: at, Keys: []sellable.Key{{LocationID: "L", SKU: id}}}
-}
+func keys(id string) []sellable.Key { return []sellable.Key{{LocationID: "L", SKU: id}} }
 
 func startRelay(t *testing.T, s *natstest.Server, e expiry.Expirer) (stop func()) {
 	t.Helper()
@@ -86,13 +84,13 @@ func TestRelayDecidesEachScheduleOnceAtItsTime(t *testing.T) {
 	at := time.Now().Add(700 * time.Millisecond)
 	ids := []string{"a", "b.c *", "d"}
 	for _, id := range ids {
-		if err := sched.Schedule(ctx, due(id, at)); err != nil {
+		if err := sched.Schedule(ctx, id, at, keys(id)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// Scheduling the same instant again (a retried request) is one
 	// schedule, not two.
-	if err := sched.Schedule(ctx, due("a", at)); err != nil {
+	if err := sched.Schedule(ctx, "a", at, keys("a")); err != nil {
 		t.Fatal(err)
 	}
 	poll.Until(t, 5*time.Second, "every schedule decided", func() error {
@@ -129,7 +127,7 @@ func TestRelayRetriesAFailedDecision(t *testing.T) {
 	s := stacktest.Start(t, 0)
 	rec := newRecorder(2)
 	startRelay(t, s.Server, rec)
-	if err := expiry.NewScheduler(s.JS).Schedule(context.Background(), due("r", time.Now().Add(300*time.Millisecond))); err != nil {
+	if err := expiry.NewScheduler(s.JS).Schedule(context.Background(), "r", time.Now().Add(300*time.Millisecond), keys("r")); err != nil {
 		t.Fatal(err)
 	}
 	poll.Until(t, 5*time.Second, "decided after two failures", func() error {
@@ -158,7 +156,7 @@ func TestScheduleFiresWhileEverythingIsDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := time.Now().Add(500 * time.Millisecond)
-	if err := expiry.NewScheduler(s.JS).Schedule(ctx, due("r", at)); err != nil {
+	if err := expiry.NewScheduler(s.JS).Schedule(ctx, "r", at, keys("r")); err != nil {
 		t.Fatal(err)
 	}
 	s.NC.Close()

@@ -29,13 +29,14 @@ type Due struct {
 	Keys []sellable.Key
 }
 
-// Schedule stores the schedule that expires d.ID at d.At, and returns
-// once the stream has stored it. Call it before publishing the
-// reservation (see the package doc). Storing the same (id, at) again
-// replaces the schedule with an identical one. The instant is kept to the
-// millisecond: pass the reservation the same truncated expiresAt (At).
-func (s *Scheduler) Schedule(ctx context.Context, d Due) error {
-	id, at := d.ID, At(d.At)
+// Schedule stores the schedule that expires reservation id, whose lines
+// are on keys, at at, and returns once the stream has stored it. Call it
+// before publishing the reservation (see the package doc). Storing the
+// same (id, at) again replaces the schedule with an identical one. The
+// instant is kept to the millisecond (At).
+func (s *Scheduler) Schedule(ctx context.Context, id string, at time.Time, keys []sellable.Key) error {
+	d := Due{ID: id, At: at, Keys: keys}
+	at = At(at)
 	body, err := wire.EncodeExpiryDue(toWire(d))
 	if err != nil {
 		return err

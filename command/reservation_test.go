@@ -17,7 +17,12 @@ import (
 
 func reservations(t *testing.T, partitions int) (*systemtest.System, *command.Reservations) {
 	t.Helper()
-	s := systemtest.Start(t, systemtest.Config{Partitions: partitions})
+	return reservationsIn(t, systemtest.Config{Partitions: partitions})
+}
+
+func reservationsIn(t *testing.T, cfg systemtest.Config) (*systemtest.System, *command.Reservations) {
+	t.Helper()
+	s := systemtest.Start(t, cfg)
 	s.StartCalculator(t, nil, nil)
 	d := command.NewDecider(s.JS, s.Wire.Events, s.View, s.Streams.Partitions, command.DefaultDecideConfig())
 	return s, command.NewReservations(d)
@@ -119,8 +124,16 @@ func TestConcurrentCreationsUnderOneIDOneWins(t *testing.T) {
 	})
 }
 
+// The whole lifecycle, with events in JSON and in Avro (the new kinds'
+// schemas registered as the seed's are, and read back by the calculator).
 func TestLifecycle(t *testing.T) {
-	s, r := reservations(t, 2)
+	for _, avro := range []bool{false, true} {
+		t.Run(fmt.Sprintf("avro=%v", avro), func(t *testing.T) { testLifecycle(t, avro) })
+	}
+}
+
+func testLifecycle(t *testing.T, avro bool) {
+	s, r := reservationsIn(t, systemtest.Config{Partitions: 2, Avro: avro})
 	ctx := context.Background()
 	k := sellable.Key{LocationID: "STL", SKU: "123123"}
 	adjust(t, s, k, 100)

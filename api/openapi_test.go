@@ -62,12 +62,14 @@ func programServers() map[string]*echo.Echo {
 	}
 	allInOne := pipeline()
 	app.RegisterCommands(allInOne, nil, app.Topology{}, app.Wire{})
-	app.RegisterCounts(allInOne, nil, app.Topology{}, app.Wire{}, nil)
+	app.RegisterCounts(allInOne, nil, app.Topology{})
+	app.RegisterReservations(allInOne, nil)
 	registry.NewHandler(nil, log).Register(allInOne)
 
 	mutator := api.NewServer(log)
 	app.RegisterCommands(mutator, nil, app.Topology{}, app.Wire{})
-	app.RegisterCounts(mutator, nil, app.Topology{}, app.Wire{}, nil)
+	app.RegisterCounts(mutator, nil, app.Topology{})
+	app.RegisterReservations(mutator, nil)
 	api.RegisterReady(mutator, map[string]api.Check{})
 
 	return map[string]*echo.Echo{
@@ -197,6 +199,18 @@ func TestAnswersConformToSpec(t *testing.T) {
 	c.check(http.MethodPost, "/inventory/counts", `{"locationId":"oas-loc","sku":"oas-count","onHand":"7"}`, http.StatusOK)
 	c.check(http.MethodPost, "/inventory/counts", `{"locationId":"oas-loc","sku":"oas-count","onHand":9,"expectedOnHand":1}`, http.StatusConflict)
 	c.check(http.MethodPost, "/inventory/counts", `{"locationId":"oas-loc","sku":"oas-count","onHand":-1}`, http.StatusBadRequest)
+	cart := `{"reservationId":"oas-r","lines":[{"locationId":"oas-loc","sku":"oas-sku","count":2}],"ttl":"1m"}`
+	c.check(http.MethodPost, "/inventory/reservations", cart, http.StatusCreated)
+	c.check(http.MethodPost, "/inventory/reservations", cart, http.StatusOK)
+	c.check(http.MethodPost, "/inventory/reservations", `{"lines":[{"locationId":"oas-loc","sku":"oas-sku","count":100}]}`, http.StatusConflict)
+	c.check(http.MethodPost, "/inventory/reservations", `{"reservationId":"oas-r","lines":[{"locationId":"oas-loc","sku":"oas-sku","count":1}]}`, http.StatusUnprocessableEntity)
+	c.check(http.MethodPost, "/inventory/reservations", `{"lines":[]}`, http.StatusBadRequest)
+	c.check(http.MethodGet, "/inventory/reservations/oas-r", "", http.StatusOK)
+	c.check(http.MethodGet, "/inventory/reservations/none", "", http.StatusNotFound)
+	c.check(http.MethodPost, "/inventory/reservations/oas-r/confirm", "", http.StatusOK)
+	c.check(http.MethodPost, "/inventory/reservations/oas-r/fulfil", "", http.StatusOK)
+	c.check(http.MethodPost, "/inventory/reservations/oas-r/release", "", http.StatusConflict)
+	c.check(http.MethodPost, "/inventory/reservations/none/release", "", http.StatusNotFound)
 	c.check(http.MethodGet, "/healthz", "", http.StatusOK)
 	c.check(http.MethodGet, "/openapi.yaml", "", http.StatusOK)
 	loadSpec(t, c.check(http.MethodGet, "/openapi.json", "", http.StatusOK))

@@ -115,10 +115,22 @@ func RegisterCommands(e *echo.Echo, js jetstream.JetStream, t Topology, w Wire) 
 	api.RegisterBatch(e, cmds)
 }
 
-// RegisterCounts mounts POST /inventory/counts, deciding counts on the
-// log over view.
-func RegisterCounts(e *echo.Echo, js jetstream.JetStream, t Topology, w Wire, view command.View) {
+// Reservations is the cart reservation service: decisions on the log,
+// waiting for view. Each new reservation's expiry is scheduled before it
+// is stored (package expiry); RunExpiryRelay decides the fired schedules.
+func Reservations(js jetstream.JetStream, t Topology, w Wire, view command.View) *command.Reservations {
 	d := command.NewDecider(js, w.Events, view, t.Partitions, command.DefaultDecideConfig())
+	return command.NewReservations(d, command.WithExpiry(expiry.NewScheduler(js)))
+}
+
+// RegisterReservations mounts the cart reservation routes over r.
+func RegisterReservations(e *echo.Echo, r *command.Reservations) {
+	api.RegisterReservations(e, r)
+}
+
+// RegisterCounts mounts POST /inventory/counts, deciding counts with d
+// (the reservations' decider: one per process).
+func RegisterCounts(e *echo.Echo, d *command.Decider, t Topology) {
 	api.RegisterCounts(e, command.NewCounts(d, t.Partitions))
 }
 
@@ -258,7 +270,8 @@ func mainFlags(f Flags) (exitWithParent *bool) {
 // schedules into expiry decisions by e (see package expiry), in s.
 // Every program that serves reservations runs one; they share its
 // durable consumer.
-func RunExpiryRelay(ctx context.Context, s *Session, e expiry.Expirer) error {
+func RunExpiryRelay(ctx context.Context, s *Session, rs *command.Reservations) error {
+	e := expiry.NewExpirer(rs)
 	cfg := expiry.DefaultConfig()
 	cfg.Logger = s.Log
 	var r *expiry.Relay

@@ -33,6 +33,9 @@ type System struct {
 	*stacktest.Stack
 	Wire     app.Wire
 	Commands *command.Service
+	// Reservations decide over the system's view (a calculator must run
+	// for them to see any stock).
+	Reservations *command.Reservations
 }
 
 // Start runs a system for the duration of tb.
@@ -43,7 +46,9 @@ func Start(tb testing.TB, cfg Config) *System {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &System{Stack: s, Wire: w, Commands: command.NewService(s.JS, w.Events, s.Streams.Partitions)}
+	topo := app.Topology{Partitions: s.Streams.Partitions, Replicas: 1}
+	return &System{Stack: s, Wire: w, Commands: command.NewService(s.JS, w.Events, s.Streams.Partitions),
+		Reservations: app.Reservations(s.JS, topo, w, s.View)}
 }
 
 // openWire is the one place the tests' codecs are built.
@@ -105,6 +110,7 @@ func (s *System) API(log *slog.Logger) *echo.Echo {
 	api.RegisterBatch(e, s.Commands)
 	api.RegisterCounts(e, command.NewCounts(s.Decider(), s.Streams.Partitions))
 	api.RegisterQueries(e, s.View)
+	api.RegisterReservations(e, s.Reservations)
 	return e
 }
 

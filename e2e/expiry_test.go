@@ -86,7 +86,7 @@ func TestExpiryAcrossRestart(t *testing.T) {
 	atB := expiresAt(t, reserve(t, deadline, a.base, id("b"), "10s", one(3)))
 	waitSellable(t, a.base, loc, sku, 12, 10*time.Second)
 	p.kill()
-	poll.Until(t, 10*time.Second, "expiresAt of b and d passed while down", func() error {
+	poll.Until(t, 15*time.Second, "expiresAt of b and d passed while down", func() error {
 		if now := time.Now(); now.Before(atB.Add(500*time.Millisecond)) || now.Before(atD) {
 			return fmt.Errorf("%v to go", atB.Add(500*time.Millisecond).Sub(now))
 		}

@@ -24,7 +24,7 @@ import (
 const ModeReservations Mode = "reservations"
 
 // DefaultReservations is how many carts each reservations section posts.
-const DefaultReservations = 2000
+const DefaultReservations = 500
 
 // cartShape is one reservations section.
 type cartShape struct {
@@ -87,7 +87,16 @@ func (t *target) reservations(ctx context.Context, cfg Config, shape cartShape, 
 	b := newBar(progress, int64(cfg.Reservations), shape.String(), "carts")
 	var lat latencies
 	var granted, refused, failed atomic.Int64
-	var firstErr atomic.Value
+	var errMu sync.Mutex
+	var firstErr error
+	noteErr := func(err error) {
+		failed.Add(1)
+		errMu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		errMu.Unlock()
+	}
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -104,16 +113,14 @@ func (t *target) reservations(ctx context.Context, cfg Config, shape cartShape, 
 				status, err := t.http.reserve(ctx, body)
 				switch {
 				case err != nil:
-					failed.Add(1)
-					firstErr.CompareAndSwap(nil, err)
+					noteErr(err)
 				case status == http.StatusCreated:
 					lat.add(time.Since(t0))
 					granted.Add(1)
 				case status == http.StatusConflict:
 					refused.Add(1)
 				default:
-					failed.Add(1)
-					firstErr.CompareAndSwap(nil, fmt.Errorf("loadtest: POST /inventory/reservations: status %d", status))
+					noteErr(fmt.Errorf("loadtest: POST /inventory/reservations: status %d", status))
 				}
 				b.add(1)
 			}
@@ -145,8 +152,11 @@ func (t *target) reservations(ctx context.Context, cfg Config, shape cartShape, 
 			sec.add("retries per granted cart", conflicts/float64(g), Ratio)
 		}
 	}
-	if err, _ := firstErr.Load().(error); err != nil && failed.Load() > int64(maxFailures(cfg.Reservations)) {
-		return sec, err
+	if firstErr != nil {
+		if failed.Load() > int64(maxFailures(cfg.Reservations)) {
+			return sec, firstErr
+		}
+		sec.Error = "first error: " + firstErr.Error()
 	}
 	return sec, ctx.Err()
 }

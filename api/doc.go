@@ -1,6 +1,7 @@
 // Package api holds the Echo HTTP handlers: the command endpoints that
-// record adjustments and reservations, the query endpoint that reads a
-// position, and health checks. Handlers only decode, call a small
+// record adjustments and reservations, the cart reservation endpoints
+// (reservations.go: reserve, get, confirm, release, fulfil, over a
+// Reserver), the query endpoint that reads a position, and health checks. Handlers only decode, call a small
 // interface declared here, and map the result; one error handler renders
 // every error as JSON. Command bodies are read strictly (decode.go): one
 // spelling per input, so that two different bodies never become one

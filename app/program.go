@@ -119,7 +119,7 @@ func RegisterCommands(e *echo.Echo, js jetstream.JetStream, t Topology, w Wire) 
 // waiting for view. Each new reservation's expiry is scheduled before it
 // is stored (package expiry); RunExpiryRelay decides the fired schedules.
 func Reservations(js jetstream.JetStream, t Topology, w Wire, view command.View) *command.Reservations {
-	d := command.NewDecider(js, w.Events, view, t.Partitions, command.DefaultDecideConfig())
+	d := command.NewDecider(js, w.Events, w.Decoders, view, t.Partitions, command.DefaultDecideConfig())
 	return command.NewReservations(d, command.WithExpiry(expiry.NewScheduler(js)))
 }
 

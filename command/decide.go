@@ -71,6 +71,20 @@ var (
 	ErrContention = fmt.Errorf("%w: keys kept changing under the decision", sellable.ErrUnavailable)
 	// errWrongLastSeq is the server refusing an expectation.
 	errWrongLastSeq = errors.New("wrong last sequence")
+	// errBatchBusy is the server refusing a batch it stored nothing of
+	// for want of room (too many batches in flight on the stream, which
+	// drops the staged messages and leaves the commit "incomplete").
+	errBatchBusy = errors.New("atomic batch not accepted now")
+)
+
+// Server error codes that mean "nothing stored, try again": too many
+// atomic batches in flight (JSAtomicPublishTooManyInflight), and an
+// incomplete batch (JSAtomicPublishIncompleteBatchErr), which is what the
+// commit hears when the server dropped the staged messages for that
+// reason, or lost them in a reconnect.
+const (
+	errCodeTooManyInflight = 10210
+	errCodeIncomplete      = 10176
 )
 
 // errCodeWrongLastSeq is JetStream's JSStreamWrongLastSequenceErrF: an
@@ -92,6 +106,9 @@ type Record struct {
 	Data          []byte
 	Header        nats.Header
 	ExpectLastSeq uint64
+	// Unchecked stores the record without an expectation (a message
+	// schedule riding in the batch, say); ExpectLastSeq is then unused.
+	Unchecked bool
 }
 
 // Decision is what a DecideFunc wants stored. Events on keys the
@@ -126,6 +143,7 @@ type Stored struct {
 type Decider struct {
 	js         jetstream.JetStream
 	codec      wire.EventCodec
+	decoders   *wire.Codecs
 	view       View
 	partitions int
 	cfg        DecideConfig
@@ -135,8 +153,9 @@ type Decider struct {
 }
 
 // NewDecider decides over view for a stream of the given partitions,
-// encoding events with codec.
-func NewDecider(js jetstream.JetStream, codec wire.EventCodec, view View, partitions int, cfg DecideConfig) *Decider {
+// encoding events with codec and telling dead letters (what the
+// calculator cannot apply) by decoding with decoders, as it does.
+func NewDecider(js jetstream.JetStream, codec wire.EventCodec, decoders *wire.Codecs, view View, partitions int, cfg DecideConfig) *Decider {
 	def := DefaultDecideConfig()
 	if cfg.ViewWait <= 0 {
 		cfg.ViewWait = def.ViewWait
@@ -144,7 +163,7 @@ func NewDecider(js jetstream.JetStream, codec wire.EventCodec, view View, partit
 	if cfg.Attempts <= 0 {
 		cfg.Attempts = def.Attempts
 	}
-	return &Decider{js: js, codec: codec, view: view, partitions: partitions, cfg: cfg}
+	return &Decider{js: js, codec: codec, decoders: decoders, view: view, partitions: partitions, cfg: cfg}
 }
 
 // Decide reads keys, lets fn decide, and stores its decision atomically,
@@ -173,7 +192,7 @@ func (d *Decider) Decide(ctx context.Context, keys []sellable.Key, fn DecideFunc
 			st.Attempts = attempt
 			return st, nil
 		}
-		if !errors.Is(err, errWrongLastSeq) {
+		if !errors.Is(err, errWrongLastSeq) && !errors.Is(err, errBatchBusy) {
 			return Stored{}, err
 		}
 		metrics.DecisionRetries.Inc()
@@ -205,11 +224,12 @@ func (d *Decider) read(ctx context.Context, keys []sellable.Key) ([]sellable.Pos
 	g.SetLimit(readers)
 	for i, k := range keys {
 		g.Go(func() error {
-			last, err := lastSeq(gctx, st, streams.KeyHistoryFilter(streams.Partition(k, d.partitions), k))
+			filter := streams.KeyHistoryFilter(streams.Partition(k, d.partitions), k)
+			last, err := lastSeq(gctx, st, filter)
 			if err != nil {
 				return err
 			}
-			out[i], err = d.await(gctx, k, last)
+			out[i], err = d.await(gctx, st, k, filter, last)
 			return err
 		})
 	}
@@ -250,8 +270,17 @@ func lastSeq(ctx context.Context, st jetstream.Stream, filter string) (uint64, e
 // await polls the view until k's position reflects seq. Its Seq may be
 // beyond seq (an event came in since): it is still a consistent state
 // of the key as of its own Seq, which is what the expectation says.
-func (d *Decider) await(ctx context.Context, k sellable.Key, seq uint64) (sellable.Position, error) {
-	deadline := time.Now().Add(d.cfg.ViewWait)
+//
+// A message on the key's subjects that the calculator cannot apply (a
+// hand-published body it dead-letters) never shows in the view, so a key
+// whose last messages are such would make every decision wait in vain.
+// Once half the wait is spent, await looks at what the view lacks: if
+// none of it decodes, the position is the key's state as of seq too, and
+// it answers it with Seq set to seq (the expectation).
+func (d *Decider) await(ctx context.Context, st jetstream.Stream, k sellable.Key, filter string, seq uint64) (sellable.Position, error) {
+	start := time.Now()
+	deadline := start.Add(d.cfg.ViewWait)
+	checked := false
 	pause := time.Millisecond
 	for {
 		p, err := d.view.Get(ctx, k.LocationID, k.SKU)
@@ -264,6 +293,17 @@ func (d *Decider) await(ctx context.Context, k sellable.Key, seq uint64) (sellab
 		if p.Seq >= seq {
 			return p, nil
 		}
+		if !checked && d.decoders != nil && time.Since(start) > d.cfg.ViewWait/2 {
+			checked = true
+			dead, err := d.onlyDeadLetters(ctx, st, filter, p.Seq+1, seq)
+			if err != nil {
+				return p, err
+			}
+			if dead {
+				p.Seq = seq
+				return p, nil
+			}
+		}
 		if time.Now().After(deadline) {
 			return p, fmt.Errorf("%w: %s at %d, its last event is %d", ErrViewBehind, streams.KeyToken(k), p.Seq, seq)
 		}
@@ -274,6 +314,36 @@ func (d *Decider) await(ctx context.Context, k sellable.Key, seq uint64) (sellab
 		}
 		pause = min(2*pause, 20*time.Millisecond)
 	}
+}
+
+// maxDeadLetterScan bounds the messages onlyDeadLetters reads.
+const maxDeadLetterScan = 64
+
+// onlyDeadLetters reports whether every message on filter from seq from
+// through to fails to decode as an event (and so is dead-lettered, not
+// applied, by the calculator). A registry that cannot be asked, or more
+// than maxDeadLetterScan messages, answer false: wait for the view.
+func (d *Decider) onlyDeadLetters(ctx context.Context, st jetstream.Stream, filter string, from, to uint64) (bool, error) {
+	for n := 0; from <= to; n++ {
+		if n == maxDeadLetterScan {
+			return false, nil
+		}
+		m, err := st.GetMsg(ctx, from, jetstream.WithGetMsgSubject(filter))
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return true, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("%w: read %s from %d: %w", sellable.ErrUnavailable, filter, from, err)
+		}
+		if m.Sequence > to {
+			return true, nil
+		}
+		if _, _, err := d.decoders.DecodeStored(ctx, m.Subject, m.Header, m.Data); err == nil || errors.Is(err, wire.ErrRegistry) {
+			return false, nil
+		}
+		from = m.Sequence + 1
+	}
+	return true, nil
 }
 
 // messages encodes a decision: its events, each on its key's subject
@@ -307,7 +377,9 @@ func (d *Decider) messages(keys []sellable.Key, positions []sellable.Position, d
 			msg.Header[h] = vs
 		}
 		msg.Data = r.Data
-		expect(msg, r.ExpectLastSeq, r.Subject)
+		if !r.Unchecked {
+			expect(msg, r.ExpectLastSeq, r.Subject)
+		}
 		msgs = append(msgs, msg)
 	}
 	return msgs, nil
@@ -367,11 +439,14 @@ func (d *Decider) publish(ctx context.Context, msgs []*nats.Msg) (Stored, error)
 		return Stored{}, fmt.Errorf("%w: batch ack %q: %w", sellable.ErrUnavailable, resp.Data, err)
 	}
 	if ack.Error != nil {
+		switch ack.Error.ErrCode {
 		// 10164 (JSStreamWrongLastSequenceConstantErr) is the same
 		// refusal when the key's subject is in flight in another batch or
 		// on a replicated stream (server/jetstream_batching.go, 2.15.2).
-		if ack.Error.ErrCode == errCodeWrongLastSeq || ack.Error.ErrCode == errCodeWrongLastSeqConstant {
+		case errCodeWrongLastSeq, errCodeWrongLastSeqConstant:
 			return Stored{}, fmt.Errorf("%w: %s", errWrongLastSeq, ack.Error.Description)
+		case errCodeTooManyInflight, errCodeIncomplete:
+			return Stored{}, fmt.Errorf("%w: %s (%d)", errBatchBusy, ack.Error.Description, ack.Error.ErrCode)
 		}
 		return Stored{}, fmt.Errorf("%w: batch refused: %s (%d)", sellable.ErrUnavailable, ack.Error.Description, ack.Error.ErrCode)
 	}

@@ -49,7 +49,7 @@ func TestBatchWithStaleExpectationStoresNothing(t *testing.T) {
 	a, b := sellable.Key{LocationID: "L", SKU: "a"}, sellable.Key{LocationID: "M", SKU: "b"}
 	adjust(t, s, a, 5)
 	adjust(t, s, b, 5)
-	d := command.NewDecider(s.JS, s.Wire.Events, s.View, s.Streams.Partitions, command.DecideConfig{Attempts: 1})
+	d := command.NewDecider(s.JS, s.Wire.Events, s.Wire.Decoders, s.View, s.Streams.Partitions, command.DecideConfig{Attempts: 1})
 	before := storedEvents(t, s)
 	var once sync.Once
 	_, err := d.Decide(ctx, []sellable.Key{a, b}, func(ctx context.Context, ps []sellable.Position) (command.Decision, error) {
@@ -78,7 +78,7 @@ func TestDecideRetriesOnConcurrentEvent(t *testing.T) {
 	ctx := context.Background()
 	k := sellable.Key{LocationID: "L", SKU: "hot"}
 	adjust(t, s, k, 3)
-	d := command.NewDecider(s.JS, s.Wire.Events, s.View, s.Streams.Partitions, command.DefaultDecideConfig())
+	d := command.NewDecider(s.JS, s.Wire.Events, s.Wire.Decoders, s.View, s.Streams.Partitions, command.DefaultDecideConfig())
 	var calls atomic.Int32
 	var seen []int64
 	st, err := d.Decide(ctx, []sellable.Key{k}, func(ctx context.Context, ps []sellable.Position) (command.Decision, error) {
@@ -116,7 +116,7 @@ func TestRacingDecidersNeverOversell(t *testing.T) {
 	other := sellable.Key{LocationID: "L", SKU: "spread"}
 	adjust(t, s, k, 10)
 	adjust(t, s, other, 1000)
-	d := command.NewDecider(s.JS, s.Wire.Events, s.View, s.Streams.Partitions, command.DecideConfig{Attempts: 1000})
+	d := command.NewDecider(s.JS, s.Wire.Events, s.Wire.Decoders, s.View, s.Streams.Partitions, command.DecideConfig{Attempts: 1000})
 	var granted atomic.Int64
 	var wg sync.WaitGroup
 	for c := range 16 {
@@ -161,7 +161,7 @@ func TestRacingDecidersNeverOversell(t *testing.T) {
 func TestRecordExpectingNoMessageIsStoredOnce(t *testing.T) {
 	s := systemtest.Start(t, systemtest.Config{Partitions: 2})
 	ctx := context.Background()
-	d := command.NewDecider(s.JS, s.Wire.Events, s.View, s.Streams.Partitions, command.DecideConfig{Attempts: 1})
+	d := command.NewDecider(s.JS, s.Wire.Events, s.Wire.Decoders, s.View, s.Streams.Partitions, command.DecideConfig{Attempts: 1})
 	rec := func(ctx context.Context, _ []sellable.Position) (command.Decision, error) {
 		return command.Decision{Records: []command.Record{{Subject: streams.CartSubject("id-1"), Data: []byte(`{}`)}}}, nil
 	}
@@ -174,5 +174,40 @@ func TestRecordExpectingNoMessageIsStoredOnce(t *testing.T) {
 	st, _ := s.JS.Stream(ctx, streams.EventStream)
 	if _, err := st.GetLastMsgForSubject(ctx, streams.CartSubject("id-1")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A message on a key that the calculator dead-letters (a hold published
+// by hand without its reservation) never shows in the view; a decision on
+// the key still goes through, expecting that message as the key's last,
+// instead of waiting for the view in vain.
+func TestDecideSeesPastDeadLetters(t *testing.T) {
+	s := systemtest.Start(t, systemtest.Config{Partitions: 2})
+	s.StartCalculator(t, nil, nil)
+	ctx := context.Background()
+	k := sellable.Key{LocationID: "L", SKU: "poisoned"}
+	adjust(t, s, k, 5)
+	if _, err := s.JS.Publish(ctx, streams.EventSubject(sellable.Hold, k), []byte(`{"count":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	d := command.NewDecider(s.JS, s.Wire.Events, s.Wire.Decoders, s.View, s.Streams.Partitions, command.DecideConfig{ViewWait: time.Second, Attempts: 1})
+	st, err := d.Decide(ctx, []sellable.Key{k}, func(ctx context.Context, ps []sellable.Position) (command.Decision, error) {
+		if ps[0].Count != 5 {
+			return command.Decision{}, fmt.Errorf("decided on %+v", ps[0])
+		}
+		return command.Decision{Events: []sellable.Event{{Kind: sellable.Hold, Key: k, Count: 5, ReservationID: "r"}}}, nil
+	})
+	if err != nil || len(st.Seqs) != 1 {
+		t.Fatalf("decide past a dead letter: %+v %v", st, err)
+	}
+	// A good event the view has not folded is waited for, not skipped:
+	// with no calculator, the decision answers ErrViewBehind.
+	s2 := systemtest.Start(t, systemtest.Config{Partitions: 2})
+	adjust(t, s2, k, 5)
+	d2 := command.NewDecider(s2.JS, s2.Wire.Events, s2.Wire.Decoders, s2.View, s2.Streams.Partitions, command.DecideConfig{ViewWait: 200 * time.Millisecond})
+	if _, err := d2.Decide(ctx, []sellable.Key{k}, func(context.Context, []sellable.Position) (command.Decision, error) {
+		return command.Decision{}, nil
+	}); !errors.Is(err, command.ErrViewBehind) {
+		t.Fatalf("decide with the view behind: %v, want ErrViewBehind", err)
 	}
 }

@@ -68,6 +68,18 @@ type Reservations struct {
 	d        *Decider
 	clock    func() time.Time
 	schedule ExpiryScheduler
+	// onCreate, when set, adds records to the batch that creates a
+	// reservation (SetCreationRecords).
+	onCreate func(sellable.CartReservation) ([]Record, error)
+}
+
+// SetCreationRecords makes every reservation's creating batch also store
+// the records fn returns for it: they are stored with the holds and the
+// reservation's record, all or nothing. (A message schedule cannot be
+// one: an atomic batch is one stream's, and schedules cannot live in
+// INVENTORY; see WithExpiry and package expiry.) Call it before serving.
+func (r *Reservations) SetCreationRecords(fn func(sellable.CartReservation) ([]Record, error)) {
+	r.onCreate = fn
 }
 
 // ExpiryScheduler stores what will expire a reservation at its time,
@@ -199,8 +211,16 @@ func (r *Reservations) Reserve(ctx context.Context, req ReserveRequest) (Reserve
 		if err != nil {
 			return Decision{}, err
 		}
+		records := []Record{rec}
+		if r.onCreate != nil {
+			extra, err := r.onCreate(res)
+			if err != nil {
+				return Decision{}, err
+			}
+			records = append(records, extra...)
+		}
 		out = Reserved{Reservation: res, SellableAfter: after}
-		return Decision{Events: events, Records: []Record{rec}}, nil
+		return Decision{Events: events, Records: records}, nil
 	})
 	if err != nil {
 		return Reserved{}, err

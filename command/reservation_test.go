@@ -13,6 +13,7 @@ import (
 	"github.com/sellable/inventory/internal/poll"
 	"github.com/sellable/inventory/internal/systemtest"
 	"github.com/sellable/inventory/sellable"
+	"github.com/sellable/inventory/streams"
 )
 
 func reservations(t *testing.T, partitions int) (*systemtest.System, *command.Reservations) {
@@ -24,7 +25,7 @@ func reservationsIn(t *testing.T, cfg systemtest.Config) (*systemtest.System, *c
 	t.Helper()
 	s := systemtest.Start(t, cfg)
 	s.StartCalculator(t, nil, nil)
-	d := command.NewDecider(s.JS, s.Wire.Events, s.View, s.Streams.Partitions, command.DefaultDecideConfig())
+	d := command.NewDecider(s.JS, s.Wire.Events, s.Wire.Decoders, s.View, s.Streams.Partitions, command.DefaultDecideConfig())
 	return s, command.NewReservations(d)
 }
 
@@ -197,5 +198,34 @@ func TestExpireReturnsUnitsExactlyOnce(t *testing.T) {
 	wantPosition(t, s, k, 10, 0)
 	if got := storedEvents(t, s); got != 1+2+2 { // adjustment, hold+record, expiry+record
 		t.Fatalf("stored %d events, want 5", got)
+	}
+}
+
+// Records added at creation ride in the creating batch: stored with the
+// holds when the cart is reserved, not at all when it is refused.
+func TestCreationRecordsRideInTheBatch(t *testing.T) {
+	s, r := reservations(t, 2)
+	ctx := context.Background()
+	k := sellable.Key{LocationID: "STL", SKU: "s"}
+	adjust(t, s, k, 1)
+	r.SetCreationRecords(func(res sellable.CartReservation) ([]command.Record, error) {
+		return []command.Record{{Subject: streams.CartSubject("extra-" + res.ID), Data: []byte(res.ExpiresAt.Format(time.RFC3339)), Unchecked: true}}, nil
+	})
+	if _, err := r.Reserve(ctx, command.ReserveRequest{ID: "no", Lines: []sellable.ReservationLine{{Key: k, Count: 2}}}); !errors.Is(err, sellable.ErrInsufficientStock) {
+		t.Fatal(err)
+	}
+	before := storedEvents(t, s)
+	if _, err := r.Reserve(ctx, command.ReserveRequest{ID: "yes", Lines: []sellable.ReservationLine{{Key: k, Count: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := storedEvents(t, s); got != before+3 {
+		t.Fatalf("stored %d messages, want hold, record and extra", got-before)
+	}
+	st, err := s.JS.Stream(ctx, streams.EventStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.GetLastMsgForSubject(ctx, streams.CartSubject("extra-no")); err == nil {
+		t.Fatal("a refused cart stored its extra record")
 	}
 }

@@ -88,7 +88,7 @@ func TestValueRenameReadsOlderVersions(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if got.Sellable != goldenPosition.Count || got.OnHand != goldenPosition.OnHand || got.Seq != goldenPosition.Seq ||
+		if got.Sellable != goldenPosition.Count || got.Adjusted != goldenPosition.OnHand || got.Seq != goldenPosition.Seq ||
 			!got.UpdatedAt.Equal(goldenPosition.UpdatedAt) || got.LocationID != "STL" {
 			t.Fatalf("%s read as %+v", name, got)
 		}

@@ -91,7 +91,7 @@ func at(sec int64) time.Time { return time.Unix(1_700_000_000+sec, 0).UTC() }
 func pos(loc, sku string, adjusted, reserved int64, seq uint64) sellable.Position {
 	return sellable.Position{
 		LocationID: loc, SKU: sku,
-		Count: adjusted - reserved, Adjusted: adjusted, Reserved: reserved,
+		Count: adjusted - reserved, OnHand: adjusted, Reserved: reserved,
 		Seq: seq, UpdatedAt: at(int64(seq)),
 	}
 }

@@ -21,7 +21,15 @@
 // server); the calculator reads one partition (PartitionFilter), writes
 // the view under KeyToken keys and announces changes on SellableSubject.
 //
+// A key's whole history is KeyHistoryFilter (every kind, one partition):
+// the subject filter a decision's Nats-Expected-Last-Subject-Sequence is
+// checked on. A cart reservation's record lives on CartSubject, three
+// tokens, outside the partition transform and every partition filter.
+//
 // Ensure creates missing streams and never changes existing ones: their
-// settings are shared by every process (see internal/drift). Plan and
-// Apply, behind `inventory admin`, are the deliberate way to change them.
+// settings are shared by every process (see internal/drift). The one
+// exception is an upgrade that only adds (new event subjects, atomic
+// publish), which this version cannot run without and which takes
+// nothing from older ones. Plan and Apply, behind `inventory admin`, are
+// the deliberate way to change the rest.
 package streams

@@ -99,7 +99,7 @@ func (s *System) Registry(tb testing.TB) *registry.Store {
 
 // Decider takes decisions on the system's log over its view.
 func (s *System) Decider() *command.Decider {
-	return command.NewDecider(s.JS, s.Wire.Events, s.View, s.Streams.Partitions, command.DefaultDecideConfig())
+	return command.NewDecider(s.JS, s.Wire.Events, s.Wire.Decoders, s.View, s.Streams.Partitions, command.DefaultDecideConfig())
 }
 
 // API is the command and query API over the system, logging to log, as

@@ -150,6 +150,8 @@ type Decider struct {
 
 	mu sync.Mutex
 	st jetstream.Stream // the event stream, once looked up
+
+	locks keyLocks // this process's decisions take turns per key
 }
 
 // NewDecider decides over view for a stream of the given partitions,
@@ -171,6 +173,11 @@ func NewDecider(js jetstream.JetStream, codec wire.EventCodec, decoders *wire.Co
 // file). Keys must be distinct. With an empty decision it stores nothing
 // and answers a Stored without Seqs.
 func (d *Decider) Decide(ctx context.Context, keys []sellable.Key, fn DecideFunc) (Stored, error) {
+	unlock, err := d.locks.lock(ctx, keys)
+	if err != nil {
+		return Stored{}, err
+	}
+	defer unlock()
 	for attempt := 1; ; attempt++ {
 		positions, err := d.read(ctx, keys)
 		if err != nil {

@@ -97,7 +97,7 @@ func waitPosition(t *testing.T, base, loc, sku string, onHand, reserved, sellabl
 }
 
 // TestReservationRaceGrantsExactlyTheStock is issue 12.8's race: 32
-// clients race to reserve the last 100 units of one SKU, with carts that
+// clients, over four command APIs, race to reserve the last 100 units of one SKU, with carts that
 // also span SKUs in other locations (other partitions), while a
 // calculator is SIGKILLed and a node of the three-node NATS cluster is
 // restarted. Every cart is settled (201 or 409, retried under its id
@@ -115,15 +115,23 @@ func TestReservationRaceGrantsExactlyTheStock(t *testing.T) {
 	env := func(addr string) map[string]string {
 		return map[string]string{"NATS_URL": nc.url(), "INVENTORY_HTTP_ADDR": addr, "INVENTORY_REPLICAS": "3"}
 	}
-	mutAddr := freeAddr(t)
-	mutator := "http://" + mutAddr
-	start(t, "mutator", "mutator", env(mutAddr))
+	// Four command APIs: each serialises its own decisions per key, so
+	// only the expected-sequence check keeps the two from overselling.
+	mutators := make([]string, 4)
+	for i := range mutators {
+		a := freeAddr(t)
+		mutators[i] = "http://" + a
+		start(t, fmt.Sprintf("mutator-%d", i+1), "mutator", env(a))
+	}
+	mutator := mutators[0]
 	calcAddrs := []string{freeAddr(t), freeAddr(t)}
 	calcs := make([]*process, len(calcAddrs))
 	for i, a := range calcAddrs {
 		calcs[i] = start(t, fmt.Sprintf("calculator-%d", i+1), "calculator", env(a))
 	}
-	waitReady(t, mutator)
+	for _, m := range mutators {
+		waitReady(t, m)
+	}
 	query := "http://" + calcAddrs[1]
 	waitReady(t, query)
 	waitReady(t, "http://"+calcAddrs[0])
@@ -153,8 +161,8 @@ func TestReservationRaceGrantsExactlyTheStock(t *testing.T) {
 		granted = map[sku]int{}
 		carts   atomic.Int64
 	)
-	settle := func(id string, lines []line) int {
-		out := reserve(t, deadline, mutator, id, "1h", lines)
+	settle := func(base, id string, lines []line) int {
+		out := reserve(t, deadline, base, id, "1h", lines)
 		if out.status == http.StatusCreated || out.status == http.StatusOK {
 			mu.Lock()
 			for _, l := range lines {
@@ -182,7 +190,7 @@ func TestReservationRaceGrantsExactlyTheStock(t *testing.T) {
 						lines = append(lines, line{s.loc, s.sku, 1 + rnd.IntN(3)})
 					}
 				}
-				settle(fmt.Sprintf("race-%s-c%d-%d", run, c, i), lines)
+				settle(mutators[c%len(mutators)], fmt.Sprintf("race-%s-c%d-%d", run, c, i), lines)
 			}
 		})
 	}
@@ -214,7 +222,7 @@ func TestReservationRaceGrantsExactlyTheStock(t *testing.T) {
 	// SKU is then sold out for good.
 	for _, s := range skus {
 		for i := 0; ; i++ {
-			if settle(fmt.Sprintf("drain-%s-%s-%s-%d", run, s.loc, s.sku, i), []line{{s.loc, s.sku, 1}}) == http.StatusConflict {
+			if settle(mutators[i%len(mutators)], fmt.Sprintf("drain-%s-%s-%s-%d", run, s.loc, s.sku, i), []line{{s.loc, s.sku, 1}}) == http.StatusConflict {
 				break
 			}
 			if t.Failed() {

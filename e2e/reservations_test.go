@@ -105,6 +105,10 @@ func waitPosition(t *testing.T, base, loc, sku string, onHand, reserved, sellabl
 // by one until refused. Exactly the stock is granted per SKU: more would
 // be an oversold cart, fewer a refusal with stock left or a lost grant.
 //
+// Eight carts with the minimum ttl (10 s) expire meanwhile: each returns
+// its units once (the SKU is back to 40 sellable, 0 reserved) and says
+// expired.
+//
 // Without the expected-last-subject-sequence check the decisions of
 // concurrent carts read the same position and oversell (checked by
 // removing it, see the report of issue 12).
@@ -154,6 +158,22 @@ func TestReservationRaceGrantsExactlyTheStock(t *testing.T) {
 	}
 	for _, s := range skus {
 		waitCount(t, query, s.loc, s.sku, stock[s])
+	}
+
+	// Carts that expire during the failures below (ttl 10 s, the
+	// minimum): their units come back once each, whichever of the four
+	// relays decides them.
+	expiring := sku{"race-" + run, "expiring"}
+	command(t, mutator, "adjustment", expiring.loc, expiring.sku, 40, "stock-"+expiring.loc+"-"+expiring.sku)
+	waitCount(t, query, expiring.loc, expiring.sku, 40)
+	var expiringIDs []string
+	for i := range 8 {
+		id := fmt.Sprintf("expiring-%s-%d", run, i)
+		out := reserve(t, deadline, mutators[i%len(mutators)], id, "10s", []line{{expiring.loc, expiring.sku, 5}})
+		if out.status != http.StatusCreated {
+			t.Fatalf("expiring cart %d: %d %v", i, out.status, out.body)
+		}
+		expiringIDs = append(expiringIDs, id)
 	}
 
 	var (
@@ -237,6 +257,13 @@ func TestReservationRaceGrantsExactlyTheStock(t *testing.T) {
 	}
 	for _, s := range skus {
 		waitPosition(t, query, s.loc, s.sku, stock[s], stock[s], 0)
+	}
+	waitPosition(t, query, expiring.loc, expiring.sku, 40, 0, 40)
+	for _, id := range expiringIDs {
+		st, out, err := get(mutator + "/inventory/reservations/" + id)
+		if err != nil || st != http.StatusOK || out["state"] != "expired" {
+			t.Errorf("%s: %d %v %v, want expired", id, st, out, err)
+		}
 	}
 	t.Logf("%d carts settled, %v granted", carts.Load(), granted)
 }

@@ -63,11 +63,13 @@ func programServers() map[string]*echo.Echo {
 	}
 	allInOne := pipeline()
 	app.RegisterCommands(allInOne, nil, app.Topology{}, app.Wire{})
+	app.RegisterCounts(allInOne, nil, app.Topology{})
 	app.RegisterReservations(allInOne, nil)
 	registry.NewHandler(nil, log).Register(allInOne)
 
 	mutator := api.NewServer(log)
 	app.RegisterCommands(mutator, nil, app.Topology{}, app.Wire{})
+	app.RegisterCounts(mutator, nil, app.Topology{})
 	app.RegisterReservations(mutator, nil)
 	api.RegisterReady(mutator, map[string]api.Check{})
 
@@ -220,6 +222,10 @@ func TestAnswersConformToSpec(t *testing.T) {
 		return nil
 	})
 	c.check(http.MethodGet, "/inventory/locations/oas-loc/skus/oas-sku", "", http.StatusOK)
+	c.check(http.MethodPost, "/inventory/counts", `{"locationId":"oas-loc","sku":"oas-count","onHand":7}`, http.StatusCreated)
+	c.check(http.MethodPost, "/inventory/counts", `{"locationId":"oas-loc","sku":"oas-count","onHand":"7"}`, http.StatusOK)
+	c.check(http.MethodPost, "/inventory/counts", `{"locationId":"oas-loc","sku":"oas-count","onHand":9,"expectedOnHand":1}`, http.StatusConflict)
+	c.check(http.MethodPost, "/inventory/counts", `{"locationId":"oas-loc","sku":"oas-count","onHand":-1}`, http.StatusBadRequest)
 	cart := `{"reservationId":"oas-r","lines":[{"locationId":"oas-loc","sku":"oas-sku","count":2}],"ttl":"1m"}`
 	c.check(http.MethodPost, "/inventory/reservations", cart, http.StatusCreated)
 	c.check(http.MethodPost, "/inventory/reservations", cart, http.StatusOK)

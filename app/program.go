@@ -17,6 +17,7 @@ import (
 	"github.com/sellable/inventory/api"
 	"github.com/sellable/inventory/calculator"
 	"github.com/sellable/inventory/command"
+	"github.com/sellable/inventory/expiry"
 	"github.com/sellable/inventory/kv"
 	"github.com/sellable/inventory/natsauth"
 	"github.com/sellable/inventory/query"
@@ -125,14 +126,22 @@ func RegisterCommands(e *echo.Echo, js jetstream.JetStream, t Topology, w Wire) 
 }
 
 // Reservations is the cart reservation service: decisions on the log,
-// waiting for view. The expiry mechanism calls its Expire.
+// waiting for view. Each new reservation's expiry is scheduled before it
+// is stored (package expiry); RunExpiryRelay decides the fired schedules.
 func Reservations(js jetstream.JetStream, t Topology, w Wire, view command.View) *command.Reservations {
-	return command.NewReservations(command.NewDecider(js, w.Events, w.Decoders, view, t.Partitions, command.DefaultDecideConfig()))
+	d := command.NewDecider(js, w.Events, w.Decoders, view, t.Partitions, command.DefaultDecideConfig())
+	return command.NewReservations(d, command.WithExpiry(expiry.NewScheduler(js)))
 }
 
 // RegisterReservations mounts the cart reservation routes over r.
 func RegisterReservations(e *echo.Echo, r *command.Reservations) {
 	api.RegisterReservations(e, r)
+}
+
+// RegisterCounts mounts POST /inventory/counts, deciding counts with d
+// (the reservations' decider: one per process).
+func RegisterCounts(e *echo.Echo, d *command.Decider, t Topology) {
+	api.RegisterCounts(e, command.NewCounts(d, t.Partitions))
 }
 
 // runAll runs every function until ctx ends or one fails, then drains nc
@@ -314,4 +323,25 @@ func mainFlags(f Flags) (exitWithParent *bool) {
 	f.BoolVar(exitWithParent, "exit-with-parent", "INVENTORY_EXIT_WITH_PARENT", false,
 		"stop when the process that started this one, or its parent, exits (for task runners)")
 	return exitWithParent
+}
+
+// RunExpiryRelay runs the relay that turns fired reservation expiry
+// schedules into expiry decisions by e (see package expiry), in s.
+// Every program that serves reservations runs one; they share its
+// durable consumer.
+func RunExpiryRelay(ctx context.Context, s *Session, rs *command.Reservations) error {
+	e := expiry.NewExpirer(rs)
+	cfg := expiry.DefaultConfig()
+	cfg.Logger = s.Log
+	var r *expiry.Relay
+	err := Retry(ctx, s.Log, "expiry relay consumer", func(ctx context.Context) error {
+		var err error
+		r, err = expiry.NewRelay(ctx, s.JS, e, cfg)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.Go(r.Run)
+	return nil
 }

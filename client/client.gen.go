@@ -49,6 +49,21 @@ func (e BatchCommand1Type) Valid() bool {
 	}
 }
 
+// Defines values for CountConflictField.
+const (
+	CountConflictFieldExpectedOnHand CountConflictField = "expectedOnHand"
+)
+
+// Valid indicates whether the value is a known member of the CountConflictField enum.
+func (e CountConflictField) Valid() bool {
+	switch e {
+	case CountConflictFieldExpectedOnHand:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Reason.
 const (
 	ReasonCorrection Reason = "correction"
@@ -363,6 +378,75 @@ type CommandResponse struct {
 	Seq       int64   `json:"seq"`
 	Sku       string  `json:"sku"`
 	Stream    string  `json:"stream"`
+}
+
+// CountCommand Example: {"expectedOnHand":50,"locationId":"store-1","onHand":57,"sku":"sku-42"}
+type CountCommand struct {
+	// ExpectedOnHand Only count if on-hand is this now (compare-and-set).
+	ExpectedOnHand *CountCommand_ExpectedOnHand `json:"expectedOnHand,omitempty"`
+
+	// LocationId A location or SKU: 1 to 128 bytes of UTF-8 (maxLength counts
+	// characters, so an id of multi-byte characters can be refused below
+	// it), no control characters (C0, DEL, C1).
+	LocationId ID `json:"locationId"`
+
+	// OnHand The counted on-hand, 0 to 1000000000 (an integer, or a string holding one).
+	OnHand CountCommand_OnHand `json:"onHand"`
+
+	// Sku A location or SKU: 1 to 128 bytes of UTF-8 (maxLength counts
+	// characters, so an id of multi-byte characters can be refused below
+	// it), no control characters (C0, DEL, C1).
+	Sku ID `json:"sku"`
+}
+
+// CountCommandExpectedOnHand0 defines model for CountCommand.ExpectedOnHand.0.
+type CountCommandExpectedOnHand0 = int64
+
+// CountCommandExpectedOnHand1 defines model for CountCommand.ExpectedOnHand.1.
+type CountCommandExpectedOnHand1 = string
+
+// CountCommand_ExpectedOnHand Only count if on-hand is this now (compare-and-set).
+type CountCommand_ExpectedOnHand struct {
+	union json.RawMessage
+}
+
+// CountCommandOnHand0 defines model for CountCommand.OnHand.0.
+type CountCommandOnHand0 = int64
+
+// CountCommandOnHand1 defines model for CountCommand.OnHand.1.
+type CountCommandOnHand1 = string
+
+// CountCommand_OnHand The counted on-hand, 0 to 1000000000 (an integer, or a string holding one).
+type CountCommand_OnHand struct {
+	union json.RawMessage
+}
+
+// CountConflict defines model for CountConflict.
+type CountConflict struct {
+	Error string             `json:"error"`
+	Field CountConflictField `json:"field"`
+
+	// OnHand The current on-hand.
+	OnHand int64 `json:"onHand"`
+}
+
+// CountConflictField defines model for CountConflict.Field.
+type CountConflictField string
+
+// CountResponse defines model for CountResponse.
+type CountResponse struct {
+	// Adjustment onHand - previousOnHand; 0 when nothing was appended.
+	Adjustment int64  `json:"adjustment"`
+	Appended   bool   `json:"appended"`
+	LocationId string `json:"locationId"`
+	OnHand     int64  `json:"onHand"`
+	Partition  int    `json:"partition"`
+
+	// PreviousOnHand The on-hand the count was decided on.
+	PreviousOnHand int64  `json:"previousOnHand"`
+	Seq            int64  `json:"seq"`
+	Sku            string `json:"sku"`
+	Stream         string `json:"stream"`
 }
 
 // ErrorBody defines model for ErrorBody.
@@ -938,6 +1022,9 @@ type AdjustJSONRequestBody = AdjustmentCommand
 // BatchJSONRequestBody defines body for Batch for application/json ContentType.
 type BatchJSONRequestBody = BatchRequest
 
+// CountJSONRequestBody defines body for Count for application/json ContentType.
+type CountJSONRequestBody = CountCommand
+
 // ReserveJSONRequestBody defines body for Reserve for application/json ContentType.
 type ReserveJSONRequestBody = ReservationCommand
 
@@ -1108,6 +1195,130 @@ func (t BatchCommand) MarshalJSON() ([]byte, error) {
 }
 
 func (t *BatchCommand) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsCountCommandExpectedOnHand0 returns the union data inside the CountCommand_ExpectedOnHand as a CountCommandExpectedOnHand0
+func (t CountCommand_ExpectedOnHand) AsCountCommandExpectedOnHand0() (CountCommandExpectedOnHand0, error) {
+	var body CountCommandExpectedOnHand0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCountCommandExpectedOnHand0 overwrites any union data inside the CountCommand_ExpectedOnHand as the provided CountCommandExpectedOnHand0
+func (t *CountCommand_ExpectedOnHand) FromCountCommandExpectedOnHand0(v CountCommandExpectedOnHand0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCountCommandExpectedOnHand0 performs a merge with any union data inside the CountCommand_ExpectedOnHand, using the provided CountCommandExpectedOnHand0
+func (t *CountCommand_ExpectedOnHand) MergeCountCommandExpectedOnHand0(v CountCommandExpectedOnHand0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCountCommandExpectedOnHand1 returns the union data inside the CountCommand_ExpectedOnHand as a CountCommandExpectedOnHand1
+func (t CountCommand_ExpectedOnHand) AsCountCommandExpectedOnHand1() (CountCommandExpectedOnHand1, error) {
+	var body CountCommandExpectedOnHand1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCountCommandExpectedOnHand1 overwrites any union data inside the CountCommand_ExpectedOnHand as the provided CountCommandExpectedOnHand1
+func (t *CountCommand_ExpectedOnHand) FromCountCommandExpectedOnHand1(v CountCommandExpectedOnHand1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCountCommandExpectedOnHand1 performs a merge with any union data inside the CountCommand_ExpectedOnHand, using the provided CountCommandExpectedOnHand1
+func (t *CountCommand_ExpectedOnHand) MergeCountCommandExpectedOnHand1(v CountCommandExpectedOnHand1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t CountCommand_ExpectedOnHand) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *CountCommand_ExpectedOnHand) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsCountCommandOnHand0 returns the union data inside the CountCommand_OnHand as a CountCommandOnHand0
+func (t CountCommand_OnHand) AsCountCommandOnHand0() (CountCommandOnHand0, error) {
+	var body CountCommandOnHand0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCountCommandOnHand0 overwrites any union data inside the CountCommand_OnHand as the provided CountCommandOnHand0
+func (t *CountCommand_OnHand) FromCountCommandOnHand0(v CountCommandOnHand0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCountCommandOnHand0 performs a merge with any union data inside the CountCommand_OnHand, using the provided CountCommandOnHand0
+func (t *CountCommand_OnHand) MergeCountCommandOnHand0(v CountCommandOnHand0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCountCommandOnHand1 returns the union data inside the CountCommand_OnHand as a CountCommandOnHand1
+func (t CountCommand_OnHand) AsCountCommandOnHand1() (CountCommandOnHand1, error) {
+	var body CountCommandOnHand1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCountCommandOnHand1 overwrites any union data inside the CountCommand_OnHand as the provided CountCommandOnHand1
+func (t *CountCommand_OnHand) FromCountCommandOnHand1(v CountCommandOnHand1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCountCommandOnHand1 performs a merge with any union data inside the CountCommand_OnHand, using the provided CountCommandOnHand1
+func (t *CountCommand_OnHand) MergeCountCommandOnHand1(v CountCommandOnHand1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t CountCommand_OnHand) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *CountCommand_OnHand) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
@@ -1557,6 +1768,42 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /inventory/batch (the `Batch` operationId).
 	Batch(ctx context.Context, params *BatchParams, body BatchJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CountWithBody Set a SKU's on-hand at a location to a counted value (a stock take).
+	//
+	// Appends the adjustment that takes on-hand from its current value to
+	// onHand, decided on the position as of the key's last event with the
+	// same expected-last-subject-sequence check as reservations: an event
+	// that lands in between makes the server decide again on the new
+	// on-hand, so it is never lost. 201 when an adjustment was appended;
+	// 200 with adjustment 0 and appended false when on-hand already was
+	// onHand (nothing appended, seq is the key's last event). With
+	// expectedOnHand it is a compare-and-set: 409 when the on-hand it is
+	// decided on differs, the body saying the current onHand. Reserved
+	// units are untouched: sellable becomes onHand - reserved.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /inventory/counts (the `Count` operationId).
+	CountWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// Count Set a SKU's on-hand at a location to a counted value (a stock take).
+	//
+	// Appends the adjustment that takes on-hand from its current value to
+	// onHand, decided on the position as of the key's last event with the
+	// same expected-last-subject-sequence check as reservations: an event
+	// that lands in between makes the server decide again on the new
+	// on-hand, so it is never lost. 201 when an adjustment was appended;
+	// 200 with adjustment 0 and appended false when on-hand already was
+	// onHand (nothing appended, seq is the key's last event). With
+	// expectedOnHand it is a compare-and-set: 409 when the on-hand it is
+	// decided on differs, the body saying the current onHand. Reserved
+	// units are untouched: sellable becomes onHand - reserved.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /inventory/counts (the `Count` operationId).
+	Count(ctx context.Context, body CountJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListPositions One page of a location's positions (the Scylla query service only).
 	//
@@ -2167,6 +2414,62 @@ func (c *Client) BatchWithBody(ctx context.Context, params *BatchParams, content
 // Corresponds with POST /inventory/batch (the `Batch` operationId).
 func (c *Client) Batch(ctx context.Context, params *BatchParams, body BatchJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewBatchRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CountWithBody Set a SKU's on-hand at a location to a counted value (a stock take).
+//
+// Appends the adjustment that takes on-hand from its current value to
+// onHand, decided on the position as of the key's last event with the
+// same expected-last-subject-sequence check as reservations: an event
+// that lands in between makes the server decide again on the new
+// on-hand, so it is never lost. 201 when an adjustment was appended;
+// 200 with adjustment 0 and appended false when on-hand already was
+// onHand (nothing appended, seq is the key's last event). With
+// expectedOnHand it is a compare-and-set: 409 when the on-hand it is
+// decided on differs, the body saying the current onHand. Reserved
+// units are untouched: sellable becomes onHand - reserved.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /inventory/counts (the `Count` operationId).
+func (c *Client) CountWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCountRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// Count Set a SKU's on-hand at a location to a counted value (a stock take).
+//
+// Appends the adjustment that takes on-hand from its current value to
+// onHand, decided on the position as of the key's last event with the
+// same expected-last-subject-sequence check as reservations: an event
+// that lands in between makes the server decide again on the new
+// on-hand, so it is never lost. 201 when an adjustment was appended;
+// 200 with adjustment 0 and appended false when on-hand already was
+// onHand (nothing appended, seq is the key's last event). With
+// expectedOnHand it is a compare-and-set: 409 when the on-hand it is
+// decided on differs, the body saying the current onHand. Reserved
+// units are untouched: sellable becomes onHand - reserved.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /inventory/counts (the `Count` operationId).
+func (c *Client) Count(ctx context.Context, body CountJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCountRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3373,6 +3676,46 @@ func NewBatchRequestWithBody(server string, params *BatchParams, contentType str
 		}
 
 	}
+
+	return req, nil
+}
+
+// NewCountRequest calls the generic Count builder with application/json body
+func NewCountRequest(server string, body CountJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCountRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCountRequestWithBody constructs an http.Request for the Count method, with any body, and a specified content type
+func NewCountRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/inventory/counts")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -4606,6 +4949,42 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /inventory/batch (the `Batch` operationId).
 	BatchWithResponse(ctx context.Context, params *BatchParams, body BatchJSONRequestBody, reqEditors ...RequestEditorFn) (*BatchResponse2, error)
+
+	// CountWithBodyWithResponse Set a SKU's on-hand at a location to a counted value (a stock take).
+	//
+	// Appends the adjustment that takes on-hand from its current value to
+	// onHand, decided on the position as of the key's last event with the
+	// same expected-last-subject-sequence check as reservations: an event
+	// that lands in between makes the server decide again on the new
+	// on-hand, so it is never lost. 201 when an adjustment was appended;
+	// 200 with adjustment 0 and appended false when on-hand already was
+	// onHand (nothing appended, seq is the key's last event). With
+	// expectedOnHand it is a compare-and-set: 409 when the on-hand it is
+	// decided on differs, the body saying the current onHand. Reserved
+	// units are untouched: sellable becomes onHand - reserved.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /inventory/counts (the `Count` operationId).
+	CountWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CountResponse2, error)
+
+	// CountWithResponse Set a SKU's on-hand at a location to a counted value (a stock take).
+	//
+	// Appends the adjustment that takes on-hand from its current value to
+	// onHand, decided on the position as of the key's last event with the
+	// same expected-last-subject-sequence check as reservations: an event
+	// that lands in between makes the server decide again on the new
+	// on-hand, so it is never lost. 201 when an adjustment was appended;
+	// 200 with adjustment 0 and appended false when on-hand already was
+	// onHand (nothing appended, seq is the key's last event). With
+	// expectedOnHand it is a compare-and-set: 409 when the on-hand it is
+	// decided on differs, the body saying the current onHand. Reserved
+	// units are untouched: sellable becomes onHand - reserved.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /inventory/counts (the `Count` operationId).
+	CountWithResponse(ctx context.Context, body CountJSONRequestBody, reqEditors ...RequestEditorFn) (*CountResponse2, error)
 
 	// ListPositionsWithResponse One page of a location's positions (the Scylla query service only).
 	//
@@ -5889,6 +6268,131 @@ func (r BatchResponse2) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r BatchResponse2) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CountResponse2401Headers the declared response headers of an HTTP 401 response for Count
+type CountResponse2401Headers struct {
+	WWWAuthenticate *string
+}
+
+// CountResponse2403Headers the declared response headers of an HTTP 403 response for Count
+type CountResponse2403Headers struct {
+	WWWAuthenticate *string
+}
+
+// CountResponse2429Headers the declared response headers of an HTTP 429 response for Count
+type CountResponse2429Headers struct {
+	RetryAfter *int
+}
+
+type CountResponse2 struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CountResponse
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CountResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *CountConflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CountResponse2401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *CountResponse2403Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CountResponse2429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CountResponse2) GetJSON200() *CountResponse {
+	return r.JSON200
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CountResponse2) GetJSON201() *CountResponse {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CountResponse2) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CountResponse2) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CountResponse2) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CountResponse2) GetJSON409() *CountConflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CountResponse2) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CountResponse2) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CountResponse2) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CountResponse2) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CountResponse2) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CountResponse2) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CountResponse2) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CountResponse2) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8382,6 +8886,54 @@ func (c *ClientWithResponses) BatchWithResponse(ctx context.Context, params *Bat
 	return ParseBatchResponse2(rsp)
 }
 
+// CountWithBodyWithResponse Set a SKU's on-hand at a location to a counted value (a stock take).
+//
+// Appends the adjustment that takes on-hand from its current value to
+// onHand, decided on the position as of the key's last event with the
+// same expected-last-subject-sequence check as reservations: an event
+// that lands in between makes the server decide again on the new
+// on-hand, so it is never lost. 201 when an adjustment was appended;
+// 200 with adjustment 0 and appended false when on-hand already was
+// onHand (nothing appended, seq is the key's last event). With
+// expectedOnHand it is a compare-and-set: 409 when the on-hand it is
+// decided on differs, the body saying the current onHand. Reserved
+// units are untouched: sellable becomes onHand - reserved.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /inventory/counts (the `Count` operationId).
+func (c *ClientWithResponses) CountWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CountResponse2, error) {
+	rsp, err := c.CountWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCountResponse2(rsp)
+}
+
+// CountWithResponse Set a SKU's on-hand at a location to a counted value (a stock take).
+//
+// Appends the adjustment that takes on-hand from its current value to
+// onHand, decided on the position as of the key's last event with the
+// same expected-last-subject-sequence check as reservations: an event
+// that lands in between makes the server decide again on the new
+// on-hand, so it is never lost. 201 when an adjustment was appended;
+// 200 with adjustment 0 and appended false when on-hand already was
+// onHand (nothing appended, seq is the key's last event). With
+// expectedOnHand it is a compare-and-set: 409 when the on-hand it is
+// decided on differs, the body saying the current onHand. Reserved
+// units are untouched: sellable becomes onHand - reserved.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /inventory/counts (the `Count` operationId).
+func (c *ClientWithResponses) CountWithResponse(ctx context.Context, body CountJSONRequestBody, reqEditors ...RequestEditorFn) (*CountResponse2, error) {
+	rsp, err := c.Count(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCountResponse2(rsp)
+}
+
 // ListPositionsWithResponse One page of a location's positions (the Scylla query service only).
 //
 // Returns a wrapper object for the known response body format(s).
@@ -9705,6 +10257,128 @@ func ParseBatchResponse2(rsp *http.Response) (*BatchResponse2, error) {
 		response.Headers403 = &headers
 	case rsp.StatusCode == 429:
 		var headers BatchResponse2429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCountResponse2 parses an HTTP response from a CountWithResponse call
+func ParseCountResponse2(rsp *http.Response) (*CountResponse2, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CountResponse2{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CountResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CountResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest CountConflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CountResponse2401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers CountResponse2403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 429:
+		var headers CountResponse2429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nuid"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/sellable/inventory/metrics"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
 	"github.com/sellable/inventory/wire"
@@ -92,6 +93,10 @@ const (
 // StoresNothing).
 const errCodeWrongLastSeq = 10071
 
+// errCodeWrongLastSeqConstant is JSStreamWrongLastSequenceConstantErr,
+// the same refusal without the sequence found.
+const errCodeWrongLastSeqConstant = 10164
+
 // Record is a message of a decision that is not an event on a key: a
 // cart reservation's own record. It is stored in the same batch, with
 // Nats-Expected-Last-Subject-Sequence ExpectLastSeq on its Subject (0:
@@ -145,6 +150,8 @@ type Decider struct {
 
 	mu sync.Mutex
 	st jetstream.Stream // the event stream, once looked up
+
+	locks keyLocks // this process's decisions take turns per key
 }
 
 // NewDecider decides over view for a stream of the given partitions,
@@ -166,6 +173,11 @@ func NewDecider(js jetstream.JetStream, codec wire.EventCodec, decoders *wire.Co
 // file). Keys must be distinct. With an empty decision it stores nothing
 // and answers a Stored without Seqs.
 func (d *Decider) Decide(ctx context.Context, keys []sellable.Key, fn DecideFunc) (Stored, error) {
+	unlock, err := d.locks.lock(ctx, keys)
+	if err != nil {
+		return Stored{}, err
+	}
+	defer unlock()
 	for attempt := 1; ; attempt++ {
 		positions, err := d.read(ctx, keys)
 		if err != nil {
@@ -190,6 +202,7 @@ func (d *Decider) Decide(ctx context.Context, keys []sellable.Key, fn DecideFunc
 		if !errors.Is(err, errWrongLastSeq) && !errors.Is(err, errBatchBusy) {
 			return Stored{}, err
 		}
+		metrics.DecisionRetries.Inc()
 		if attempt >= d.cfg.Attempts {
 			return Stored{}, fmt.Errorf("%w: %d attempts", ErrContention, attempt)
 		}
@@ -434,7 +447,10 @@ func (d *Decider) publish(ctx context.Context, msgs []*nats.Msg) (Stored, error)
 	}
 	if ack.Error != nil {
 		switch ack.Error.ErrCode {
-		case errCodeWrongLastSeq:
+		// 10164 (JSStreamWrongLastSequenceConstantErr) is the same
+		// refusal when the key's subject is in flight in another batch or
+		// on a replicated stream (server/jetstream_batching.go, 2.15.2).
+		case errCodeWrongLastSeq, errCodeWrongLastSeqConstant:
 			return Stored{}, fmt.Errorf("%w: %s", errWrongLastSeq, ack.Error.Description)
 		case errCodeTooManyInflight, errCodeIncomplete:
 			return Stored{}, fmt.Errorf("%w: %s (%d)", errBatchBusy, ack.Error.Description, ack.Error.ErrCode)

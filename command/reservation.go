@@ -65,25 +65,58 @@ type Reserved struct {
 // Reservations creates cart reservations and takes them through their
 // lifecycle.
 type Reservations struct {
-	d     *Decider
-	clock func() time.Time
+	d        *Decider
+	clock    func() time.Time
+	schedule ExpiryScheduler
 	// onCreate, when set, adds records to the batch that creates a
 	// reservation (SetCreationRecords).
 	onCreate func(sellable.CartReservation) ([]Record, error)
 }
 
 // SetCreationRecords makes every reservation's creating batch also store
-// the records fn returns for it (the expiry mechanism's message
-// schedule, say): they are stored with the holds and the reservation's
-// record, all or nothing. Call it before serving.
+// the records fn returns for it: they are stored with the holds and the
+// reservation's record, all or nothing. (A message schedule cannot be
+// one: an atomic batch is one stream's, and schedules cannot live in
+// INVENTORY; see WithExpiry and package expiry.) Call it before serving.
 func (r *Reservations) SetCreationRecords(fn func(sellable.CartReservation) ([]Record, error)) {
 	r.onCreate = fn
 }
 
-// NewReservations decides with d.
-func NewReservations(d *Decider) *Reservations {
-	return &Reservations{d: d, clock: time.Now}
+// ExpiryScheduler stores what will expire a reservation at its time,
+// whatever runs then (package expiry). Reserve calls it before it stores
+// the reservation, so no crash leaves a reservation without its expiry;
+// a schedule whose reservation was never stored fires as a no-op. Storing
+// the same (id, at) again replaces the schedule with an identical one.
+type ExpiryScheduler interface {
+	Schedule(ctx context.Context, id string, at time.Time, keys []sellable.Key) error
 }
+
+// ReservationOption is an optional behaviour of Reservations.
+type ReservationOption func(*Reservations)
+
+// WithExpiry schedules every new reservation's expiry with s. Without it
+// reservations never expire by themselves (Expire still works).
+func WithExpiry(s ExpiryScheduler) ReservationOption {
+	return func(r *Reservations) { r.schedule = s }
+}
+
+// NewReservations decides with d.
+func NewReservations(d *Decider, opts ...ReservationOption) *Reservations {
+	r := &Reservations{d: d, clock: time.Now}
+	for _, o := range opts {
+		o(r)
+	}
+	return r
+}
+
+// lateDecision is how close to its expiresAt a reservation may still be
+// stored. Its schedule is stored first and fires at expiresAt; a
+// reservation stored after that would find its expiry already decided
+// (as a no-op on a reservation that did not exist yet) and never expire.
+// Refusing to store it this late (503, the client retries) closes that
+// window short of a pause of more than this between here and the
+// batch's commit, which PublishTimeout bounds well below.
+const lateDecision = sellable.MinReservationTTL / 2
 
 // Decider is the decider the reservations are taken with, for the other
 // decisions of the same process (counts).
@@ -159,6 +192,16 @@ func (r *Reservations) Reserve(ctx context.Context, req ReserveRequest) (Reserve
 		}
 		if short != nil {
 			return Decision{}, &sellable.InsufficientStockError{Short: short}
+		}
+		if r.schedule != nil {
+			// Schedule first (see ExpiryScheduler). A decision taken
+			// again schedules the same instant again: one schedule.
+			if err := r.schedule.Schedule(ctx, req.ID, expiresAt, keys); err != nil {
+				return Decision{}, fmt.Errorf("%w: %w", sellable.ErrUnavailable, err)
+			}
+			if r.clock().After(expiresAt.Add(-lateDecision)) {
+				return Decision{}, fmt.Errorf("%w: reservation %s decided too close to its expiresAt", sellable.ErrUnavailable, req.ID)
+			}
 		}
 		res := sellable.CartReservation{
 			ID: req.ID, Lines: req.Lines, State: sellable.Active,

@@ -66,6 +66,12 @@ func readmeBlocks(t *testing.T) []readmeBlock {
 // fails when a README command is in neither list, so a new command comes
 // with its test or its reason.
 var readmeNotRun = map[string]string{
+	"curl -H \"Content-Type: application/json\" -X POST -d '{\"locationId\":\"STL\",\"sku\":\"123123\",\"onHand\":150}' http://localhost:9091/inventory/counts":                                                                readmeDecisions,
+	"curl -H \"Content-Type: application/json\" -X POST -d '{\"locationId\":\"STL\",\"sku\":\"123123\",\"onHand\":120,\"expectedOnHand\":149}' http://localhost:9091/inventory/counts":                                         readmeDecisions,
+	"curl -H \"Content-Type: application/json\" -X POST -d '{\"reservationId\":\"cart-2\",\"lines\":[{\"locationId\":\"STL\",\"sku\":\"123123\",\"count\":40}],\"ttl\":\"10s\"}' http://localhost:9091/inventory/reservations": readmeDecisions,
+	"sleep 11": readmeDecisions,
+	"curl -s http://localhost:9091/inventory/reservations/cart-2":                                                                                                                                                              readmeDecisions,
+	"curl -s -X POST http://localhost:9091/inventory/reservations/cart-2/confirm":                                                                                                                                              readmeDecisions,
 	"curl -s -H \"Content-Type: application/json\" -X POST -d '{\"locationId\":\"STL\",\"sku\":\"123123\",\"count\":5}' http://localhost:9091/inventory/adjustment":                                                            readmeReads,
 	"curl -s -H 'Inventory-Min-Seq: 4' 'http://localhost:9093/inventory/locations/STL/skus/123123?wait=5s'":                                                                                                                    readmeReads,
 	"curl -s -H \"Content-Type: application/json\" -X POST -d '{\"locationId\":\"STL\",\"sku\":\"123123\",\"count\":-2,\"reason\":\"damaged\",\"reference\":\"ticket 881\"}' http://localhost:9091/inventory/adjustment":       readmeReads,
@@ -113,6 +119,7 @@ const (
 	readmeSecureNATS    = "listens on 0.0.0.0 with generated users and TLS; TestAllInOneWithNATSUsersAndTLS and TestSecuredSplitDeployment run these steps on free ports"
 	readmeSecureHTTP    = "listens on 0.0.0.0:9091 with an API key file; TestSecuredAllInOne runs the same on a free port (keys, JWTs, TLS, the scope matrix)"
 	readmeReads         = "changes or reads the walkthrough's position out of the order its answers assume (or on the Scylla port, which the walkthrough's all-in-one does not open); the reads on 9091 run, and api.TestReadYourWritesHTTP, TestBySKUHTTP and TestHistoryHTTP run these requests"
+	readmeDecisions     = "continues the walkthrough's position, whose later nats CLI answers assume it unchanged; api.TestCountSetsOnHand and e2e.TestExpiryAcrossRestart run these requests"
 	readmeCarts         = "assumes a fresh STL/123123 (100 on hand), which the walkthrough run before it has changed; api.TestReserveConfirmFulfilOverHTTP runs the same requests"
 	readmeSecureCompose = "the secured compose topology needs a Docker engine, which this machine lacks; TestSecuredAllInOne covers its keys and TLS"
 )

@@ -18,8 +18,9 @@ const (
 	ModeAll       Mode = "all"
 )
 
-// Modes lists every mode, in the order ModeAll runs them.
-var Modes = []Mode{ModeBaseline, ModeIngest, ModeFreshness, ModeQueries, ModeAll}
+// Modes lists every mode: those ModeAll runs in its order, then ModeAll,
+// then ModeReservations (which needs the reservations API, issue 12).
+var Modes = []Mode{ModeBaseline, ModeIngest, ModeFreshness, ModeQueries, ModeAll, ModeReservations}
 
 // Via is how events reach the system.
 type Via string
@@ -82,6 +83,10 @@ type Config struct {
 	// means none.
 	WithIngestRate float64
 
+	// Reservations is how many carts each section of ModeReservations
+	// posts.
+	Reservations int
+
 	// Progress shows progress bars on the progress writer.
 	Progress bool
 }
@@ -104,6 +109,7 @@ func DefaultConfig() Config {
 		Timeout:         2 * time.Minute,
 		VerifyHTTPEvery: 100,
 		VerifyPoll:      time.Millisecond,
+		Reservations:    DefaultReservations,
 		Progress:        true,
 	}
 }
@@ -155,6 +161,9 @@ func (c Config) Validate() error {
 	}
 	if c.VerifyHTTPEvery < 0 {
 		errs = append(errs, fmt.Errorf("--verify-http %d must be >= 0", c.VerifyHTTPEvery))
+	}
+	if c.Reservations < 1 || c.Reservations > 10_000_000 {
+		errs = append(errs, fmt.Errorf("--reservations %d not in 1..10000000", c.Reservations))
 	}
 	if c.VerifyPoll <= 0 {
 		errs = append(errs, errors.New("--verify-poll must be positive"))

@@ -85,6 +85,14 @@ func plan(mode Mode, cfg Config) []step {
 		return []step{freshness(freshRate)}
 	case ModeQueries:
 		return []step{queries(cfg.WithIngestRate)}
+	case ModeReservations:
+		var steps []step
+		for _, shape := range reservationShapes {
+			steps = append(steps, func(ctx context.Context, t *target, w io.Writer) (Section, error) {
+				return t.reservations(ctx, cfg, shape, w)
+			})
+		}
+		return steps
 	case ModeAll:
 		steps := []step{baseline}
 		if cfg.Via == "" {

@@ -97,3 +97,34 @@ func TestRunRefusesRemoteTargets(t *testing.T) {
 		t.Fatalf("err %v, want a refusal of the remote target", err)
 	}
 }
+
+// A small reservations run against a real system grants every cart in
+// all four sections and reads the server's retry counter.
+func TestRunReservationsAgainstEmbeddedSystem(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives a whole embedded system")
+	}
+	httpURL, natsURL := startSystem(t)
+	cfg := loadtest.DefaultConfig()
+	cfg.HTTPURL, cfg.NATSURL = httpURL, natsURL
+	cfg.Keys, cfg.Reservations, cfg.Concurrency = 10, 20, 4
+	cfg.Timeout = 20 * time.Second
+	cfg.Progress = false
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rep, err := loadtest.Run(ctx, loadtest.ModeReservations, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Sections) != 4 {
+		t.Fatalf("%d sections, want 4", len(rep.Sections))
+	}
+	for _, s := range rep.Sections {
+		g, _ := s.Get("granted")
+		e, _ := s.Get("errors")
+		_, retries := s.Get("decisions retried (key moved)")
+		if g.Value != 20 || e.Value != 0 || !retries || s.Error != "" {
+			t.Errorf("%s: granted %v errors %v, retries read %v, error %q", s.Settings, g.Value, e.Value, retries, s.Error)
+		}
+	}
+}

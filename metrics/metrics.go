@@ -81,6 +81,14 @@ var (
 		Name: "inventory_partitions_owned",
 		Help: "Partitions this calculator instance owns.",
 	})
+	// DecisionRetries counts decisions on the log taken again because a
+	// key moved between the read and the publish (the stream refused the
+	// batch's expected last subject sequence): the contention of
+	// reservations and counts, read by the load tool.
+	DecisionRetries = auto.NewCounter(prometheus.CounterOpts{
+		Name: "inventory_decision_retries_total",
+		Help: "Decisions on the log taken again because a key moved in between (expected-last-subject-sequence refusals).",
+	})
 	// HTTPRequestSeconds is request latency by method, route and status.
 	HTTPRequestSeconds = auto.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "inventory_http_request_seconds",

@@ -132,7 +132,7 @@ func Of(r Role, partitions int) (Permissions, error) {
 	// Every program checks all three streams at start.
 	programs := func() {
 		p.cleanup = true
-		p.info(events, changes, dlq)
+		p.info(events, changes, dlq, streams.ScheduleStream)
 		p.subscribe(inbox)
 	}
 	// The programs find their schemas in the registry's bucket, where
@@ -159,6 +159,11 @@ func Of(r Role, partitions int) (Permissions, error) {
 		for _, v := range views {
 			p.readBucket(v)
 		}
+		// Each reservation's expiry: its schedule, and the relay's durable
+		// consumer of the fired ones. Nobody else may publish there: the
+		// schedule stream allows rollups (expiry/doc.go).
+		p.publish(streams.ScheduleFilter)
+		p.durable(streams.ScheduleStream)
 	case Calculator:
 		programs()
 		p.read(events)

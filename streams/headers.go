@@ -22,3 +22,13 @@ const (
 	// HeaderOrigSeq, on a dead letter, is its event stream sequence.
 	HeaderOrigSeq = "Inventory-Original-Sequence"
 )
+
+// Message schedule headers (nats-server 2.12+), on ScheduleStream only.
+const (
+	// HeaderSchedule holds when a schedule fires: "@at <RFC 3339>".
+	HeaderSchedule = "Nats-Schedule"
+	// HeaderScheduleTarget is the subject a schedule fires onto.
+	HeaderScheduleTarget = "Nats-Schedule-Target"
+	// HeaderScheduler, on a fired message, names the schedule's subject.
+	HeaderScheduler = "Nats-Scheduler"
+)

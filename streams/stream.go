@@ -190,7 +190,7 @@ func DeadLetterStreamConfig(c Config) jetstream.StreamConfig {
 
 // Configs are the definitions of every stream, in creation order.
 func Configs(c Config) []jetstream.StreamConfig {
-	return []jetstream.StreamConfig{EventStreamConfig(c), SellableStreamConfig(c), DeadLetterStreamConfig(c)}
+	return []jetstream.StreamConfig{EventStreamConfig(c), SellableStreamConfig(c), DeadLetterStreamConfig(c), ScheduleStreamConfig(c)}
 }
 
 // Ensure creates the streams that are missing and checks the others. It

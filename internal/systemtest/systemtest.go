@@ -98,11 +98,17 @@ func (s *System) Registry(tb testing.TB) *registry.Store {
 	return store
 }
 
+// Decider takes decisions on the system's log over its view.
+func (s *System) Decider() *command.Decider {
+	return command.NewDecider(s.JS, s.Wire.Events, s.Wire.Decoders, s.View, s.Streams.Partitions, command.DefaultDecideConfig())
+}
+
 // API is the command and query API over the system, logging to log, as
 // the all-in-one serves it.
 func (s *System) API(log *slog.Logger) *echo.Echo {
 	e := api.NewServer(log)
 	api.RegisterCommands(e, s.Commands)
+	api.RegisterCounts(e, command.NewCounts(s.Decider(), s.Streams.Partitions))
 	events := query.NewEventLog(s.JS, s.Wire.Decoders)
 	api.RegisterQueries(e, query.NewReader(s.View, events), events, s.View)
 	api.RegisterReservations(e, s.Reservations)

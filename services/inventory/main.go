@@ -41,7 +41,12 @@ func main() {
 			return nil, err
 		}
 		app.RegisterCommands(e, s.JS, s.Topology, pipe.Wire)
-		app.RegisterReservations(e, app.Reservations(s.JS, s.Topology, pipe.Wire, pipe.View))
+		rs := app.Reservations(s.JS, s.Topology, pipe.Wire, pipe.View)
+		app.RegisterReservations(e, rs)
+		app.RegisterCounts(e, rs.Decider(), s.Topology)
+		if err := app.RunExpiryRelay(ctx, s, rs); err != nil {
+			return nil, err
+		}
 		registry.NewHandler(pipe.Wire.Registry, s.Log).Register(e)
 		if pcfg := projectionConfig(pipe.Wire, s.Log); len(pcfg.Hosts) > 0 {
 			se, err := app.RunProjection(s, pcfg, pipe.Wire)

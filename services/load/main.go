@@ -49,6 +49,7 @@ func main() {
 	fs.IntVar(&c.VerifyHTTPEvery, "verify-http", d.VerifyHTTPEvery, "freshness: 1 in N events as HTTP POST polled with GET (0 = off)")
 	fs.DurationVar(&c.VerifyPoll, "verify-poll", d.VerifyPoll, "interval of the GET poll of --verify-http")
 	fs.Float64Var(&c.WithIngestRate, "with-ingest-rate", 0, "queries: run an ingest at this rate meanwhile (events/s)")
+	fs.IntVar(&c.Reservations, "reservations", d.Reservations, "reservations: carts per section")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	quiet := fs.Bool("quiet", false, "no progress bars")
 	mode, args := "", os.Args[1:]
@@ -64,8 +65,8 @@ func main() {
 
 func usage(fs *flag.FlagSet) func() {
 	return func() {
-		fmt.Fprintf(fs.Output(), "usage: load <%s|%s|%s|%s|%s> [flags]\n\n", loadtest.ModeIngest, loadtest.ModeFreshness,
-			loadtest.ModeQueries, loadtest.ModeBaseline, loadtest.ModeAll)
+		fmt.Fprintf(fs.Output(), "usage: load <%s|%s|%s|%s|%s|%s> [flags]\n\n", loadtest.ModeIngest, loadtest.ModeFreshness,
+			loadtest.ModeQueries, loadtest.ModeBaseline, loadtest.ModeAll, loadtest.ModeReservations)
 		fs.PrintDefaults()
 	}
 }

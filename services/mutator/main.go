@@ -1,5 +1,7 @@
 // Command mutator serves the command API against an external NATS:
-// POST /inventory/adjustment, /inventory/reservation and /inventory/batch.
+// POST /inventory/adjustment, /inventory/reservation, /inventory/batch,
+// /inventory/counts and the cart reservations; it also runs an expiry
+// relay (package expiry).
 package main
 
 import (
@@ -23,15 +25,20 @@ func main() {
 		if wire.IDKey, err = app.OpenIDKey(ctx, s.JS, s.Topology, s.Log); err != nil {
 			return nil, err
 		}
-		// Cart reservations decide on positions, so the command API reads
-		// the view (the calculators write it).
+		// Cart reservations and counts decide on positions, so the command
+		// API reads the view (the calculators write it).
 		view, err := app.OpenView(ctx, s.JS, s.Topology, s.Log)
 		if err != nil {
 			return nil, err
 		}
 		e := api.NewServer(s.Log)
 		app.RegisterCommands(e, s.JS, s.Topology, wire)
-		app.RegisterReservations(e, app.Reservations(s.JS, s.Topology, wire, view))
+		rs := app.Reservations(s.JS, s.Topology, wire, view)
+		app.RegisterReservations(e, rs)
+		app.RegisterCounts(e, rs.Decider(), s.Topology)
+		if err := app.RunExpiryRelay(ctx, s, rs); err != nil {
+			return nil, err
+		}
 		api.RegisterReady(e, map[string]api.Check{"nats": app.NATSConnected(s.NC), "streams": app.StreamsPresent(s.JS)})
 		return e, nil
 	})

@@ -140,7 +140,9 @@ func quantityField(fields map[string]json.RawMessage, name string) (sellable.Qua
 	if !ok {
 		return q, nil
 	}
-	if err := json.Unmarshal(raw, &q); err != nil {
+	// A field given as null is not a count: absent means "no value",
+	// null is refused (Quantity alone would read it as absent).
+	if err := json.Unmarshal(raw, &q); err != nil || !q.Set {
 		return q, &sellable.FieldError{Field: name, Err: sellable.ErrCountSyntax}
 	}
 	return q, nil

@@ -44,6 +44,14 @@ freeport() {
 http_port=$(freeport)
 nats_port=$(freeport)
 mkdir -p "$work/data"
+# With an API key configured, as anywhere beyond a laptop: the document
+# says every route but health and the document needs a bearer token, and
+# schemathesis checks that a request without one, or with a wrong one, is
+# refused (401), while its own requests carry the admin key.
+key=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
+key_hash=$(printf %s "$key" | sha256sum | cut -d' ' -f1)
+export INVENTORY_API_KEYS="schemathesis admin $key_hash"
+auth=(--header "Authorization: Bearer $key")
 # SCYLLA_HOSTS empty: no projector and no fixed :9093 in the all-in-one.
 SCYLLA_HOSTS= INVENTORY_HTTP_ADDR="127.0.0.1:$http_port" \
 	INVENTORY_NATS_LISTEN="127.0.0.1:$nats_port" \
@@ -100,7 +108,7 @@ st() {
 
 status=0
 echo "== schemathesis against the all-in-one"
-st "$work/inventory.log" "$base" || status=$?
+st "$work/inventory.log" "$base" "${auth[@]}" || status=$?
 
 # The Scylla-backed query service, fed by the all-in-one's calculator
 # through NATS. The document's examples (store-1, sku-42) are stored
@@ -120,9 +128,9 @@ SCYLLA_HOSTS="$scylla" \
 svc=$!
 svc_base="http://127.0.0.1:$svc_port"
 waitready "$svc_base" "$svc" "$work/sellable-service.log"
-curl -fsS -H 'Content-Type: application/json' -d '{"locationId":"store-1","sku":"sku-42","count":10}' "$base/inventory/adjustment" >/dev/null
+curl -fsS -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d '{"locationId":"store-1","sku":"sku-42","count":10}' "$base/inventory/adjustment" >/dev/null
 for _ in $(seq 1 60); do
-	if curl -fsS "$svc_base/inventory/locations/store-1/skus/sku-42" >/dev/null 2>&1; then
+	if curl -fsS -H "Authorization: Bearer $key" "$svc_base/inventory/locations/store-1/skus/sku-42" >/dev/null 2>&1; then
 		break
 	fi
 	sleep 0.5
@@ -130,6 +138,6 @@ done
 # What sellable-service serves (services/sellable-service): the point
 # query, the list, health, metrics and the document. The commands, the
 # calculator's status and the registry are other programs' routes.
-st "$work/sellable-service.log" "$svc_base" \
-	--include-operation-id-regex '^(getPosition|listPositions|healthz|readyz|metrics|openapiYAML|openapiJSON|docs.*)$' || status=$?
+st "$work/sellable-service.log" "$svc_base" "${auth[@]}" \
+	--include-operation-id-regex '^(getPosition|getPositionHistory|getSKUAvailability|listPositions|healthz|readyz|metrics|openapiYAML|openapiJSON|docs.*)$' || status=$?
 exit "$status"

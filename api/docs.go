@@ -18,19 +18,30 @@ var docsFS embed.FS
 // docsFiles maps each route to its embedded file and media type. The
 // routes are listed one by one rather than as a wildcard so the OpenAPI
 // document can name each and nothing else under /docs is served.
-var docsFiles = []struct{ route, file, mime string }{
+var docsFiles = []embeddedFile{
 	{"/docs", "docs/index.html", echo.MIMETextHTMLCharsetUTF8},
-	{"/docs/init.js", "docs/init.js", "application/javascript; charset=utf-8"},
-	{"/docs/swagger-ui-bundle.js", "docs/swagger-ui-bundle.js", "application/javascript; charset=utf-8"},
-	{"/docs/swagger-ui.css", "docs/swagger-ui.css", "text/css; charset=utf-8"},
+	{"/docs/init.js", "docs/init.js", mimeJS},
+	{"/docs/swagger-ui-bundle.js", "docs/swagger-ui-bundle.js", mimeJS},
+	{"/docs/swagger-ui.css", "docs/swagger-ui.css", mimeCSS},
 }
+
+const (
+	mimeJS  = "application/javascript; charset=utf-8"
+	mimeCSS = "text/css; charset=utf-8"
+)
 
 // registerDocs mounts the documentation page at GET /docs and its assets
 // under /docs/.
-func registerDocs(e *echo.Echo) {
-	for _, f := range docsFiles {
+func registerDocs(e *echo.Echo) { registerFiles(e, docsFS, docsFiles) }
+
+// embeddedFile is one static file served at route.
+type embeddedFile struct{ route, file, mime string }
+
+// registerFiles mounts each file of fsys at its route.
+func registerFiles(e *echo.Echo, fsys embed.FS, files []embeddedFile) {
+	for _, f := range files {
 		// Embedded: a missing file is a build defect the tests catch.
-		b, err := docsFS.ReadFile(f.file)
+		b, err := fsys.ReadFile(f.file)
 		if err != nil {
 			panic(err)
 		}

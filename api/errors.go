@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sellable/inventory/feed"
 	"github.com/sellable/inventory/sellable"
 )
 
@@ -74,6 +75,8 @@ func classify(err error) (int, ErrorBody) {
 		}
 	case errors.Is(err, sellable.ErrNotFound):
 		return http.StatusNotFound, ErrorBody{Error: "no events recorded for this location and SKU"}
+	case errors.Is(err, feed.ErrTooManySubscribers):
+		return http.StatusServiceUnavailable, ErrorBody{Error: "too many feed subscribers on this instance, retry later or elsewhere"}
 	case errors.Is(err, sellable.ErrUnavailable):
 		return http.StatusServiceUnavailable, ErrorBody{Error: "inventory store unavailable, retry later"}
 	case errors.As(err, &he):

@@ -68,11 +68,16 @@ func programServers() map[string]*echo.Echo {
 	app.RegisterCommands(mutator, nil, app.Topology{}, app.Wire{})
 	api.RegisterReady(mutator, map[string]api.Check{})
 
+	sellable := app.ProjectionAPI(&projection.Service{}, nil, log)
+	if err := app.RegisterLive(sellable, nil, nil, log); err != nil {
+		panic(err)
+	}
+
 	return map[string]*echo.Echo{
 		"inventory":        allInOne,
 		"calculator":       pipeline(),
 		"mutator":          mutator,
-		"sellable-service": app.ProjectionAPI(&projection.Service{}, nil, log),
+		"sellable-service": sellable,
 		"schema-registry":  app.RegistryAPI(nil, nil, log),
 	}
 }

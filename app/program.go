@@ -59,6 +59,8 @@ type Pipeline struct {
 	Wire       Wire
 	View       *kv.Store
 	Calculator *calculator.Calculator
+	// Log is the program's logger; nil is slog.Default().
+	Log *slog.Logger
 }
 
 // OpenPipeline ensures the streams and opens everything a calculator
@@ -79,10 +81,11 @@ func OpenPipeline(ctx context.Context, js jetstream.JetStream, t Topology, cs Ca
 	if err != nil {
 		return nil, err
 	}
-	return &Pipeline{Wire: wire, View: view, Calculator: calc}, nil
+	return &Pipeline{Wire: wire, View: view, Calculator: calc, Log: log}, nil
 }
 
-// Register mounts the query API, readiness and the calculator's status.
+// Register mounts the query API, readiness, the calculator's status and
+// what operators watch (RegisterLive).
 func (p *Pipeline) Register(e *echo.Echo, nc *nats.Conn, js jetstream.JetStream) {
 	api.RegisterQueries(e, p.View)
 	api.RegisterReady(e, map[string]api.Check{
@@ -90,6 +93,10 @@ func (p *Pipeline) Register(e *echo.Echo, nc *nats.Conn, js jetstream.JetStream)
 		"partitions": PartitionsProgress(p.Calculator),
 	})
 	api.RegisterStatus(e, "/calculator/status", func(context.Context) any { return p.Calculator.Status() })
+	// Defaults only: it cannot fail.
+	if err := RegisterLive(e, js, p.Wire.Changes, p.Log); err != nil {
+		panic(err)
+	}
 }
 
 // RunPipeline opens the pipeline (OpenPipeline), runs its calculator in s

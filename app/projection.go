@@ -40,13 +40,17 @@ func ProjectionAPI(svc *projection.Service, nc *nats.Conn, log *slog.Logger) *ec
 }
 
 // RunProjection runs the projection of cfg in s and returns its API
-// (ProjectionAPI). The projection waits for Scylla and for the SELLABLE
-// stream itself.
+// (ProjectionAPI) with the feed, dead letters and console (RegisterLive).
+// The projection waits for Scylla and for the SELLABLE stream itself.
 func RunProjection(s *Session, cfg projection.Config) (*echo.Echo, error) {
 	svc, err := projection.New(s.JS, cfg)
 	if err != nil {
 		return nil, err
 	}
 	s.Go(svc.Run)
-	return ProjectionAPI(svc, s.NC, s.Log), nil
+	e := ProjectionAPI(svc, s.NC, s.Log)
+	if err := RegisterLive(e, s.JS, cfg.Changes, s.Log); err != nil {
+		return nil, err
+	}
+	return e, nil
 }

@@ -206,6 +206,9 @@ func TestAnswersConformToSpec(t *testing.T) {
 	c.base = serveEcho(t, pipe)
 	c.check(http.MethodGet, "/readyz", "", http.StatusOK)
 	c.check(http.MethodGet, "/calculator/status", "", http.StatusOK)
+	c.check(http.MethodGet, "/inventory/deadletters", "", http.StatusOK)
+	c.check(http.MethodGet, "/inventory/deadletters?limit=0", "", http.StatusBadRequest)
+	c.check(http.MethodGet, "/inventory/changes?lastEventId=x", "", http.StatusBadRequest)
 
 	// The registry subset answers in Confluent's shapes, errors included.
 	c.base = serveEcho(t, app.RegistryAPI(sys.Registry(t), sys.NC, log))

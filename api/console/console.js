@@ -27,9 +27,10 @@ async function getJSON(url) {
 
 function errorText(r, what, route) {
   const msg = r.body && r.body.error ? r.body.error : "HTTP " + r.status;
-  // A route this server does not have answers Echo's plain "Not Found".
-  if (r.status === 404 && (!r.body || r.body.error === "Not Found")) {
-    return what + " is not available on this server (" + route + " answered 404).";
+  if (r.status === 404) {
+    // A route this server does not have also answers 404, with Echo's
+    // plain "Not Found" or, under a longer path, the position's own 404.
+    return what + ": " + msg + " (" + route + " answered 404; a server without this route answers the same).";
   }
   return what + ": " + msg;
 }

@@ -17,15 +17,21 @@ import (
 var docsFS embed.FS
 
 // docsFile answers an embedded file of docsFS.
-func docsFile(c echo.Context, name, mime string) error {
-	b, err := docsFS.ReadFile(name)
+func docsFile(c echo.Context, name, mime string) error { return embeddedFile(c, docsFS, name, mime) }
+
+// embeddedFile answers the file name of fsys.
+func embeddedFile(c echo.Context, fsys embed.FS, name, mime string) error {
+	b, err := fsys.ReadFile(name)
 	if err != nil {
 		return err // embedded: a missing file is a build defect the tests catch
 	}
 	return c.Blob(http.StatusOK, mime, b)
 }
 
-const mimeJS = "application/javascript; charset=utf-8"
+const (
+	mimeJS  = "application/javascript; charset=utf-8"
+	mimeCSS = "text/css; charset=utf-8"
+)
 
 func (operationsServer) DocsPage(c echo.Context) error {
 	return docsFile(c, "docs/index.html", echo.MIMETextHTMLCharsetUTF8)
@@ -40,5 +46,5 @@ func (operationsServer) DocsSwaggerUI(c echo.Context) error {
 }
 
 func (operationsServer) DocsSwaggerUICSS(c echo.Context) error {
-	return docsFile(c, "docs/swagger-ui.css", "text/css; charset=utf-8")
+	return docsFile(c, "docs/swagger-ui.css", mimeCSS)
 }

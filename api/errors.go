@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sellable/inventory/feed"
 	"github.com/sellable/inventory/sellable"
 )
 
@@ -95,6 +96,8 @@ func classify(err error) (int, ErrorBody) {
 			behind.Seq, behind.MinSeq, MaxWait)}
 	case errors.Is(err, sellable.ErrNotFound):
 		return http.StatusNotFound, ErrorBody{Error: "no events recorded for this location and SKU"}
+	case errors.Is(err, feed.ErrTooManySubscribers):
+		return http.StatusServiceUnavailable, ErrorBody{Error: "too many feed subscribers on this instance, retry later or elsewhere"}
 	case errors.Is(err, sellable.ErrUnavailable):
 		return http.StatusServiceUnavailable, ErrorBody{Error: "inventory store unavailable, retry later"}
 	case errors.As(err, &he):

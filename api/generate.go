@@ -8,6 +8,7 @@ package api
 //go:generate go tool oapi-codegen -config gen/commands.yaml -o gen/commands/server.gen.go openapi.yaml
 //go:generate go tool oapi-codegen -config gen/counts.yaml -o gen/counts/server.gen.go openapi.yaml
 //go:generate go tool oapi-codegen -config gen/reservations.yaml -o gen/reservations/server.gen.go openapi.yaml
+//go:generate go tool oapi-codegen -config gen/live.yaml -o gen/live/server.gen.go openapi.yaml
 //go:generate go tool oapi-codegen -config gen/queries.yaml -o gen/queries/server.gen.go openapi.yaml
 //go:generate go tool oapi-codegen -config gen/listing.yaml -o gen/listing/server.gen.go openapi.yaml
 //go:generate go tool oapi-codegen -config gen/calculator.yaml -o gen/calculator/server.gen.go openapi.yaml

@@ -73,11 +73,16 @@ func programServers() map[string]*echo.Echo {
 	app.RegisterReservations(mutator, nil)
 	api.RegisterReady(mutator, map[string]api.Check{})
 
+	sellable := app.ProjectionAPI(&projection.Service{}, nil, query.NewEventLog(nil, nil), log)
+	if err := app.RegisterLive(sellable, nil, nil, log); err != nil {
+		panic(err)
+	}
+
 	return map[string]*echo.Echo{
 		"inventory":        allInOne,
 		"calculator":       pipeline(),
 		"mutator":          mutator,
-		"sellable-service": app.ProjectionAPI(&projection.Service{}, nil, query.NewEventLog(nil, nil), log),
+		"sellable-service": sellable,
 		"schema-registry":  app.RegistryAPI(nil, nil, log),
 	}
 }
@@ -259,6 +264,9 @@ func TestAnswersConformToSpec(t *testing.T) {
 	c.base = serveEcho(t, pipe)
 	c.check(http.MethodGet, "/readyz", "", http.StatusOK)
 	c.check(http.MethodGet, "/calculator/status", "", http.StatusOK)
+	c.check(http.MethodGet, "/inventory/deadletters", "", http.StatusOK)
+	c.check(http.MethodGet, "/inventory/deadletters?limit=0", "", http.StatusBadRequest)
+	c.check(http.MethodGet, "/inventory/changes?lastEventId=x", "", http.StatusBadRequest)
 
 	// The registry subset answers in Confluent's shapes, errors included.
 	c.base = serveEcho(t, app.RegistryAPI(sys.Registry(t), sys.NC, log))

@@ -37,6 +37,11 @@ var RouteScopes = map[string]auth.Scope{
 	"POST /inventory/adjustment":                           auth.ScopeAdjust,
 	"POST /inventory/batch":                                auth.ScopeAdjust, // and inventory:reserve for each reservation in it (batch.go)
 	"POST /inventory/reservation":                          auth.ScopeReserve,
+	"GET /inventory/changes":                               auth.ScopeRead,
+	"GET /inventory/deadletters":                           auth.ScopeAdmin, // raw message bodies and headers
+	"GET /console":                                         Open,            // a page; its calls carry the token
+	"GET /console/console.js":                              Open,
+	"GET /console/console.css":                             Open,
 	"POST /inventory/counts":                               auth.ScopeAdjust,
 	"POST /inventory/reservations":                         auth.ScopeReserve,
 	"GET /inventory/reservations/:id":                      auth.ScopeReserve,

@@ -71,6 +71,8 @@ type Pipeline struct {
 	Wire       Wire
 	View       *kv.Store
 	Calculator *calculator.Calculator
+	// Log is the program's logger; nil is slog.Default().
+	Log *slog.Logger
 }
 
 // OpenPipeline ensures the streams and opens everything a calculator
@@ -91,10 +93,11 @@ func OpenPipeline(ctx context.Context, js jetstream.JetStream, t Topology, cs Ca
 	if err != nil {
 		return nil, err
 	}
-	return &Pipeline{Wire: wire, View: view, Calculator: calc}, nil
+	return &Pipeline{Wire: wire, View: view, Calculator: calc, Log: log}, nil
 }
 
-// Register mounts the query API, readiness and the calculator's status.
+// Register mounts the query API, readiness, the calculator's status and
+// what operators watch (RegisterLive).
 func (p *Pipeline) Register(e *echo.Echo, nc *nats.Conn, js jetstream.JetStream) {
 	events := query.NewEventLog(js, p.Wire.Decoders)
 	api.RegisterQueries(e, query.NewReader(p.View, events), events, p.View)
@@ -103,6 +106,10 @@ func (p *Pipeline) Register(e *echo.Echo, nc *nats.Conn, js jetstream.JetStream)
 		"partitions": PartitionsProgress(p.Calculator),
 	})
 	api.RegisterCalculatorStatus(e, func(context.Context) any { return p.Calculator.Status() })
+	// Defaults only: it cannot fail.
+	if err := RegisterLive(e, js, p.Wire.Changes, p.Log); err != nil {
+		panic(err)
+	}
 }
 
 // RunPipeline opens the pipeline (OpenPipeline), runs its calculator in s

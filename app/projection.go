@@ -42,7 +42,8 @@ func ProjectionAPI(svc *projection.Service, nc *nats.Conn, events *query.EventLo
 }
 
 // RunProjection runs the projection of cfg in s and returns its API
-// (ProjectionAPI), which decodes events with w's decoders. The projection
+// (ProjectionAPI) with the feed, dead letters and console (RegisterLive),
+// decoding events with w's decoders. The projection
 // waits for Scylla and for the SELLABLE stream itself.
 func RunProjection(s *Session, cfg projection.Config, w Wire) (*echo.Echo, error) {
 	svc, err := projection.New(s.JS, cfg)
@@ -50,5 +51,9 @@ func RunProjection(s *Session, cfg projection.Config, w Wire) (*echo.Echo, error
 		return nil, err
 	}
 	s.Go(svc.Run)
-	return ProjectionAPI(svc, s.NC, query.NewEventLog(s.JS, w.Decoders), s.Log), nil
+	e := ProjectionAPI(svc, s.NC, query.NewEventLog(s.JS, w.Decoders), s.Log)
+	if err := RegisterLive(e, s.JS, cfg.Changes, s.Log); err != nil {
+		return nil, err
+	}
+	return e, nil
 }

@@ -449,6 +449,39 @@ type CountResponse struct {
 	Stream         string `json:"stream"`
 }
 
+// DeadLetter defines model for DeadLetter.
+type DeadLetter struct {
+	// Body The original body when it is text (absent for binary Avro).
+	Body      *string             `json:"body,omitempty"`
+	BodyBytes int                 `json:"bodyBytes"`
+	Headers   map[string][]string `json:"headers"`
+
+	// OriginalSeq Its sequence in the event stream.
+	OriginalSeq int64 `json:"originalSeq"`
+	Partition   int   `json:"partition"`
+
+	// Reason Why it could not be applied.
+	Reason string `json:"reason"`
+
+	// Seq Its sequence in the dead-letter stream.
+	Seq      int64     `json:"seq"`
+	StoredAt time.Time `json:"storedAt"`
+
+	// Subject The subject it was stored on in the event stream.
+	Subject string `json:"subject"`
+
+	// Truncated What was cut to fit the dead letter in one message.
+	Truncated *string `json:"truncated,omitempty"`
+}
+
+// DeadLetterPage defines model for DeadLetterPage.
+type DeadLetterPage struct {
+	Items []DeadLetter `json:"items"`
+
+	// Next The before of the next page; 0 after the last.
+	Next int64 `json:"next"`
+}
+
 // ErrorBody defines model for ErrorBody.
 type ErrorBody struct {
 	Error string `json:"error"`
@@ -930,6 +963,30 @@ type AdjustParams struct {
 // BatchParams defines parameters for Batch.
 type BatchParams struct {
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// WatchChangesParams defines parameters for WatchChanges.
+type WatchChangesParams struct {
+	// Location Only this location's changes.
+	Location *ID `form:"location,omitempty" json:"location,omitempty"`
+
+	// Sku Only this SKU's changes.
+	Sku *ID `form:"sku,omitempty" json:"sku,omitempty"`
+
+	// LastEventId Start after this change id (0, the start); Last-Event-ID wins when both are sent.
+	LastEventId *string `form:"lastEventId,omitempty" json:"lastEventId,omitempty"`
+
+	// LastEventID Start after this change id, as an EventSource sends it when it reconnects.
+	LastEventID *string `json:"Last-Event-ID,omitempty"`
+}
+
+// ListDeadLettersParams defines parameters for ListDeadLetters.
+type ListDeadLettersParams struct {
+	// Limit Page size, 1 to 100, 20 when not given.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Before The previous page's next; absent or 0 for the newest.
+	Before *int `form:"before,omitempty" json:"before,omitempty"`
 }
 
 // ListPositionsParams defines parameters for ListPositions.
@@ -1706,6 +1763,21 @@ type ClientInterface interface {
 	// Takes a body of the `application/vnd.schemaregistry.v1+json` content type.
 	RegistrySetSubjectConfigWithApplicationVndSchemaregistryV1PlusJSONBody(ctx context.Context, subject Subject, body RegistrySetSubjectConfigApplicationVndSchemaregistryV1PlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// Console The operator console (served by every query program).
+	//
+	// Corresponds with GET /console (the `Console` operationId).
+	Console(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ConsoleStyle The console's style sheet.
+	//
+	// Corresponds with GET /console/console.css (the `ConsoleStyle` operationId).
+	ConsoleStyle(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ConsoleScript The console's script.
+	//
+	// Corresponds with GET /console/console.js (the `ConsoleScript` operationId).
+	ConsoleScript(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// DocsPage This document rendered for reading (Swagger UI, embedded in the binary).
 	//
 	// Corresponds with GET /docs (the `DocsPage` operationId).
@@ -1769,6 +1841,33 @@ type ClientInterface interface {
 	// Corresponds with POST /inventory/batch (the `Batch` operationId).
 	Batch(ctx context.Context, params *BatchParams, body BatchJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// WatchChanges The sellable changes as Server-Sent Events (served by every query program).
+	//
+	// One `change` event per sellable change: `id` is the change's id
+	// (its sequence in the SELLABLE stream), `data` a Position as JSON.
+	// Lines starting with `:` are comments (`: subscribed` first,
+	// `: heartbeat` after 15 s without a change) that keep proxies from
+	// closing an idle connection.
+	//
+	// Resuming: with `Last-Event-ID: N` (an EventSource sends it when it
+	// reconnects) or `?lastEventId=N` the feed starts after change N;
+	// `lastEventId=0` starts with every position's newest value. Ids only
+	// increase and none is sent twice. The stream keeps the newest change
+	// of each position, so a position that changed several times since N
+	// arrives once, with its newest value: once caught up, a client holds
+	// the current value of every position it watches, but not every
+	// intermediate value (that is the history's job). Without either, the
+	// feed starts with the changes from now on.
+	//
+	// A client that falls more than 1,024 changes behind the live feed is
+	// dropped: a last `dropped` event says why and the id to resume
+	// after, then the answer ends. A server shutting down ends open feeds
+	// with a `closed` event of the same shape. A client that reads
+	// nothing for 10 s is disconnected.
+	//
+	// Corresponds with GET /inventory/changes (the `WatchChanges` operationId).
+	WatchChanges(ctx context.Context, params *WatchChangesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CountWithBody Set a SKU's on-hand at a location to a counted value (a stock take).
 	//
 	// Appends the adjustment that takes on-hand from its current value to
@@ -1804,6 +1903,11 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /inventory/counts (the `Count` operationId).
 	Count(ctx context.Context, body CountJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListDeadLetters The messages the calculator could not apply, with the reason, newest first (read-only).
+	//
+	// Corresponds with GET /inventory/deadletters (the `ListDeadLetters` operationId).
+	ListDeadLetters(ctx context.Context, params *ListDeadLettersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListPositions One page of a location's positions (the Scylla query service only).
 	//
@@ -2271,6 +2375,51 @@ func (c *Client) RegistrySetSubjectConfigWithApplicationVndSchemaregistryV1PlusJ
 	return c.Client.Do(req)
 }
 
+// Console The operator console (served by every query program).
+//
+// Corresponds with GET /console (the `Console` operationId).
+func (c *Client) Console(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewConsoleRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ConsoleStyle The console's style sheet.
+//
+// Corresponds with GET /console/console.css (the `ConsoleStyle` operationId).
+func (c *Client) ConsoleStyle(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewConsoleStyleRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ConsoleScript The console's script.
+//
+// Corresponds with GET /console/console.js (the `ConsoleScript` operationId).
+func (c *Client) ConsoleScript(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewConsoleScriptRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // DocsPage This document rendered for reading (Swagger UI, embedded in the binary).
 //
 // Corresponds with GET /docs (the `DocsPage` operationId).
@@ -2424,6 +2573,43 @@ func (c *Client) Batch(ctx context.Context, params *BatchParams, body BatchJSONR
 	return c.Client.Do(req)
 }
 
+// WatchChanges The sellable changes as Server-Sent Events (served by every query program).
+//
+// One `change` event per sellable change: `id` is the change's id
+// (its sequence in the SELLABLE stream), `data` a Position as JSON.
+// Lines starting with `:` are comments (`: subscribed` first,
+// `: heartbeat` after 15 s without a change) that keep proxies from
+// closing an idle connection.
+//
+// Resuming: with `Last-Event-ID: N` (an EventSource sends it when it
+// reconnects) or `?lastEventId=N` the feed starts after change N;
+// `lastEventId=0` starts with every position's newest value. Ids only
+// increase and none is sent twice. The stream keeps the newest change
+// of each position, so a position that changed several times since N
+// arrives once, with its newest value: once caught up, a client holds
+// the current value of every position it watches, but not every
+// intermediate value (that is the history's job). Without either, the
+// feed starts with the changes from now on.
+//
+// A client that falls more than 1,024 changes behind the live feed is
+// dropped: a last `dropped` event says why and the id to resume
+// after, then the answer ends. A server shutting down ends open feeds
+// with a `closed` event of the same shape. A client that reads
+// nothing for 10 s is disconnected.
+//
+// Corresponds with GET /inventory/changes (the `WatchChanges` operationId).
+func (c *Client) WatchChanges(ctx context.Context, params *WatchChangesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewWatchChangesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // CountWithBody Set a SKU's on-hand at a location to a counted value (a stock take).
 //
 // Appends the adjustment that takes on-hand from its current value to
@@ -2470,6 +2656,21 @@ func (c *Client) CountWithBody(ctx context.Context, contentType string, body io.
 // Corresponds with POST /inventory/counts (the `Count` operationId).
 func (c *Client) Count(ctx context.Context, body CountJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCountRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListDeadLetters The messages the calculator could not apply, with the reason, newest first (read-only).
+//
+// Corresponds with GET /inventory/deadletters (the `ListDeadLetters` operationId).
+func (c *Client) ListDeadLetters(ctx context.Context, params *ListDeadLettersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListDeadLettersRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3435,6 +3636,87 @@ func NewRegistrySetSubjectConfigRequestWithBody(server string, subject Subject, 
 	return req, nil
 }
 
+// NewConsoleRequest constructs an http.Request for the Console method
+func NewConsoleRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/console")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewConsoleStyleRequest constructs an http.Request for the ConsoleStyle method
+func NewConsoleStyleRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/console/console.css")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewConsoleScriptRequest constructs an http.Request for the ConsoleScript method
+func NewConsoleScriptRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/console/console.js")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewDocsPageRequest constructs an http.Request for the DocsPage method
 func NewDocsPageRequest(server string) (*http.Request, error) {
 	var err error
@@ -3680,6 +3962,99 @@ func NewBatchRequestWithBody(server string, params *BatchParams, contentType str
 	return req, nil
 }
 
+// NewWatchChangesRequest constructs an http.Request for the WatchChanges method
+func NewWatchChangesRequest(server string, params *WatchChangesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/inventory/changes")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Location != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "location", *params.Location, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Sku != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sku", *params.Sku, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.LastEventId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "lastEventId", *params.LastEventId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.LastEventID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Last-Event-ID", *params.LastEventID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Last-Event-ID", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewCountRequest calls the generic Count builder with application/json body
 func NewCountRequest(server string, body CountJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -3716,6 +4091,72 @@ func NewCountRequestWithBody(server string, contentType string, body io.Reader) 
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListDeadLettersRequest constructs an http.Request for the ListDeadLetters method
+func NewListDeadLettersRequest(server string, params *ListDeadLettersParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/inventory/deadletters")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Before != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "before", *params.Before, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -4877,6 +5318,27 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/vnd.schemaregistry.v1+json` content type, and returns a wrapper object for the known response body format(s).
 	RegistrySetSubjectConfigWithApplicationVndSchemaregistryV1PlusJSONBodyWithResponse(ctx context.Context, subject Subject, body RegistrySetSubjectConfigApplicationVndSchemaregistryV1PlusJSONRequestBody, reqEditors ...RequestEditorFn) (*RegistrySetSubjectConfigResponse, error)
 
+	// ConsoleWithResponse The operator console (served by every query program).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /console (the `Console` operationId).
+	ConsoleWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ConsoleResponse, error)
+
+	// ConsoleStyleWithResponse The console's style sheet.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /console/console.css (the `ConsoleStyle` operationId).
+	ConsoleStyleWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ConsoleStyleResponse, error)
+
+	// ConsoleScriptWithResponse The console's script.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /console/console.js (the `ConsoleScript` operationId).
+	ConsoleScriptWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ConsoleScriptResponse, error)
+
 	// DocsPageWithResponse This document rendered for reading (Swagger UI, embedded in the binary).
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -4950,6 +5412,35 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /inventory/batch (the `Batch` operationId).
 	BatchWithResponse(ctx context.Context, params *BatchParams, body BatchJSONRequestBody, reqEditors ...RequestEditorFn) (*BatchResponse2, error)
 
+	// WatchChangesWithResponse The sellable changes as Server-Sent Events (served by every query program).
+	//
+	// One `change` event per sellable change: `id` is the change's id
+	// (its sequence in the SELLABLE stream), `data` a Position as JSON.
+	// Lines starting with `:` are comments (`: subscribed` first,
+	// `: heartbeat` after 15 s without a change) that keep proxies from
+	// closing an idle connection.
+	//
+	// Resuming: with `Last-Event-ID: N` (an EventSource sends it when it
+	// reconnects) or `?lastEventId=N` the feed starts after change N;
+	// `lastEventId=0` starts with every position's newest value. Ids only
+	// increase and none is sent twice. The stream keeps the newest change
+	// of each position, so a position that changed several times since N
+	// arrives once, with its newest value: once caught up, a client holds
+	// the current value of every position it watches, but not every
+	// intermediate value (that is the history's job). Without either, the
+	// feed starts with the changes from now on.
+	//
+	// A client that falls more than 1,024 changes behind the live feed is
+	// dropped: a last `dropped` event says why and the id to resume
+	// after, then the answer ends. A server shutting down ends open feeds
+	// with a `closed` event of the same shape. A client that reads
+	// nothing for 10 s is disconnected.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /inventory/changes (the `WatchChanges` operationId).
+	WatchChangesWithResponse(ctx context.Context, params *WatchChangesParams, reqEditors ...RequestEditorFn) (*WatchChangesResponse, error)
+
 	// CountWithBodyWithResponse Set a SKU's on-hand at a location to a counted value (a stock take).
 	//
 	// Appends the adjustment that takes on-hand from its current value to
@@ -4985,6 +5476,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /inventory/counts (the `Count` operationId).
 	CountWithResponse(ctx context.Context, body CountJSONRequestBody, reqEditors ...RequestEditorFn) (*CountResponse2, error)
+
+	// ListDeadLettersWithResponse The messages the calculator could not apply, with the reason, newest first (read-only).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /inventory/deadletters (the `ListDeadLetters` operationId).
+	ListDeadLettersWithResponse(ctx context.Context, params *ListDeadLettersParams, reqEditors ...RequestEditorFn) (*ListDeadLettersResponse, error)
 
 	// ListPositionsWithResponse One page of a location's positions (the Scylla query service only).
 	//
@@ -5836,6 +6334,108 @@ func (r RegistrySetSubjectConfigResponse) ContentType() string {
 	return ""
 }
 
+type ConsoleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r ConsoleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ConsoleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ConsoleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ConsoleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ConsoleStyleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r ConsoleStyleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ConsoleStyleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ConsoleStyleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ConsoleStyleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ConsoleScriptResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r ConsoleScriptResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ConsoleScriptResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ConsoleScriptResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ConsoleScriptResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type DocsPageResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -6274,6 +6874,82 @@ func (r BatchResponse2) ContentType() string {
 	return ""
 }
 
+// WatchChangesResponse401Headers the declared response headers of an HTTP 401 response for WatchChanges
+type WatchChangesResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// WatchChangesResponse403Headers the declared response headers of an HTTP 403 response for WatchChanges
+type WatchChangesResponse403Headers struct {
+	WWWAuthenticate *string
+}
+
+type WatchChangesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorBody
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *WatchChangesResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *WatchChangesResponse403Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r WatchChangesResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r WatchChangesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r WatchChangesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r WatchChangesResponse) GetJSON503() *ErrorBody {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r WatchChangesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r WatchChangesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r WatchChangesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r WatchChangesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // CountResponse2401Headers the declared response headers of an HTTP 401 response for Count
 type CountResponse2401Headers struct {
 	WWWAuthenticate *string
@@ -6393,6 +7069,96 @@ func (r CountResponse2) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CountResponse2) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListDeadLettersResponse401Headers the declared response headers of an HTTP 401 response for ListDeadLetters
+type ListDeadLettersResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListDeadLettersResponse403Headers the declared response headers of an HTTP 403 response for ListDeadLetters
+type ListDeadLettersResponse403Headers struct {
+	WWWAuthenticate *string
+}
+
+type ListDeadLettersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DeadLetterPage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListDeadLettersResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListDeadLettersResponse403Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListDeadLettersResponse) GetJSON200() *DeadLetterPage {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListDeadLettersResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListDeadLettersResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListDeadLettersResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListDeadLettersResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListDeadLettersResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListDeadLettersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListDeadLettersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListDeadLettersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListDeadLettersResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8759,6 +9525,45 @@ func (c *ClientWithResponses) RegistrySetSubjectConfigWithApplicationVndSchemare
 	return ParseRegistrySetSubjectConfigResponse(rsp)
 }
 
+// ConsoleWithResponse The operator console (served by every query program).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /console (the `Console` operationId).
+func (c *ClientWithResponses) ConsoleWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ConsoleResponse, error) {
+	rsp, err := c.Console(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseConsoleResponse(rsp)
+}
+
+// ConsoleStyleWithResponse The console's style sheet.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /console/console.css (the `ConsoleStyle` operationId).
+func (c *ClientWithResponses) ConsoleStyleWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ConsoleStyleResponse, error) {
+	rsp, err := c.ConsoleStyle(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseConsoleStyleResponse(rsp)
+}
+
+// ConsoleScriptWithResponse The console's script.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /console/console.js (the `ConsoleScript` operationId).
+func (c *ClientWithResponses) ConsoleScriptWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ConsoleScriptResponse, error) {
+	rsp, err := c.ConsoleScript(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseConsoleScriptResponse(rsp)
+}
+
 // DocsPageWithResponse This document rendered for reading (Swagger UI, embedded in the binary).
 //
 // Returns a wrapper object for the known response body format(s).
@@ -8886,6 +9691,41 @@ func (c *ClientWithResponses) BatchWithResponse(ctx context.Context, params *Bat
 	return ParseBatchResponse2(rsp)
 }
 
+// WatchChangesWithResponse The sellable changes as Server-Sent Events (served by every query program).
+//
+// One `change` event per sellable change: `id` is the change's id
+// (its sequence in the SELLABLE stream), `data` a Position as JSON.
+// Lines starting with `:` are comments (`: subscribed` first,
+// `: heartbeat` after 15 s without a change) that keep proxies from
+// closing an idle connection.
+//
+// Resuming: with `Last-Event-ID: N` (an EventSource sends it when it
+// reconnects) or `?lastEventId=N` the feed starts after change N;
+// `lastEventId=0` starts with every position's newest value. Ids only
+// increase and none is sent twice. The stream keeps the newest change
+// of each position, so a position that changed several times since N
+// arrives once, with its newest value: once caught up, a client holds
+// the current value of every position it watches, but not every
+// intermediate value (that is the history's job). Without either, the
+// feed starts with the changes from now on.
+//
+// A client that falls more than 1,024 changes behind the live feed is
+// dropped: a last `dropped` event says why and the id to resume
+// after, then the answer ends. A server shutting down ends open feeds
+// with a `closed` event of the same shape. A client that reads
+// nothing for 10 s is disconnected.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /inventory/changes (the `WatchChanges` operationId).
+func (c *ClientWithResponses) WatchChangesWithResponse(ctx context.Context, params *WatchChangesParams, reqEditors ...RequestEditorFn) (*WatchChangesResponse, error) {
+	rsp, err := c.WatchChanges(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseWatchChangesResponse(rsp)
+}
+
 // CountWithBodyWithResponse Set a SKU's on-hand at a location to a counted value (a stock take).
 //
 // Appends the adjustment that takes on-hand from its current value to
@@ -8932,6 +9772,19 @@ func (c *ClientWithResponses) CountWithResponse(ctx context.Context, body CountJ
 		return nil, err
 	}
 	return ParseCountResponse2(rsp)
+}
+
+// ListDeadLettersWithResponse The messages the calculator could not apply, with the reason, newest first (read-only).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /inventory/deadletters (the `ListDeadLetters` operationId).
+func (c *ClientWithResponses) ListDeadLettersWithResponse(ctx context.Context, params *ListDeadLettersParams, reqEditors ...RequestEditorFn) (*ListDeadLettersResponse, error) {
+	rsp, err := c.ListDeadLetters(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListDeadLettersResponse(rsp)
 }
 
 // ListPositionsWithResponse One page of a location's positions (the Scylla query service only).
@@ -9927,6 +10780,54 @@ func ParseRegistrySetSubjectConfigResponse(rsp *http.Response) (*RegistrySetSubj
 	return response, nil
 }
 
+// ParseConsoleResponse parses an HTTP response from a ConsoleWithResponse call
+func ParseConsoleResponse(rsp *http.Response) (*ConsoleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ConsoleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParseConsoleStyleResponse parses an HTTP response from a ConsoleStyleWithResponse call
+func ParseConsoleStyleResponse(rsp *http.Response) (*ConsoleStyleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ConsoleStyleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParseConsoleScriptResponse parses an HTTP response from a ConsoleScriptWithResponse call
+func ParseConsoleScriptResponse(rsp *http.Response) (*ConsoleScriptResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ConsoleScriptResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
 // ParseDocsPageResponse parses an HTTP response from a DocsPageWithResponse call
 func ParseDocsPageResponse(rsp *http.Response) (*DocsPageResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -10270,6 +11171,76 @@ func ParseBatchResponse2(rsp *http.Response) (*BatchResponse2, error) {
 	return response, nil
 }
 
+// ParseWatchChangesResponse parses an HTTP response from a WatchChangesWithResponse call
+func ParseWatchChangesResponse(rsp *http.Response) (*WatchChangesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &WatchChangesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers WatchChangesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers WatchChangesResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers403 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseCountResponse2 parses an HTTP response from a CountWithResponse call
 func ParseCountResponse2(rsp *http.Response) (*CountResponse2, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -10387,6 +11358,90 @@ func ParseCountResponse2(rsp *http.Response) (*CountResponse2, error) {
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListDeadLettersResponse parses an HTTP response from a ListDeadLettersWithResponse call
+func ParseListDeadLettersResponse(rsp *http.Response) (*ListDeadLettersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListDeadLettersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DeadLetterPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListDeadLettersResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListDeadLettersResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers403 = &headers
 	}
 
 	return response, nil

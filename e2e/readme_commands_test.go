@@ -266,6 +266,7 @@ var readmeRun = []string{
 	"curl -s localhost:9091/subjects/inventory.adjustments-value/versions/latest",
 	"curl -s 'http://localhost:9091/inventory/locations/STL/skus/123123?minSeq=4'",
 	"curl -s http://localhost:9091/inventory/skus/123123",
+	"curl -N 'http://127.0.0.1:9091/inventory/changes?location=STL&lastEventId=0'",
 	"curl -s 'http://localhost:9091/inventory/locations/STL/skus/123123/history?limit=2'",
 	"curl -s 'http://localhost:9091/inventory/locations/STL/skus/123123/history?limit=2&before=4'",
 	`nats pub -J inventory.adjustments.STL.123123 '{"count":100}'`,
@@ -497,6 +498,10 @@ func TestReadmeCommandsLiterally(t *testing.T) {
 		r.must("curl -s http://localhost:9091/inventory/skus/123123", `"locationId":"STL".*"totals"`)
 		r.must("curl -s 'http://localhost:9091/inventory/locations/STL/skus/123123/history?limit=2'", `"events":\[\{`)
 		r.must("curl -s 'http://localhost:9091/inventory/locations/STL/skus/123123/history?limit=2&before=4'", `"events":\[`)
+		// The feed never ends by itself: read it for a few seconds.
+		if out := r.within("curl -N 'http://127.0.0.1:9091/inventory/changes?location=STL&lastEventId=0'", 3*time.Second); !strings.Contains(out, "event: change") || !strings.Contains(out, `"locationId":"STL"`) {
+			t.Fatalf("the change feed showed no change of STL:\n%s", out)
+		}
 
 		r.must("go run ./services/inventory admin plan  --nats-url nats://127.0.0.1:4222 --replicas 3", `~ stream INVENTORY replicas: existing 1, wanted 3`)
 

@@ -1,5 +1,10 @@
 package streams
 
+import (
+	"strconv"
+	"strings"
+)
+
 // Headers a dead letter carries besides HeaderError, HeaderOrigSubject and
 // HeaderOrigSeq.
 const (
@@ -16,3 +21,14 @@ const (
 	// was truncated.
 	HeaderOrigSize = "Inventory-Original-Size"
 )
+
+// DeadLetterPartition is the partition a dead letter's subject names
+// (DeadLetterSubject), or false when it is not one.
+func DeadLetterPartition(subject string) (int, bool) {
+	rest, ok := strings.CutPrefix(subject, root+".deadletter.")
+	if !ok {
+		return 0, false
+	}
+	p, err := strconv.Atoi(rest)
+	return p, err == nil && p >= 0
+}

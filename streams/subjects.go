@@ -69,6 +69,19 @@ func SellableSubject(k sellable.Key) string {
 	return root + ".sellable." + KeyToken(k)
 }
 
+// SellableSubjectFilter selects the sellable changes of one location,
+// one SKU, both or neither: an empty identifier matches any.
+func SellableSubjectFilter(locationID, sku string) string {
+	l, s := "*", "*"
+	if locationID != "" {
+		l = EncodeToken(locationID)
+	}
+	if sku != "" {
+		s = EncodeToken(sku)
+	}
+	return root + ".sellable." + l + "." + s
+}
+
 // StoredEventSubject is where the event stream keeps the events of kind
 // for k: the published subject with the partition token p that the
 // stream's transform inserts (p is Partition(k, n) for n the stream's count).

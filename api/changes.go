@@ -1,0 +1,201 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sellable/inventory/feed"
+	"github.com/sellable/inventory/sellable"
+)
+
+// ChangeSource subscribes a reader to the sellable changes.
+type ChangeSource interface {
+	Subscribe(ctx context.Context, f feed.Filter, c feed.Cursor) (*feed.Subscription, error)
+}
+
+// LastEventIDHeader is how an EventSource that reconnects says where it
+// was; the query parameter lastEventId does the same for a first
+// connection (EventSource cannot set headers) and for curl.
+const LastEventIDHeader = "Last-Event-ID"
+
+// FeedConfig sets how GET /inventory/changes writes.
+type FeedConfig struct {
+	// Heartbeat is the longest silence on an open feed: proxies close
+	// connections idle for a minute or so, and a comment line keeps them
+	// open.
+	Heartbeat time.Duration
+	// WriteTimeout bounds one write to the client. A client that reads
+	// nothing for this long is disconnected; one that reads too slowly
+	// is dropped earlier, by its queue (feed.Subscription).
+	WriteTimeout time.Duration
+	// Batch is the most changes written between two flushes.
+	Batch int
+}
+
+// DefaultFeedConfig sends a heartbeat every 15 s and gives up on a
+// client that takes 10 s to accept one write.
+func DefaultFeedConfig() FeedConfig {
+	return FeedConfig{Heartbeat: 15 * time.Second, WriteTimeout: 10 * time.Second, Batch: 256}
+}
+
+// Validate reports every setting out of range.
+func (c FeedConfig) Validate() error {
+	var errs []error
+	if c.Heartbeat <= 0 {
+		errs = append(errs, fmt.Errorf("api: feed heartbeat %v must be positive", c.Heartbeat))
+	}
+	if c.WriteTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("api: feed write timeout %v must be positive", c.WriteTimeout))
+	}
+	if c.Batch < 1 {
+		errs = append(errs, fmt.Errorf("api: feed batch %d must be at least 1", c.Batch))
+	}
+	return errors.Join(errs...)
+}
+
+// FeedEnd is the data of the last event of a feed the server ends
+// ("dropped" for a slow consumer, "closed" when the server shuts down):
+// why, and the id to resume after.
+type FeedEnd struct {
+	Reason      string `json:"reason"`
+	LastEventID uint64 `json:"lastEventId"`
+}
+
+// changesHandler answers GET /inventory/changes, the sellable changes as
+// Server-Sent Events: one "change" event per change, its id the change's
+// cursor, its data the position as GET answers it.
+func changesHandler(e *echo.Echo, src ChangeSource, cfg FeedConfig) (echo.HandlerFunc, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	// http.Server.Shutdown waits for handlers but does not cancel their
+	// requests: open feeds are told to end.
+	closing := make(chan struct{})
+	var once sync.Once
+	e.Server.RegisterOnShutdown(func() { once.Do(func() { close(closing) }) })
+	return func(c echo.Context) error {
+		f := feed.Filter{LocationID: c.QueryParam("location"), SKU: c.QueryParam("sku")}
+		cur, err := cursor(c)
+		if err != nil {
+			return err
+		}
+		ctx := c.Request().Context()
+		sub, err := src.Subscribe(ctx, f, cur)
+		if err != nil {
+			return err
+		}
+		defer sub.Close(nil)
+		w := &sseWriter{c: c, rc: http.NewResponseController(c.Response()), timeout: cfg.WriteTimeout}
+		h := c.Response().Header()
+		h.Set(echo.HeaderContentType, "text/event-stream")
+		h.Set(echo.HeaderCacheControl, "no-cache")
+		h.Set("X-Accel-Buffering", "no") // nginx would hold events back
+		c.Response().WriteHeader(http.StatusOK)
+		// A first line so that a client knows it is subscribed.
+		w.buf.WriteString(": subscribed\n\n")
+		if w.flush() != nil {
+			return nil
+		}
+		go func() {
+			select {
+			case <-closing:
+				sub.Close(errShuttingDown)
+			case <-sub.Done():
+			}
+		}()
+		buf := make([]feed.Change, 0, cfg.Batch)
+		for {
+			batch, err := sub.Next(ctx, buf, cfg.Heartbeat)
+			switch {
+			case errors.Is(err, feed.ErrSlowConsumer):
+				w.end("dropped", FeedEnd{Reason: err.Error(), LastEventID: sub.Last()})
+				return nil
+			case errors.Is(err, errShuttingDown):
+				w.end("closed", FeedEnd{Reason: err.Error(), LastEventID: sub.Last()})
+				return nil
+			case err != nil:
+				return nil // the client left
+			case len(batch) == 0:
+				w.buf.WriteString(": heartbeat\n\n")
+			}
+			for _, ch := range batch {
+				w.event("change", ch.ID, positionResponse(ch.Position))
+			}
+			if w.flush() != nil {
+				return nil
+			}
+		}
+	}, nil
+}
+
+// errShuttingDown ends the feeds open when the server shuts down; the
+// client reconnects to another instance, or to this one once it is back.
+var errShuttingDown = fmt.Errorf("%w: server shutting down", feed.ErrClosed)
+
+// cursor reads where the client resumes: Last-Event-ID, else the query
+// parameter lastEventId, else from now on.
+func cursor(c echo.Context) (feed.Cursor, error) {
+	v, field := c.Request().Header.Get(LastEventIDHeader), LastEventIDHeader
+	if v == "" {
+		v, field = c.QueryParam("lastEventId"), "lastEventId"
+	}
+	if v == "" {
+		return feed.Cursor{}, nil
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return feed.Cursor{}, &sellable.FieldError{Field: field, Err: errors.New("must be a change id (a non-negative integer)")}
+	}
+	return feed.Cursor{Resume: true, After: n}, nil
+}
+
+// sseWriter writes events to one client, each flush bounded by timeout.
+type sseWriter struct {
+	c       echo.Context
+	rc      *http.ResponseController
+	timeout time.Duration
+	buf     bytes.Buffer
+}
+
+func (w *sseWriter) event(name string, id uint64, data any) {
+	b, err := json.Marshal(data)
+	if err != nil {
+		return // our own answer types always encode
+	}
+	w.buf.WriteString("event: " + name + "\n")
+	if id != 0 {
+		w.buf.WriteString("id: " + strconv.FormatUint(id, 10) + "\n")
+	}
+	w.buf.WriteString("data: ")
+	w.buf.Write(b)
+	w.buf.WriteString("\n\n")
+}
+
+// end writes a last event; the client may be gone already.
+func (w *sseWriter) end(name string, data FeedEnd) {
+	w.event(name, 0, data)
+	_ = w.flush()
+}
+
+func (w *sseWriter) flush() error {
+	// The server's write timeout bounds a whole answer; a feed has no
+	// end, so each write gets its own deadline instead.
+	if err := w.rc.SetWriteDeadline(time.Now().Add(w.timeout)); err != nil {
+		return err
+	}
+	_, err := w.c.Response().Write(w.buf.Bytes())
+	w.buf.Reset()
+	if err != nil {
+		return err
+	}
+	return w.rc.Flush()
+}

@@ -1,0 +1,26 @@
+package app
+
+import (
+	"log/slog"
+
+	"github.com/labstack/echo/v4"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sellable/inventory/api"
+	"github.com/sellable/inventory/feed/jsfeed"
+	"github.com/sellable/inventory/wire"
+)
+
+// RegisterLive mounts what operators watch on a query API: the sellable
+// changes as Server-Sent Events, the dead letters and the console. Every
+// query service serves them, from JetStream, whichever store answers its
+// queries.
+func RegisterLive(e *echo.Echo, js jetstream.JetStream, changes *wire.ChangeCodec, log *slog.Logger) error {
+	cfg := jsfeed.DefaultConfig()
+	cfg.Logger = log
+	src, err := jsfeed.NewSource(js, changes, cfg)
+	if err != nil {
+		return err
+	}
+	return api.RegisterLive(e, src, api.DefaultFeedConfig(), jsfeed.NewDeadLetters(js))
+}

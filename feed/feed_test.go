@@ -1,0 +1,58 @@
+package feed_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/sellable/inventory/feed"
+)
+
+// Live changes past the queue's capacity end the subscription as a slow
+// consumer; what was queued is still read, then the reason, and Last
+// says where to resume.
+func TestSubscriptionDropsWhenTheQueueOverflows(t *testing.T) {
+	s := feed.NewSubscription(2, 10)
+	for id := uint64(11); id <= 12; id++ {
+		if !s.Offer(feed.Change{ID: id}) {
+			t.Fatalf("offer %d refused below capacity", id)
+		}
+	}
+	if s.Offer(feed.Change{ID: 13}) {
+		t.Fatal("offer over capacity accepted")
+	}
+	buf := make([]feed.Change, 0, 8)
+	got, err := s.Next(context.Background(), buf, time.Second)
+	if err != nil || len(got) != 2 || got[1].ID != 12 {
+		t.Fatalf("queued changes: %v %v", got, err)
+	}
+	if _, err := s.Next(context.Background(), buf, time.Second); !errors.Is(err, feed.ErrSlowConsumer) {
+		t.Fatalf("after the queue: %v, want ErrSlowConsumer", err)
+	}
+	if s.Last() != 12 {
+		t.Errorf("Last %d, want 12", s.Last())
+	}
+}
+
+// Put waits for room instead of dropping (catching up), until closed.
+func TestSubscriptionPutWaitsForTheReader(t *testing.T) {
+	s := feed.NewSubscription(1, 0)
+	ctx := context.Background()
+	if !s.Put(ctx, feed.Change{ID: 1}) {
+		t.Fatal("put refused")
+	}
+	done := make(chan bool)
+	go func() { done <- s.Put(ctx, feed.Change{ID: 2}) }()
+	got, err := s.Next(ctx, make([]feed.Change, 0, 1), time.Second)
+	if err != nil || len(got) != 1 || got[0].ID != 1 {
+		t.Fatalf("next: %v %v", got, err)
+	}
+	if !<-done {
+		t.Fatal("waiting put refused once there was room")
+	}
+	s.Close(nil)
+	if s.Put(ctx, feed.Change{ID: 3}) {
+		t.Error("put after close accepted")
+	}
+}

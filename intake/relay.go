@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -81,9 +82,12 @@ func relay(ctx context.Context, js jetstream.JetStream, log *slog.Logger, m *nat
 	source := Source(ci.Account, ci.User)
 	out := nats.NewMsg(subject)
 	for k, v := range m.Header {
-		out.Header[k] = v
+		// Header names are matched exactly, but a reader (or a person
+		// reading a dead letter) might not: no spelling of these survives.
+		if !strings.EqualFold(k, headerRequestInfo) && !strings.EqualFold(k, streams.HeaderSource) {
+			out.Header[k] = v
+		}
 	}
-	out.Header.Del(headerRequestInfo)
 	out.Header.Set(streams.HeaderSource, source)
 	out.Data = m.Data
 	if ct := m.Header.Get(streams.HeaderContentType); ct == "" || ct == wire.ContentTypeJSON {
@@ -91,6 +95,14 @@ func relay(ctx context.Context, js jetstream.JetStream, log *slog.Logger, m *nat
 		// lettered with its header naming the publisher.
 		var body map[string]json.RawMessage
 		if json.Unmarshal(m.Data, &body) == nil && body != nil {
+			// encoding/json matches field names without regard to case
+			// (Unicode folding included), and the last match wins: drop
+			// every key the codec could read as the source.
+			for k := range body {
+				if strings.EqualFold(k, "source") {
+					delete(body, k)
+				}
+			}
 			body["source"], _ = json.Marshal(source) // a string always marshals
 			out.Data, _ = json.Marshal(body)         // raw messages that parsed always marshal
 		}

@@ -3,8 +3,10 @@ package natsauth_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,9 +42,10 @@ func TestPublishedEventNamesItsNATSUser(t *testing.T) {
 	want := intake.Source(natsauth.PublisherAccount, user)
 
 	msg := &nats.Msg{Subject: streams.EventSubject(sellable.Adjustment, key),
-		Data: []byte(`{"count":7,"source":"admin","reason":"received"}`),
+		Data: []byte(`{"count":7,"source":"admin","Source":"admin","ſource":"admin","reason":"received"}`),
 		Header: nats.Header{
 			streams.HeaderSource: []string{"admin"},
+			"inventory-source":   []string{"admin"},
 			"Nats-Request-Info":  []string{`{"acc":"INVENTORY","user":"admin"}`},
 			nats.MsgIdHdr:        []string{"delivery-42"},
 		}}
@@ -64,8 +67,19 @@ func TestPublishedEventNamesItsNATSUser(t *testing.T) {
 	if got := stored.Header.Get(streams.HeaderSource); got != want {
 		t.Errorf("stored %s = %q, want %q", streams.HeaderSource, got, want)
 	}
-	if got := stored.Header.Values(streams.HeaderSource); len(got) != 1 {
-		t.Errorf("stored %s = %q, want one value", streams.HeaderSource, got)
+	for k, v := range stored.Header {
+		if strings.EqualFold(k, streams.HeaderSource) && (k != streams.HeaderSource || len(v) != 1) {
+			t.Errorf("stored header %s = %q, want only %s: %q", k, v, streams.HeaderSource, want)
+		}
+	}
+	var fields map[string]any
+	if err := json.Unmarshal(stored.Data, &fields); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range fields {
+		if strings.EqualFold(k, "source") && (k != "source" || v != want) {
+			t.Errorf("stored body has %q: %v, want only source: %s", k, v, want)
+		}
 	}
 	e, _, err := wire.NewCodecs().DecodeStored(ctx, stored.Subject, stored.Header, stored.Data)
 	if err != nil {

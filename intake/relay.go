@@ -25,6 +25,10 @@ const Queue = "inventory-intake"
 // that crossed a shared service import.
 const headerRequestInfo = "Nats-Request-Info"
 
+// batchHeaderPrefix starts the headers of JetStream's atomic batch
+// publish (Nats-Batch-Id, Nats-Batch-Sequence, Nats-Batch-Commit).
+const batchHeaderPrefix = "Nats-Batch-"
+
 // publishTimeout bounds one store of a relayed event.
 const publishTimeout = 10 * time.Second
 
@@ -78,6 +82,16 @@ func relay(ctx context.Context, js jetstream.JetStream, log *slog.Logger, m *nat
 	if err := json.Unmarshal([]byte(m.Header.Get(headerRequestInfo)), &ci); err != nil || ci.Account == "" || ci.User == "" {
 		refuse(403, "intake: the server did not name the publisher (Nats-Request-Info); publish through the publisher account's import")
 		return
+	}
+	for k := range m.Header {
+		// An atomic batch is answered at its commit, not message by
+		// message as the relay publishes (the stream's answer to a
+		// batch's first message is no PubAck): events published by hand
+		// go one at a time, with an answer the publisher can read.
+		if len(k) >= len(batchHeaderPrefix) && strings.EqualFold(k[:len(batchHeaderPrefix)], batchHeaderPrefix) {
+			refuse(400, "intake: events published on NATS go one at a time, not in an atomic batch ("+k+")")
+			return
+		}
 	}
 	source := Source(ci.Account, ci.User)
 	out := nats.NewMsg(subject)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nkeys"
 
 	"github.com/sellable/inventory/intake"
@@ -102,15 +104,24 @@ func TestPublishedEventNamesItsNATSUser(t *testing.T) {
 // What reaches an intake subject in the inventory's account is trusted
 // to carry the server's Nats-Request-Info: only the publisher's import and
 // the admin may publish there (TestOnlyAdminManages checks the roles). The
-// relay still stores only the kinds a person may publish.
-func TestIntakeRefusesOtherKinds(t *testing.T) {
+// relay still stores only the kinds a person may publish, and refuses an
+// atomic batch's message with an answer the publisher can read (the
+// stream answers a batch's messages only at its commit).
+func TestIntakeRefusesOtherKindsAndBatches(t *testing.T) {
 	d := secured(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	_, ajs, _ := d.connect(t, natsauth.Admin)
+	_, pjs, _ := d.connect(t, natsauth.Publisher)
 	msg := &nats.Msg{Subject: "inventory.intake.holds.STL.1", Data: []byte(`{"count":1,"reservationId":"r"}`),
 		Header: nats.Header{"Nats-Request-Info": []string{`{"acc":"PUBLISHER","user":"alice"}`}}}
 	if ack, err := ajs.PublishMsg(ctx, msg); err == nil {
 		t.Errorf("a hold through the intake was stored as %+v", ack)
+	}
+	batch := &nats.Msg{Subject: streams.EventSubject(sellable.Adjustment, key), Data: []byte(`{"count":1}`),
+		Header: nats.Header{"Nats-Batch-Id": []string{"b1"}, "Nats-Batch-Sequence": []string{"1"}}}
+	var ae *jetstream.APIError
+	if ack, err := pjs.PublishMsg(ctx, batch); !errors.As(err, &ae) || ae.Code != 400 {
+		t.Errorf("a batch message through the intake: %+v, %v; want the relay's 400", ack, err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/sellable/inventory/intake"
 	"github.com/sellable/inventory/internal/drift"
 	"github.com/sellable/inventory/kv"
 	"github.com/sellable/inventory/natsauth"
@@ -81,9 +82,11 @@ plan        shows how the streams and buckets on --nats-url differ from the
 apply       shows the same differences and changes the streams and buckets
             to match; a partition count is never changed (see README)
 nats-users  writes one NATS user (nkey) per role into DIR: nats-users.conf,
-            the server's authorization block with each role's permissions
-            (include it in nats-server's config, or --nats-users), and
-            <role>.nk, each role's seed (NATS_NKEY_SEED)`
+            the server's accounts block with each role's permissions, the
+            publisher in an account of its own whose events the mutators
+            store with its user as the source (include it in nats-server's
+            config, or --nats-users), and <role>.nk, each role's seed
+            (NATS_NKEY_SEED)`
 
 // Admin runs `inventory admin plan|apply` with args after "admin". It
 // reads the same shared settings as the services, so that what a plan
@@ -183,8 +186,10 @@ func natsUsers(args []string, out io.Writer) error {
 		return err
 	}
 	for _, r := range natsauth.Roles {
-		fmt.Fprintf(out, "%-10s %s  %s\n", r, keys[r], filepath.Join(dir, natsauth.SeedFile(r)))
+		fmt.Fprintf(out, "%-10s %-9s %s  %s\n", r, natsauth.AccountOf(r), keys[r], filepath.Join(dir, natsauth.SeedFile(r)))
 	}
+	fmt.Fprintf(out, "events the publisher publishes are stored by the mutators' intake relay with source %s\n",
+		intake.Source(natsauth.PublisherAccount, keys[natsauth.Publisher]))
 	fmt.Fprintf(out, "wrote %s: include it in nats-server's configuration, or give it to the all-in-one as --nats-users\n", filepath.Join(dir, natsauth.UsersFile))
 	return nil
 }

@@ -115,6 +115,9 @@ func TestAdminNATSUsers(t *testing.T) {
 			t.Errorf("output lacks %s's seed:\n%s", r, out)
 		}
 	}
+	if !strings.Contains(out, "source nats:"+natsauth.PublisherAccount+"/U") {
+		t.Errorf("output does not say which source the publisher's events get:\n%s", out)
+	}
 	conf, err := os.ReadFile(filepath.Join(dir, natsauth.UsersFile))
 	if err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 	"github.com/sellable/inventory/calculator"
 	"github.com/sellable/inventory/command"
 	"github.com/sellable/inventory/expiry"
+	"github.com/sellable/inventory/intake"
 	"github.com/sellable/inventory/kv"
 	"github.com/sellable/inventory/natsauth"
 	"github.com/sellable/inventory/query"
@@ -199,6 +200,9 @@ type Session struct {
 	guard    api.Guard
 	tls      *tls.Config
 	tasks    []func(context.Context) error
+	// natsUsers says the program connects to NATS as a user (see
+	// NATSUsers).
+	natsUsers bool
 	// protected holds the servers Protect was applied to: once each,
 	// whatever the listeners they are served on (twice would
 	// authenticate twice and count each request twice against a rate).
@@ -277,7 +281,8 @@ func (p Program) Run(setup Setup) {
 			return err
 		}
 		defer nc.Close()
-		s := &Session{NC: nc, JS: js, Log: log, Topology: p.Topology, limits: *p.HTTP, security: sec, guard: guard, tls: tlsCfg}
+		s := &Session{NC: nc, JS: js, Log: log, Topology: p.Topology, limits: *p.HTTP, security: sec, guard: guard, tls: tlsCfg,
+			natsUsers: p.NATSAuth.Authenticated()}
 		e, err := setup(ctx, s)
 		if err != nil {
 			return err
@@ -330,6 +335,20 @@ func mainFlags(f Flags) (exitWithParent *bool) {
 	f.BoolVar(exitWithParent, "exit-with-parent", "INVENTORY_EXIT_WITH_PARENT", false,
 		"stop when the process that started this one, or its parent, exits (for task runners)")
 	return exitWithParent
+}
+
+// NATSUsers says whether the program connects to NATS with credentials:
+// the deployment then has users, and the publisher role's events arrive
+// through the intake (RunIntakeRelay).
+func (s *Session) NATSUsers() bool { return s.natsUsers }
+
+// RunIntakeRelay stores the events the publisher role publishes straight
+// onto NATS, with their NATS user as the source (package intake). Run it
+// only in a deployment with NATS users: without them nothing crosses an
+// account, and the Nats-Request-Info the relay trusts could be anyone's.
+func RunIntakeRelay(ctx context.Context, s *Session) error {
+	_, err := intake.Start(ctx, s.NC, s.JS, s.Log)
+	return err
 }
 
 // RunExpiryRelay runs the relay that turns fired reservation expiry

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -11,7 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nkeys"
+
 	"github.com/sellable/inventory/internal/certtest"
+	"github.com/sellable/inventory/internal/poll"
 )
 
 // The split deployment with NATS users and TLS, as README "Running it
@@ -61,6 +67,10 @@ func TestSecuredSplitDeployment(t *testing.T) {
 	command(t, mutator, "adjustment", "STL", "123123", 100, "secured-1") // its retry
 	command(t, mutator, "reservation", "STL", "123123", 10, "")
 	waitCount(t, calc, "STL", "123123", 90)
+	// `nats pub -J` as the publisher: the mutator's intake relay stores it.
+	publishAsPublisher(t, natsURL, auth, certs.CA, `{"count":5,"source":"someone-else"}`)
+	waitCount(t, calc, "STL", "123123", 95)
+	waitPublisherInHistory(t, calc, auth)
 
 	// The sellable-service as the projector, when there is a CQL server.
 	if hosts := os.Getenv("SCYLLA_HOSTS"); hosts != "" {
@@ -114,6 +124,11 @@ func TestAllInOneWithNATSUsersAndTLS(t *testing.T) {
 	waitReady(t, base)
 	command(t, base, "adjustment", "STL", "123123", 100, "")
 	waitCount(t, base, "STL", "123123", 100)
+	// `nats pub -J` as the publisher: the all-in-one's intake relay
+	// stores it.
+	publishAsPublisher(t, "tls://"+natsAddr, auth, certs.CA, `{"count":5}`)
+	waitCount(t, base, "STL", "123123", 105)
+	waitPublisherInHistory(t, base, auth)
 
 	admin := func(role, sub string) (string, error) {
 		cmd := exec.CommandContext(ctx, filepath.Join(bin, "inventory"), "admin", sub, "--nats-url", "nats://"+natsAddr)
@@ -127,4 +142,64 @@ func TestAllInOneWithNATSUsersAndTLS(t *testing.T) {
 	if out, err := admin("publisher", "apply"); err == nil || !strings.Contains(out, "needs the admin's NATS credentials") {
 		t.Fatalf("admin apply as publisher: %v\n%s", err, out)
 	}
+}
+
+// publishAsPublisher publishes an adjustment of STL/123123 as the
+// publisher role, as `nats pub -J` does (a request answered by a PubAck),
+// and checks that the event was stored in INVENTORY.
+func publishAsPublisher(t *testing.T, url, auth, ca, body string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	seed, err := nats.NkeyOptionFromSeed(filepath.Join(auth, "publisher.nk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(url, seed, nats.RootCAs(ca), nats.CustomInboxPrefix("_INBOX.publisher"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ack, err := js.Publish(ctx, "inventory.adjustments.STL.123123", []byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ack.Stream != "INVENTORY" || ack.Sequence == 0 {
+		t.Fatalf("PubAck %+v, want an event stored in INVENTORY", ack)
+	}
+}
+
+// waitPublisherInHistory polls a query API until STL/123123's history
+// names the publisher's NATS user as an event's source.
+func waitPublisherInHistory(t *testing.T, base, auth string) {
+	t.Helper()
+	seed, err := os.ReadFile(filepath.Join(auth, "publisher.nk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kp, err := nkeys.FromSeed(bytes.TrimSpace(seed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, _ := kp.PublicKey()
+	want := "nats:PUBLISHER/" + user
+	poll.Until(t, 30*time.Second, "history naming "+want, func() error {
+		r, err := api(base).GetPositionHistoryWithResponse(context.Background(), "STL", "123123", nil)
+		if err != nil {
+			return err
+		}
+		if r.JSON200 == nil {
+			return fmt.Errorf("status %d: %s", r.StatusCode(), r.Body)
+		}
+		for _, e := range r.JSON200.Events {
+			if e.Source != nil && *e.Source == want {
+				return nil
+			}
+		}
+		return fmt.Errorf("no event from %s in %s", want, r.Body)
+	})
 }

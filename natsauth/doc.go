@@ -13,4 +13,13 @@
 // streams and buckets it works on, so a leaked publisher credential cannot
 // forge a view value, a lease, a checkpoint or a schema, nor delete a
 // stream (see the attack tests in attack_test.go).
+//
+// The publisher, the one role a person uses to publish events by hand,
+// is a user of an account of its own (PublisherAccount, AccountOf): its
+// event subjects are imported into the inventory's Account as a shared
+// service on the intake subjects (streams.IntakeFilter), so that the
+// server names its user on each event, and the mutators' intake relay
+// (package intake) stores the event with that user as its source and
+// answers with the PubAck. No role but the admin may publish on intake
+// subjects, since the relay trusts the Nats-Request-Info found there.
 package natsauth

@@ -15,6 +15,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sellable/inventory/app"
+	"github.com/sellable/inventory/intake"
+	"github.com/sellable/inventory/internal/logtest"
 	"github.com/sellable/inventory/internal/natstest"
 	"github.com/sellable/inventory/natsauth"
 	"github.com/sellable/inventory/natsembed"
@@ -48,6 +50,17 @@ func secured(t *testing.T) deployment {
 	d := deployment{srv: srv, seeds: seeds}
 	_, js, _ := d.connect(t, natsauth.Admin)
 	apply(t, js)
+	// The mutators' intake relay, through which the publisher's events
+	// reach the stream.
+	nc, mjs, _ := d.connect(t, natsauth.Mutator)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	if _, err := intake.Start(ctx, nc, mjs, logtest.New().Logger()); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	return d
 }
 

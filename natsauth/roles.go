@@ -43,6 +43,10 @@ type Permissions struct {
 	Subscribe []string
 	// PublishDeny carves subjects out of Publish.
 	PublishDeny []string
+	// Responses lets the role answer the requests it receives (the
+	// server's allow_responses): the mutator's intake relay answers each
+	// publisher with its PubAck.
+	Responses bool
 }
 
 // jsAPI is JetStream's API prefix in the inventory's account.
@@ -70,6 +74,7 @@ func InboxPrefix(r Role) string {
 type perms struct {
 	pub, sub, deny []string
 	cleanup        bool
+	responses      bool
 }
 
 func (p *perms) publish(s ...string)   { p.pub = append(p.pub, s...) }
@@ -164,6 +169,11 @@ func Of(r Role, partitions int) (Permissions, error) {
 		// schedule stream allows rollups (expiry/doc.go).
 		p.publish(streams.ScheduleFilter)
 		p.durable(streams.ScheduleStream)
+		// The intake relay: events the publisher role published, which
+		// it stores with their publisher as the source, answering each
+		// with its PubAck (package intake).
+		p.subscribe(streams.IntakeFilter)
+		p.responses = true
 	case Calculator:
 		programs()
 		p.read(events)
@@ -184,6 +194,8 @@ func Of(r Role, partitions int) (Permissions, error) {
 		programs()
 		p.writeBucket(reg)
 	case Publisher:
+		// In its own account (AccountOf), where these subjects lead only
+		// to the intake relay, through the import Generate writes.
 		p.publish(eventSubjects...)
 		p.subscribe(inbox)
 	case Reader:
@@ -196,7 +208,7 @@ func Of(r Role, partitions int) (Permissions, error) {
 	default:
 		return Permissions{}, fmt.Errorf("natsauth: unknown role %q", r)
 	}
-	return Permissions{Publish: dedupe(p.pub), Subscribe: dedupe(p.sub), PublishDeny: p.deny}, nil
+	return Permissions{Publish: dedupe(p.pub), Subscribe: dedupe(p.sub), PublishDeny: p.deny, Responses: p.responses}, nil
 }
 
 // eventSubjects are the subjects a person may publish events on.
@@ -215,8 +227,14 @@ func dedupe(s []string) []string {
 
 // Server is p as the embedded server takes it.
 func (p Permissions) Server() *server.Permissions {
-	return &server.Permissions{
+	sp := &server.Permissions{
 		Publish:   &server.SubjectPermission{Allow: p.Publish, Deny: p.PublishDeny},
 		Subscribe: &server.SubjectPermission{Allow: p.Subscribe},
 	}
+	if p.Responses {
+		// What allow_responses: true in the users file means.
+		sp.Response = &server.ResponsePermission{MaxMsgs: server.DEFAULT_ALLOW_RESPONSE_MAX_MSGS,
+			Expires: server.DEFAULT_ALLOW_RESPONSE_EXPIRATION}
+	}
+	return sp
 }

@@ -68,6 +68,13 @@ func TestOnlyAdminManages(t *testing.T) {
 				t.Errorf("%s may publish %s: %v", r, s, may(s))
 			}
 		}
+		// Only the intake import (and the admin) may publish on intake
+		// subjects: the relay trusts their Nats-Request-Info.
+		for _, s := range []string{"inventory.intake.adjustments.STL.1", "inventory.intake.reservations.STL.1"} {
+			if may(s) != (r == natsauth.Admin) {
+				t.Errorf("%s may publish %s: %v", r, s, may(s))
+			}
+		}
 		if r == natsauth.Reader || r == natsauth.Publisher {
 			for _, s := range people {
 				if may(s) {
@@ -90,7 +97,8 @@ func TestUsersFileHasEachRolesPermissions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nkeyUsers, users, err := natsembed.LoadUsers(filepath.Join(dir, natsauth.UsersFile))
+	loaded, err := natsembed.LoadUsers(filepath.Join(dir, natsauth.UsersFile))
+	nkeyUsers, users := loaded.Nkeys, loaded.Users
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,6 +114,9 @@ func TestUsersFileHasEachRolesPermissions(t *testing.T) {
 		if u == nil {
 			t.Fatalf("no user for %s", r)
 		}
+		if u.Account == nil || u.Account.Name != natsauth.AccountOf(r) {
+			t.Errorf("%s is in account %v, want %s", r, u.Account, natsauth.AccountOf(r))
+		}
 		if r == natsauth.Admin {
 			if u.Permissions != nil {
 				t.Errorf("admin has permissions %+v, want none (everything)", u.Permissions)
@@ -117,9 +128,10 @@ func TestUsersFileHasEachRolesPermissions(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := p.Server()
-		if !reflect.DeepEqual(u.Permissions.Publish, want.Publish) || !reflect.DeepEqual(u.Permissions.Subscribe, want.Subscribe) {
-			t.Errorf("%s: file gives publish %+v subscribe %+v, want %+v %+v", r,
-				u.Permissions.Publish, u.Permissions.Subscribe, want.Publish, want.Subscribe)
+		if !reflect.DeepEqual(u.Permissions.Publish, want.Publish) || !reflect.DeepEqual(u.Permissions.Subscribe, want.Subscribe) ||
+			!reflect.DeepEqual(u.Permissions.Response, want.Response) {
+			t.Errorf("%s: file gives publish %+v subscribe %+v responses %+v, want %+v %+v %+v", r,
+				u.Permissions.Publish, u.Permissions.Subscribe, u.Permissions.Response, want.Publish, want.Subscribe, want.Response)
 		}
 	}
 	// Each seed file holds the key the file names.

@@ -25,7 +25,9 @@ import (
 // it; JetStream, though, removes that header before it stores a message
 // (stream.go, processJetStreamMsg: "If we have received this message
 // across an account we may have request information attached. For now
-// remove."), so the stored event does not carry it.
+// remove."), so the stored event does not carry it: the intake relay
+// (package intake) reads it as this subscriber does and stores the event
+// with the user as its source (TestPublishedEventNamesItsNATSUser).
 func TestNATSUserReachesSubscribersButNotTheStream(t *testing.T) {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "accounts.conf")

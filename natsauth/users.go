@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/nats-io/nkeys"
+
+	"github.com/sellable/inventory/streams"
 )
 
 // UsersFile is the name of the server configuration include Generate
@@ -18,8 +20,24 @@ const UsersFile = "nats-users.conf"
 // SeedFile is the file name of role r's nkey seed.
 func SeedFile(r Role) string { return string(r) + ".nk" }
 
+// Account is the NATS account of the inventory's streams and buckets and
+// of every role but the publisher; PublisherAccount is the publisher's
+// own, which reaches the inventory's only through the intake import.
+const (
+	Account          = "INVENTORY"
+	PublisherAccount = "PUBLISHER"
+)
+
+// AccountOf is the account of role r's user.
+func AccountOf(r Role) string {
+	if r == Publisher {
+		return PublisherAccount
+	}
+	return Account
+}
+
 // Generate makes one nkey user per role for a deployment of the given
-// partitions: it writes UsersFile into dir, an authorization block for
+// partitions: it writes UsersFile into dir, the accounts block for
 // nats-server (`include nats-users.conf`, or the embedded server's
 // --nats-users), and each role's seed into SeedFile(role), readable by
 // its owner only. It refuses to overwrite an existing UsersFile, so that a
@@ -34,11 +52,7 @@ func Generate(dir string, partitions int) (map[Role]string, error) {
 		return nil, fmt.Errorf("natsauth: %w", err)
 	}
 	keys := make(map[Role]string, len(Roles))
-	var b bytes.Buffer
-	b.WriteString("# NATS users of the inventory, one per role: written by `inventory admin nats-users`.\n")
-	fmt.Fprintf(&b, "# For %d partitions: the view is one bucket per partition, each named in the permissions.\n", partitions)
-	b.WriteString("# Each role's seed is in <role>.nk beside this file; give a program only its own.\n")
-	b.WriteString("authorization {\n  users = [\n")
+	users := map[string]*bytes.Buffer{Account: {}, PublisherAccount: {}}
 	for _, r := range Roles {
 		kp, err := nkeys.CreateUser()
 		if err != nil {
@@ -60,17 +74,39 @@ func Generate(dir string, partitions int) (map[Role]string, error) {
 			return nil, err
 		}
 		keys[r] = pub
-		fmt.Fprintf(&b, "    # %s\n    {nkey: %q", r, pub)
+		b := users[AccountOf(r)]
+		fmt.Fprintf(b, "        # %s\n        {nkey: %q", r, pub)
 		if r != Admin {
-			deny := ""
+			deny, responses := "", ""
 			if len(p.PublishDeny) > 0 {
 				deny = ", deny: " + list(p.PublishDeny)
 			}
-			fmt.Fprintf(&b, ", permissions: {\n      publish: {allow: %s%s}\n      subscribe: {allow: %s}\n    }", list(p.Publish), deny, list(p.Subscribe))
+			if p.Responses {
+				responses = "\n          allow_responses: true"
+			}
+			fmt.Fprintf(b, ", permissions: {\n          publish: {allow: %s%s}\n          subscribe: {allow: %s}%s\n        }",
+				list(p.Publish), deny, list(p.Subscribe), responses)
 		}
 		b.WriteString("}\n")
 	}
-	b.WriteString("  ]\n}\n")
+	var b bytes.Buffer
+	b.WriteString("# NATS users of the inventory, one per role: written by `inventory admin nats-users`.\n")
+	fmt.Fprintf(&b, "# For %d partitions: the view is one bucket per partition, each named in the permissions.\n", partitions)
+	b.WriteString("# Each role's seed is in <role>.nk beside this file; give a program only its own.\n")
+	fmt.Fprintf(&b, "# The publisher lives in the account %s: what it publishes reaches the account %s\n", PublisherAccount, Account)
+	b.WriteString("# through a shared service import, which names its user, and the mutators store it\n")
+	b.WriteString("# with that user as the source (package intake).\n")
+	b.WriteString("accounts {\n")
+	fmt.Fprintf(&b, "  %s: {\n    jetstream: enabled\n    users: [\n%s    ]\n    exports: [\n", Account, users[Account])
+	for _, k := range streams.IntakeKinds {
+		fmt.Fprintf(&b, "      {service: %q}\n", streams.IntakeSubjectFilter(k))
+	}
+	fmt.Fprintf(&b, "    ]\n  }\n  %s: {\n    users: [\n%s    ]\n    imports: [\n", PublisherAccount, users[PublisherAccount])
+	for _, k := range streams.IntakeKinds {
+		fmt.Fprintf(&b, "      {service: {account: %s, subject: %q}, to: %q, share: true}\n",
+			Account, streams.IntakeSubjectFilter(k), streams.EventSubjectFilter(k))
+	}
+	b.WriteString("    ]\n  }\n}\n")
 	if err := os.WriteFile(conf, b.Bytes(), 0o600); err != nil {
 		return nil, fmt.Errorf("natsauth: %w", err)
 	}

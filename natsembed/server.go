@@ -144,10 +144,15 @@ func Start(c Config) (*server.Server, error) {
 		return nil, fmt.Errorf("%w: %s", ErrInsecureListen, c.Listen)
 	}
 	if c.Users != "" {
-		if opts.Nkeys, opts.Users, err = LoadUsers(c.Users); err != nil {
+		a, err := LoadUsers(c.Users)
+		if err != nil {
 			return nil, fmt.Errorf("natsembed: %w", err)
 		}
+		opts.Nkeys, opts.Users, opts.Accounts = a.Nkeys, a.Users, a.Accounts
 		if c.Internal != nil {
+			// The process does the admin's work: it joins the admin's
+			// account, where the streams are.
+			c.Internal.Account = a.adminAccount()
 			opts.Users = append(opts.Users, c.Internal)
 		}
 	}
@@ -173,16 +178,41 @@ func Start(c Config) (*server.Server, error) {
 // ErrNoUsers is a users file that lists nobody.
 var ErrNoUsers = errors.New("natsembed: no users")
 
-// LoadUsers reads a server configuration file with an authorization block
-// (natsauth.UsersFile, or one written by hand with users and passwords)
-// into the users an embedded server takes.
-func LoadUsers(path string) ([]*server.NkeyUser, []*server.User, error) {
+// Users is what a server configuration file says about who connects: its
+// users and, when it has an accounts block, the accounts they belong to.
+type Users struct {
+	Nkeys    []*server.NkeyUser
+	Users    []*server.User
+	Accounts []*server.Account
+}
+
+// adminAccount is the account of the first user without permissions (the
+// admin of natsauth.Generate's file), nil (the default account) when
+// there is none or the file has no accounts.
+func (u Users) adminAccount() *server.Account {
+	for _, n := range u.Nkeys {
+		if n.Permissions == nil {
+			return n.Account
+		}
+	}
+	for _, n := range u.Users {
+		if n.Permissions == nil {
+			return n.Account
+		}
+	}
+	return nil
+}
+
+// LoadUsers reads a server configuration file with an accounts or an
+// authorization block (natsauth.UsersFile, or one written by hand with
+// users and passwords) into the users an embedded server takes.
+func LoadUsers(path string) (Users, error) {
 	o, err := server.ProcessConfigFile(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("users %s: %w", path, err)
+		return Users{}, fmt.Errorf("users %s: %w", path, err)
 	}
 	if len(o.Nkeys) == 0 && len(o.Users) == 0 {
-		return nil, nil, fmt.Errorf("%w in %s", ErrNoUsers, path)
+		return Users{}, fmt.Errorf("%w in %s", ErrNoUsers, path)
 	}
-	return o.Nkeys, o.Users, nil
+	return Users{Nkeys: o.Nkeys, Users: o.Users, Accounts: o.Accounts}, nil
 }

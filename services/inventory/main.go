@@ -47,6 +47,12 @@ func main() {
 		if err := app.RunExpiryRelay(ctx, s, rs); err != nil {
 			return nil, err
 		}
+		// With users, the publisher's events come through the intake.
+		if a.Embedded().Users != "" || s.NATSUsers() {
+			if err := app.RunIntakeRelay(ctx, s); err != nil {
+				return nil, err
+			}
+		}
 		registry.NewHandler(pipe.Wire.Registry, s.Log).Register(e)
 		if pcfg := projectionConfig(pipe.Wire, s.Log); len(pcfg.Hosts) > 0 {
 			se, err := app.RunProjection(s, pcfg, pipe.Wire)

@@ -1,7 +1,8 @@
 // Command mutator serves the command API against an external NATS:
 // POST /inventory/adjustment, /inventory/reservation, /inventory/batch,
 // /inventory/counts and the cart reservations; it also runs an expiry
-// relay (package expiry).
+// relay (package expiry) and, with NATS users, the intake relay that
+// stores the publisher role's events (package intake).
 package main
 
 import (
@@ -38,6 +39,11 @@ func main() {
 		app.RegisterCounts(e, rs.Decider(), s.Topology)
 		if err := app.RunExpiryRelay(ctx, s, rs); err != nil {
 			return nil, err
+		}
+		if s.NATSUsers() {
+			if err := app.RunIntakeRelay(ctx, s); err != nil {
+				return nil, err
+			}
 		}
 		api.RegisterReady(e, map[string]api.Check{"nats": app.NATSConnected(s.NC), "streams": app.StreamsPresent(s.JS)})
 		return e, nil

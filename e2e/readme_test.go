@@ -128,3 +128,128 @@ func matchAnswer(out []byte, want map[string]any, partial bool) error {
 	}
 	return nil
 }
+
+// readmeSection is the first shell block under the README heading named
+// section (any level), as commands and the answers shown below them. An
+// answer may elide fields with "..." ({"a":1,...}) and values with "...".
+func readmeSection(t *testing.T, section string) []walkthroughStep {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var steps []walkthroughStep
+	in, block := false, false
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case !block && strings.HasPrefix(line, "#"):
+			in = strings.TrimSpace(strings.TrimLeft(line, "#")) == section
+		case in && strings.HasPrefix(line, "```"):
+			if block {
+				return steps
+			}
+			block = true
+		case block && strings.HasPrefix(line, "# "):
+			if len(steps) == 0 {
+				t.Fatalf("README %s: answer %q before any command", section, line)
+			}
+			body := strings.ReplaceAll(strings.TrimPrefix(line, "# "), ",...}", `,"...":true}`)
+			var want map[string]any
+			if err := json.Unmarshal([]byte(body), &want); err != nil {
+				t.Fatalf("README %s: answer %q is not JSON: %v", section, line, err)
+			}
+			steps[len(steps)-1].want = want
+		case block && strings.TrimSpace(line) != "":
+			steps = append(steps, walkthroughStep{cmd: commandOf(line)})
+		}
+	}
+	t.Fatalf("README.md has no shell block under %q", section)
+	return nil
+}
+
+// matchShown compares a JSON answer with one readmeSection parsed: a
+// "..." key stands for the fields the README leaves out, a "..." value
+// for any value (times, generated ids).
+func matchShown(out []byte, want map[string]any) error {
+	var got any
+	if err := json.Unmarshal(out, &got); err != nil {
+		return fmt.Errorf("answer %q is not JSON: %w", out, err)
+	}
+	if err := matchValue("", got, want); err != nil {
+		return fmt.Errorf("answer %s: %w", out, err)
+	}
+	return nil
+}
+
+func matchValue(path string, got, want any) error {
+	if want == "..." {
+		return nil
+	}
+	switch w := want.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			return fmt.Errorf("%s is %v, README shows an object", path, got)
+		}
+		_, partial := w["..."]
+		for k, wv := range w {
+			if k == "..." {
+				continue
+			}
+			gv, ok := g[k]
+			if !ok {
+				return fmt.Errorf("%s has no %q", path, k)
+			}
+			if err := matchValue(path+"."+k, gv, wv); err != nil {
+				return err
+			}
+		}
+		if n := len(w); !partial && len(g) != n {
+			return fmt.Errorf("%s has other fields than the README's", path)
+		}
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return fmt.Errorf("%s is %v, README shows %d elements", path, got, len(w))
+		}
+		for i := range w {
+			if err := matchValue(fmt.Sprintf("%s[%d]", path, i), g[i], w[i]); err != nil {
+				return err
+			}
+		}
+	default:
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			return fmt.Errorf("%s = %v, README shows %v", path, got, want)
+		}
+	}
+	return nil
+}
+
+// matchShown holds an answer to what the README shows: "..." elides
+// fields or a value, never a difference in what is shown.
+func TestMatchShown(t *testing.T) {
+	t.Parallel()
+	want := map[string]any{}
+	if err := json.Unmarshal([]byte(`{"a":1,"t":"...","l":[{"s":2,"...":true}],"...":true}`), &want); err != nil {
+		t.Fatal(err)
+	}
+	for answer, ok := range map[string]bool{
+		`{"a":1,"t":"x","l":[{"s":2,"u":3}],"z":4}`: true,
+		`{"a":1,"t":"x","l":[{"s":2}]}`:             true,
+		`{"a":2,"t":"x","l":[{"s":2}]}`:             false, // a value differs
+		`{"a":1,"l":[{"s":2}]}`:                     false, // a shown field is missing
+		`{"a":1,"t":"x","l":[{"s":3}]}`:             false, // nested value differs
+		`{"a":1,"t":"x","l":[{"s":2},{"s":2}]}`:     false, // another element
+	} {
+		if err := matchShown([]byte(answer), want); (err == nil) != ok {
+			t.Errorf("matchShown(%s) = %v, want ok %v", answer, err, ok)
+		}
+	}
+	exact := map[string]any{"a": 1.0}
+	if err := matchShown([]byte(`{"a":1,"b":2}`), exact); err == nil {
+		t.Error("an answer with a field the README does not show (and does not elide) matched")
+	}
+}

@@ -54,6 +54,36 @@ func createKeyspace(ctx context.Context, cfg Config) error {
 	return nil
 }
 
+// migrationCalls are the Go steps of migrations, named by their files'
+// "-- CALL <name>;" comments.
+var migrationCalls = func() migrate.CallbackRegister {
+	r := migrate.CallbackRegister{}
+	r.Add(migrate.CallComment, "add_sellable_columns", func(ctx context.Context, s gocqlx.Session, _ migrate.CallbackEvent, _ string) error {
+		return addColumns(ctx, s, "sellable", "on_hand bigint", "sellable bigint")
+	})
+	return r
+}()
+
+func init() { migrate.Callback = migrationCalls.Callback }
+
+// addColumns adds each "name type" column to table unless it is there:
+// CQL's ALTER TABLE ... ADD fails on an existing column, and a timed-out
+// attempt may have added it, so a retried migration must not depend on
+// whether it did. A column is there when selecting it works.
+func addColumns(ctx context.Context, s gocqlx.Session, table string, columns ...string) error {
+	for _, col := range columns {
+		name, _, _ := strings.Cut(col, " ")
+		if s.ContextQuery(ctx, "SELECT "+name+" FROM "+table+" LIMIT 1", nil).ExecRelease() == nil {
+			continue
+		}
+		err := s.ContextQuery(ctx, "ALTER TABLE "+table+" ADD "+col, nil).ExecRelease()
+		if err != nil && s.ContextQuery(ctx, "SELECT "+name+" FROM "+table+" LIMIT 1", nil).ExecRelease() != nil {
+			return fmt.Errorf("add column %s to %s: %w", name, table, err)
+		}
+	}
+	return nil
+}
+
 func applyMigrations(ctx context.Context, s gocqlx.Session) error {
 	dir, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {

@@ -91,13 +91,31 @@ func (p *process) stop() {
 // freeAddr finds a free 127.0.0.1 port.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		l.Close()
+		// The kernel may hand a port it just took back to the next
+		// caller: tests running in parallel would then start two
+		// programs on one port. Never give one out twice.
+		handedOut.Lock()
+		seen := handedOut.ports[addr]
+		handedOut.ports[addr] = true
+		handedOut.Unlock()
+		if !seen {
+			return addr
+		}
 	}
-	defer l.Close()
-	return l.Addr().String()
 }
+
+// handedOut is every address freeAddr returned in this test binary.
+var handedOut = struct {
+	sync.Mutex
+	ports map[string]bool
+}{ports: map[string]bool{}}
 
 func port(addr string) string {
 	_, p, _ := net.SplitHostPort(addr)

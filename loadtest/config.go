@@ -15,12 +15,15 @@ const (
 	ModeFreshness Mode = "freshness"
 	ModeQueries   Mode = "queries"
 	ModeBaseline  Mode = "baseline"
-	ModeAll       Mode = "all"
+	// ModeCeiling is GET /healthz at the run's concurrency: the HTTP
+	// server's own ceiling, the reference of every HTTP figure.
+	ModeCeiling Mode = "ceiling"
+	ModeAll     Mode = "all"
 )
 
 // Modes lists every mode: those ModeAll runs in its order, then ModeAll,
 // then ModeReservations (which needs the reservations API, issue 12).
-var Modes = []Mode{ModeBaseline, ModeIngest, ModeFreshness, ModeQueries, ModeAll, ModeReservations}
+var Modes = []Mode{ModeBaseline, ModeCeiling, ModeIngest, ModeFreshness, ModeQueries, ModeAll, ModeReservations}
 
 // Via is how events reach the system.
 type Via string

@@ -44,12 +44,18 @@ func (t *target) ingest(ctx context.Context, cfg Config, via Via, progress io.Wr
 	applied := done.Sub(st.start)
 	sec.count("events acked", st.acked)
 	sec.count("send errors", st.failed)
-	sec.rate("accepted", rate(st.acked, accepted))
-	sec.rate("applied end to end", rate(st.acked, applied))
+	overHTTP := via == ViaHTTP // command POSTs: related to the ceiling too
+	rateOf := sec.rate
+	latencyOf := sec.latency
+	if overHTTP {
+		rateOf, latencyOf = sec.httpRate, sec.httpLatency
+	}
+	rateOf("accepted", rate(st.acked, accepted))
+	rateOf("applied end to end", rate(st.acked, applied))
 	sec.add("publish time", accepted.Seconds(), Seconds)
 	sec.add("apply time", applied.Seconds(), Seconds)
 	sec.add("view lag after last ack", max(done.Sub(st.lastAck), 0).Seconds(), Seconds)
-	sec.latency("send→ack", st.ackLatency, false)
+	latencyOf("send→ack", st.ackLatency, false)
 	sec.add("hottest key share", v.hottest(), Ratio)
 	sec.count("kv updates seen", int(v.updates.Load()))
 	return sec, nil

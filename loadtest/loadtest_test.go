@@ -266,6 +266,101 @@ func TestReportRatiosToBaseline(t *testing.T) {
 	}
 }
 
+// httpReport is a run with a ceiling, queries and an HTTP ingest.
+func httpReport(ceilErr string) *Report {
+	ceil := Section{Mode: ModeCeiling, Settings: "concurrency=64", Error: ceilErr}
+	ceil.rate(ceilingRate, 40000)
+	ceil.latency(ceilingLatency, Summary{P50: ms(1), P95: ms(2), P99: ms(4), Max: ms(10)}, true)
+	q := Section{Mode: ModeQueries, Settings: "concurrency=64"}
+	q.httpRate("queries", 30000)
+	q.count("answered", 300000)
+	q.httpLatency("GET", Summary{P50: ms(2), P95: ms(3), P99: ms(6), Max: ms(40)}, true)
+	q.rate("ingest accepted meanwhile", 1000) // over NATS: not an HTTP figure
+	ing := Section{Mode: ModeIngest, Via: ViaHTTP, Settings: "events=10"}
+	ing.httpRate("accepted", 10000)
+	ing.httpLatency("send→ack", Summary{P50: ms(3), P99: ms(8), Max: ms(20)}, false)
+	r := &Report{Mode: ModeAll, Sections: []Section{ceil, q, ing}}
+	r.relate()
+	return r
+}
+
+func TestReportRatiosToHealthz(t *testing.T) {
+	r := httpReport("")
+	for _, c := range []struct {
+		sec    int
+		metric string
+		want   float64
+	}{
+		{1, "queries", 0.75},
+		{1, "GET p50", 2},
+		{1, "GET p95", 1.5},
+		{1, "GET p99", 1.5}, // p99 by p99
+		{1, "GET max", 4},
+		{2, "accepted", 0.25},
+		{2, "send→ack p99", 2},
+		{0, "healthz", 1},
+	} {
+		m, _ := r.Sections[c.sec].Get(c.metric)
+		if c.sec == 0 {
+			if m.VsHealthz != nil {
+				t.Errorf("the ceiling related to itself: %v", *m.VsHealthz)
+			}
+			continue
+		}
+		if m.VsHealthz == nil || *m.VsHealthz != c.want {
+			t.Errorf("%s vs healthz %v, want %v", c.metric, m.VsHealthz, c.want)
+		}
+	}
+	for _, name := range []string{"answered", "ingest accepted meanwhile"} {
+		if m, _ := r.Sections[1].Get(name); m.VsHealthz != nil {
+			t.Errorf("%s got a ratio to healthz", name)
+		}
+	}
+	for _, s := range httpReport("connection refused").Sections {
+		for _, m := range s.Metrics {
+			if m.VsHealthz != nil {
+				t.Fatalf("%s related to a failed ceiling", m.Name)
+			}
+		}
+	}
+	noCeil := &Report{Sections: httpReport("").Sections[1:]}
+	for i := range noCeil.Sections {
+		for j := range noCeil.Sections[i].Metrics {
+			noCeil.Sections[i].Metrics[j].VsHealthz = nil
+		}
+	}
+	noCeil.relate()
+	if m, _ := noCeil.Sections[0].Get("queries"); m.VsHealthz != nil {
+		t.Fatal("ratio to healthz without a ceiling")
+	}
+}
+
+func TestReportTableAndJSONShowHealthzRatio(t *testing.T) {
+	r := httpReport("")
+	var tb bytes.Buffer
+	if err := r.WriteTable(&tb); err != nil {
+		t.Fatal(err)
+	}
+	out := tb.String()
+	for _, want := range []string{"vs healthz", "ceiling", "40,000 /s", "0.75x", "1.50x"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	var jb bytes.Buffer
+	if err := r.WriteJSON(&jb); err != nil {
+		t.Fatal(err)
+	}
+	var back Report
+	if err := json.Unmarshal(jb.Bytes(), &back); err != nil {
+		t.Fatal(err)
+	}
+	m, ok := back.Sections[1].Get("queries")
+	if !ok || m.VsHealthz == nil || *m.VsHealthz != 0.75 {
+		t.Fatalf("JSON round trip: %+v", m)
+	}
+}
+
 func TestReportTableAndJSON(t *testing.T) {
 	r := sampleReport()
 	var tb bytes.Buffer

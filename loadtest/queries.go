@@ -81,10 +81,10 @@ func (t *target) queries(ctx context.Context, cfg Config, ingestVia Via, ingestR
 	if ctx.Err() != nil {
 		return sec, ctx.Err()
 	}
-	sec.rate("queries", rate(int(ok.Load()), elapsed))
+	sec.httpRate("queries", rate(int(ok.Load()), elapsed))
 	sec.count("answered", int(ok.Load()))
 	sec.count("errors or 404", int(failed.Load()))
-	sec.latency("GET", lat.summary(), true)
+	sec.httpLatency("GET", lat.summary(), true)
 	if ingestRate > 0 {
 		sec.rate("ingest accepted meanwhile", rate(ingest.acked, elapsed))
 		sec.count("ingest send errors", ingest.failed)

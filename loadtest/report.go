@@ -25,12 +25,17 @@ const (
 
 // Metric is one figure. VsBaseline divides a rate by the baseline's raw
 // publish rate, and a latency by the baseline's publish round trip p50,
-// when the run measured a baseline.
+// when the run measured a baseline. VsHealthz divides an HTTP figure by the
+// same figure of GET /healthz in the run's ceiling section (a rate by its
+// rate, a p99 by its p99), when the run measured one.
 type Metric struct {
 	Name       string   `json:"name"`
 	Value      float64  `json:"value"`
 	Unit       Unit     `json:"unit"`
 	VsBaseline *float64 `json:"vsBaseline,omitempty"`
+	VsHealthz  *float64 `json:"vsHealthz,omitempty"`
+	// overHTTP marks a figure of HTTP requests, the ones VsHealthz relates.
+	overHTTP bool
 }
 
 // Section is the result of one step of a run.
@@ -48,14 +53,33 @@ func (s *Section) add(name string, v float64, u Unit) {
 	s.Metrics = append(s.Metrics, Metric{Name: name, Value: v, Unit: u})
 }
 
+// httpRate is a rate of HTTP requests, related to the ceiling.
+func (s *Section) httpRate(name string, v float64) {
+	s.add(name, v, PerSecond)
+	s.Metrics[len(s.Metrics)-1].overHTTP = true
+}
+
 func (s *Section) latency(name string, l Summary, withP95 bool) {
+	s.latencyOf(name, l, withP95, false)
+}
+
+// httpLatency is the latency of HTTP requests, related to the ceiling's.
+func (s *Section) httpLatency(name string, l Summary, withP95 bool) {
+	s.latencyOf(name, l, withP95, true)
+}
+
+func (s *Section) latencyOf(name string, l Summary, withP95, overHTTP bool) {
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-	s.add(name+" p50", ms(l.P50), Millis)
-	if withP95 {
-		s.add(name+" p95", ms(l.P95), Millis)
+	add := func(q string, d time.Duration) {
+		s.add(name+" "+q, ms(d), Millis)
+		s.Metrics[len(s.Metrics)-1].overHTTP = overHTTP
 	}
-	s.add(name+" p99", ms(l.P99), Millis)
-	s.add(name+" max", ms(l.Max), Millis)
+	add("p50", l.P50)
+	if withP95 {
+		add("p95", l.P95)
+	}
+	add("p99", l.P99)
+	add("max", l.Max)
 }
 
 // Get finds a metric by name.
@@ -78,14 +102,69 @@ type Report struct {
 	Sections   []Section `json:"sections"`
 }
 
-// Baseline metric names, the references of VsBaseline.
+// Baseline metric names, the references of VsBaseline, and the ceiling's,
+// the references of VsHealthz.
 const (
-	baselineRate = "publish rate"
-	baselineRTT  = "publish round trip p50"
+	baselineRate   = "publish rate"
+	baselineRTT    = "publish round trip p50"
+	ceilingRate    = "healthz"
+	ceilingLatency = "healthz"
 )
 
-// relate fills VsBaseline from the report's baseline section, if any.
+// relate fills VsBaseline and VsHealthz from the report's reference
+// sections, if any.
 func (r *Report) relate() {
+	r.relateBaseline()
+	r.relateCeiling()
+}
+
+// relateCeiling divides every HTTP rate by the ceiling's rate of
+// GET /healthz, and every HTTP latency quantile by the ceiling's same
+// quantile (p99 by p99), so "GET ≥ 0.8 × healthz, p99 within 2 ×" reads
+// straight off the report.
+func (r *Report) relateCeiling() {
+	var ceil Section
+	found := false
+	for _, s := range r.Sections {
+		if s.Mode == ModeCeiling && s.Error == "" {
+			ceil, found = s, true
+		}
+	}
+	if !found {
+		return
+	}
+	for i := range r.Sections {
+		for j := range r.Sections[i].Metrics {
+			m := &r.Sections[i].Metrics[j]
+			if !m.overHTTP {
+				continue
+			}
+			var ref Metric
+			var ok bool
+			switch m.Unit {
+			case PerSecond:
+				ref, ok = ceil.Get(ceilingRate)
+			case Millis:
+				ref, ok = ceil.Get(ceilingLatency + " " + quantile(m.Name))
+			}
+			if ok && ref.Value > 0 {
+				v := m.Value / ref.Value
+				m.VsHealthz = &v
+			}
+		}
+	}
+}
+
+// quantile is the last word of a latency's name: p50, p99, max.
+func quantile(name string) string {
+	if i := strings.LastIndexByte(name, ' '); i >= 0 {
+		return name[i+1:]
+	}
+	return name
+}
+
+// relateBaseline fills VsBaseline from the report's baseline section.
+func (r *Report) relateBaseline() {
 	var base Section
 	found := false
 	for _, s := range r.Sections {
@@ -138,16 +217,20 @@ func (r *Report) WriteTable(w io.Writer) error {
 		if s.Error != "" {
 			fmt.Fprintf(tw, "  ERROR\t%s\n", s.Error)
 		}
-		fmt.Fprintf(tw, "  metric\tvalue\tvs baseline\n")
+		fmt.Fprintf(tw, "  metric\tvalue\tvs baseline\tvs healthz\n")
 		for _, m := range s.Metrics {
-			vs := "-"
-			if m.VsBaseline != nil {
-				vs = strconv.FormatFloat(*m.VsBaseline, 'f', 2, 64) + "x"
-			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\n", m.Name, formatValue(m.Value, m.Unit), vs)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", m.Name, formatValue(m.Value, m.Unit), times(m.VsBaseline), times(m.VsHealthz))
 		}
 	}
 	return tw.Flush()
+}
+
+// times renders a ratio as "0.42x", or "-" when there is none.
+func times(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	return strconv.FormatFloat(*v, 'f', 2, 64) + "x"
 }
 
 // formatValue renders a value with its unit for people.

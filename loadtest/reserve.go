@@ -139,9 +139,9 @@ func (t *target) reservations(ctx context.Context, cfg Config, shape cartShape, 
 	after, errAfter := t.http.counter(ctx, ConflictsMetric)
 
 	g := int(granted.Load())
-	sec.rate("reservations granted", rate(g, elapsed))
-	sec.rate("lines reserved", rate(g*shape.lines, elapsed))
-	sec.latency("POST→201", lat.summary(), false)
+	sec.httpRate("reservations granted", rate(g, elapsed))
+	sec.httpRate("lines reserved", rate(g*shape.lines, elapsed))
+	sec.httpLatency("POST→201", lat.summary(), false)
 	sec.count("granted", g)
 	sec.count("refused (409)", int(refused.Load()))
 	sec.count("errors", int(failed.Load()))

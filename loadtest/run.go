@@ -52,13 +52,16 @@ func Run(ctx context.Context, mode Mode, cfg Config, progress io.Writer) (*Repor
 type step func(ctx context.Context, t *target, progress io.Writer) (Section, error)
 
 // plan is the steps of a mode. Without --via, events go over NATS, and
-// ModeAll ingests over both transports.
+// ModeAll ingests over both transports. Every mode that measures HTTP
+// requests measures the ceiling (GET /healthz) first, at the same
+// concurrency, so its figures come with their ratio to it.
 func plan(mode Mode, cfg Config) []step {
 	via := cfg.Via
 	if via == "" {
 		via = ViaNATS
 	}
 	baseline := func(ctx context.Context, t *target, w io.Writer) (Section, error) { return t.baseline(ctx, cfg, w) }
+	ceiling := func(ctx context.Context, t *target, w io.Writer) (Section, error) { return t.ceiling(ctx, cfg, w) }
 	ingest := func(v Via) step {
 		return func(ctx context.Context, t *target, w io.Writer) (Section, error) { return t.ingest(ctx, cfg, v, w) }
 	}
@@ -79,14 +82,19 @@ func plan(mode Mode, cfg Config) []step {
 	switch mode {
 	case ModeBaseline:
 		return []step{baseline}
+	case ModeCeiling:
+		return []step{ceiling}
 	case ModeIngest:
+		if via == ViaHTTP {
+			return []step{ceiling, ingest(via)}
+		}
 		return []step{ingest(via)}
 	case ModeFreshness:
 		return []step{freshness(freshRate)}
 	case ModeQueries:
-		return []step{queries(cfg.WithIngestRate)}
+		return []step{ceiling, queries(cfg.WithIngestRate)}
 	case ModeReservations:
-		var steps []step
+		steps := []step{ceiling}
 		for _, shape := range reservationShapes {
 			steps = append(steps, func(ctx context.Context, t *target, w io.Writer) (Section, error) {
 				return t.reservations(ctx, cfg, shape, w)
@@ -94,7 +102,7 @@ func plan(mode Mode, cfg Config) []step {
 		}
 		return steps
 	case ModeAll:
-		steps := []step{baseline}
+		steps := []step{baseline, ceiling}
 		if cfg.Via == "" {
 			steps = append(steps, ingest(ViaNATS), ingest(ViaHTTP))
 		} else {

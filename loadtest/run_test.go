@@ -48,6 +48,7 @@ func TestRunAllAgainstEmbeddedSystem(t *testing.T) {
 		metric string
 	}{
 		{loadtest.ModeBaseline, "", "publish rate"},
+		{loadtest.ModeCeiling, "", "healthz"},
 		{loadtest.ModeIngest, loadtest.ViaNATS, "applied end to end"},
 		{loadtest.ModeIngest, loadtest.ViaHTTP, "applied end to end"},
 		{loadtest.ModeFreshness, loadtest.ViaNATS, "ack→visible p99"},
@@ -55,8 +56,8 @@ func TestRunAllAgainstEmbeddedSystem(t *testing.T) {
 		{loadtest.ModeQueries, "", "queries"},
 		{loadtest.ModeQueries, "", "ingest accepted meanwhile"},
 	}
-	if len(rep.Sections) != 6 {
-		t.Fatalf("%d sections, want 6", len(rep.Sections))
+	if len(rep.Sections) != 7 {
+		t.Fatalf("%d sections, want 7", len(rep.Sections))
 	}
 	for _, w := range want {
 		found := false
@@ -73,6 +74,29 @@ func TestRunAllAgainstEmbeddedSystem(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("no %s via %q metric %q", w.mode, w.via, w.metric)
+		}
+	}
+	// The HTTP figures of the same run come with their ratio to the
+	// ceiling; the NATS ones do not.
+	for _, w := range []struct {
+		mode    loadtest.Mode
+		via     loadtest.Via
+		metric  string
+		related bool
+	}{
+		{loadtest.ModeQueries, "", "queries", true},
+		{loadtest.ModeQueries, "", "GET p99", true},
+		{loadtest.ModeIngest, loadtest.ViaHTTP, "accepted", true},
+		{loadtest.ModeIngest, loadtest.ViaNATS, "accepted", false},
+		{loadtest.ModeQueries, "", "ingest accepted meanwhile", false},
+	} {
+		for _, s := range rep.Sections {
+			if s.Mode != w.mode || s.Via != w.via {
+				continue
+			}
+			if m, ok := s.Get(w.metric); ok && (m.VsHealthz != nil) != w.related {
+				t.Errorf("%s via %q %s: vs healthz %v, want related %v", w.mode, w.via, w.metric, m.VsHealthz, w.related)
+			}
 		}
 	}
 	for _, s := range rep.Sections {
@@ -116,10 +140,13 @@ func TestRunReservationsAgainstEmbeddedSystem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Sections) != 4 {
-		t.Fatalf("%d sections, want 4", len(rep.Sections))
+	if len(rep.Sections) != 5 || rep.Sections[0].Mode != loadtest.ModeCeiling {
+		t.Fatalf("%d sections, want the ceiling and 4 shapes", len(rep.Sections))
 	}
-	for _, s := range rep.Sections {
+	for _, s := range rep.Sections[1:] {
+		if m, _ := s.Get("reservations granted"); m.VsHealthz == nil {
+			t.Errorf("%s: reservations granted not related to the ceiling", s.Settings)
+		}
 		g, _ := s.Get("granted")
 		e, _ := s.Get("errors")
 		_, retries := s.Get("decisions retried (key moved)")

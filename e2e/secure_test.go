@@ -79,7 +79,7 @@ func TestSecuredSplitDeployment(t *testing.T) {
 		svcEnv["INVENTORY_HTTP_ADDR"], svcEnv["SCYLLA_HOSTS"] = svcAddr, hosts
 		svcEnv["SCYLLA_KEYSPACE"] = fmt.Sprintf("e2e_%d", rand.Uint32())
 		start(t, "sellable-service", "sellable-service", svcEnv)
-		waitCount(t, "http://"+svcAddr, "STL", "123123", 90)
+		waitCount(t, "http://"+svcAddr, "STL", "123123", 95)
 	}
 }
 

@@ -22,8 +22,9 @@ const (
 )
 
 // Modes lists every mode: those ModeAll runs in its order, then ModeAll,
-// then ModeReservations (which needs the reservations API, issue 12).
-var Modes = []Mode{ModeBaseline, ModeCeiling, ModeIngest, ModeFreshness, ModeQueries, ModeAll, ModeReservations}
+// then ModeReservations (which needs the reservations API, issue 12) and
+// ModeFeed (the live feed, issue 14), which ModeAll leaves out.
+var Modes = []Mode{ModeBaseline, ModeCeiling, ModeIngest, ModeFreshness, ModeQueries, ModeAll, ModeReservations, ModeFeed}
 
 // Via is how events reach the system.
 type Via string
@@ -90,6 +91,11 @@ type Config struct {
 	// posts.
 	Reservations int
 
+	// Subscribers is how many feeds ModeFeed holds open at once.
+	Subscribers int
+	// FeedDuration is how long ModeFeed publishes.
+	FeedDuration time.Duration
+
 	// Progress shows progress bars on the progress writer.
 	Progress bool
 }
@@ -113,6 +119,8 @@ func DefaultConfig() Config {
 		VerifyHTTPEvery: 100,
 		VerifyPoll:      time.Millisecond,
 		Reservations:    DefaultReservations,
+		Subscribers:     DefaultSubscribers,
+		FeedDuration:    DefaultFeedDuration,
 		Progress:        true,
 	}
 }
@@ -167,6 +175,13 @@ func (c Config) Validate() error {
 	}
 	if c.Reservations < 1 || c.Reservations > 10_000_000 {
 		errs = append(errs, fmt.Errorf("--reservations %d not in 1..10000000", c.Reservations))
+	}
+	// The server serves at most 1,000 feeds per process.
+	if c.Subscribers < 1 || c.Subscribers > 1000 {
+		errs = append(errs, fmt.Errorf("--subscribers %d not in 1..1000", c.Subscribers))
+	}
+	if c.FeedDuration <= 0 || c.FeedDuration > time.Hour {
+		errs = append(errs, fmt.Errorf("--feed-duration %v not in (0, 1h]", c.FeedDuration))
 	}
 	if c.VerifyPoll <= 0 {
 		errs = append(errs, errors.New("--verify-poll must be positive"))

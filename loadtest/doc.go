@@ -5,7 +5,8 @@
 // sellable_p<i> KV buckets reflects its last event), freshness (publish
 // ack to the new value being visible), query throughput and latency, and
 // the raw JetStream publish rate of the same server as the baseline every
-// figure is compared with.
+// figure is compared with; and the live feed, GET /inventory/changes:
+// delivery latency to many Server-Sent Events subscribers at once.
 //
 // It publishes over HTTP (the command API, through the client generated
 // from the API document, package client) or straight onto the event

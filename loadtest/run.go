@@ -101,6 +101,8 @@ func plan(mode Mode, cfg Config) []step {
 			})
 		}
 		return steps
+	case ModeFeed:
+		return []step{func(ctx context.Context, t *target, w io.Writer) (Section, error) { return t.feed(ctx, cfg, w) }}
 	case ModeAll:
 		steps := []step{baseline, ceiling}
 		if cfg.Via == "" {

@@ -3,10 +3,12 @@ package loadtest_test
 import (
 	"context"
 	"log/slog"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sellable/inventory/app"
 	"github.com/sellable/inventory/internal/systemtest"
 	"github.com/sellable/inventory/loadtest"
 )
@@ -154,4 +156,69 @@ func TestRunReservationsAgainstEmbeddedSystem(t *testing.T) {
 			t.Errorf("%s: granted %v errors %v, retries read %v, error %q", s.Settings, g.Value, e.Value, retries, s.Error)
 		}
 	}
+}
+
+// A small feed run against a real system with the live feed mounted as
+// the all-in-one mounts it: every subscriber opens, receives every acked
+// event (deliveries measured = events acked × subscribers) and none is
+// dropped.
+func TestRunFeedAgainstEmbeddedSystem(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives a whole embedded system")
+	}
+	sys := systemtest.Start(t, systemtest.Config{Partitions: 4, Avro: true})
+	sys.StartCalculator(t, nil, nil)
+	log := slog.New(slog.DiscardHandler)
+	e := sys.API(log)
+	if err := app.RegisterLive(e, sys.JS, sys.Wire.Changes, log); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+
+	cfg := loadtest.DefaultConfig()
+	cfg.HTTPURL, cfg.NATSURL = srv.URL, sys.ClientURL()
+	cfg.Subscribers, cfg.Rate, cfg.FeedDuration, cfg.Keys = 3, 100, time.Second, 10
+	cfg.Window = 64
+	cfg.Progress = false
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rep, err := loadtest.Run(ctx, loadtest.ModeFeed, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Sections) != 1 || rep.Sections[0].Mode != loadtest.ModeFeed || rep.Sections[0].Error != "" {
+		t.Fatalf("sections %+v", rep.Sections)
+	}
+	s := rep.Sections[0]
+	get := func(name string) float64 {
+		m, ok := s.Get(name)
+		if !ok {
+			t.Fatalf("no metric %q", name)
+		}
+		return m.Value
+	}
+	acked := get("events acked")
+	if acked != 100 || get("send errors") != 0 || get("subscribers") != 3 {
+		t.Fatalf("acked %v, send errors %v, subscribers %v", acked, get("send errors"), get("subscribers"))
+	}
+	if get("subscribers dropped as slow") != 0 || get("subscribers ended otherwise") != 0 {
+		t.Fatalf("dropped %v, ended %v", get("subscribers dropped as slow"), get("subscribers ended otherwise"))
+	}
+	if get("deliveries expected") != 3*acked || get("deliveries measured") != 3*acked || get("deliveries missed") != 0 {
+		t.Fatalf("deliveries expected %v measured %v missed %v", get("deliveries expected"), get("deliveries measured"), get("deliveries missed"))
+	}
+	// A change may fold several events of its key, never more changes
+	// than events reach a subscriber of these keys alone.
+	if r := get("changes received"); r < 3 || r > 3*acked {
+		t.Fatalf("changes received %v for %v events to 3 subscribers", r, acked)
+	}
+	if get("ack→received max") < get("ack→received p50") {
+		t.Fatal("max below p50")
+	}
+	var sb strings.Builder
+	if err := rep.WriteTable(&sb); err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + sb.String())
 }

@@ -2,7 +2,7 @@
 // reports throughput, freshness and query latency against the raw
 // JetStream publish rate of the same server:
 //
-//	go run ./services/load <baseline|ingest|freshness|queries|all> [flags]
+//	go run ./services/load <baseline|ceiling|ingest|freshness|queries|all|reservations|feed> [flags]
 //
 // It targets 127.0.0.1 only unless --allow-remote is given. See
 // BENCHMARKS.md for the method and the figures.
@@ -42,7 +42,7 @@ func main() {
 	fs.IntVar(&c.Concurrency, "concurrency", d.Concurrency, "HTTP requests in flight (ingest over HTTP, queries)")
 	fs.IntVar(&c.Batch, "batch", d.Batch, "commands per HTTP ingest request (> 1: POST /inventory/batch)")
 	fs.IntVar(&c.Window, "window", d.Window, "NATS async publishes awaiting their ack")
-	fs.Float64Var(&c.Rate, "rate", 0, "events/s: ingest pacing (0 = max), freshness rate (0 = 1000)")
+	fs.Float64Var(&c.Rate, "rate", 0, "events/s: ingest pacing (0 = max), freshness rate (0 = 1000), feed rate (0 = 5000)")
 	fs.Float64Var(&c.FreshnessRate, "freshness-rate", d.FreshnessRate, "events/s of the freshness step of all")
 	fs.DurationVar(&c.Duration, "duration", d.Duration, "length of freshness and queries runs")
 	fs.DurationVar(&c.Timeout, "timeout", d.Timeout, "deadline for the view to catch up after publishing")
@@ -50,6 +50,8 @@ func main() {
 	fs.DurationVar(&c.VerifyPoll, "verify-poll", d.VerifyPoll, "interval of the GET poll of --verify-http")
 	fs.Float64Var(&c.WithIngestRate, "with-ingest-rate", 0, "queries: run an ingest at this rate meanwhile (events/s)")
 	fs.IntVar(&c.Reservations, "reservations", d.Reservations, "reservations: carts per section")
+	fs.IntVar(&c.Subscribers, "subscribers", d.Subscribers, "feed: GET /inventory/changes held open at once")
+	fs.DurationVar(&c.FeedDuration, "feed-duration", d.FeedDuration, "feed: how long adjustments are published")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	quiet := fs.Bool("quiet", false, "no progress bars")
 	mode, args := "", os.Args[1:]
@@ -65,8 +67,8 @@ func main() {
 
 func usage(fs *flag.FlagSet) func() {
 	return func() {
-		fmt.Fprintf(fs.Output(), "usage: load <%s|%s|%s|%s|%s|%s|%s> [flags]\n\n", loadtest.ModeIngest, loadtest.ModeFreshness,
-			loadtest.ModeQueries, loadtest.ModeBaseline, loadtest.ModeCeiling, loadtest.ModeAll, loadtest.ModeReservations)
+		fmt.Fprintf(fs.Output(), "usage: load <%s|%s|%s|%s|%s|%s|%s|%s> [flags]\n\n", loadtest.ModeIngest, loadtest.ModeFreshness,
+			loadtest.ModeQueries, loadtest.ModeBaseline, loadtest.ModeCeiling, loadtest.ModeAll, loadtest.ModeReservations, loadtest.ModeFeed)
 		fs.PrintDefaults()
 	}
 }

@@ -429,6 +429,46 @@ func TestChangesFeedDropsAClientThatStopsReading(t *testing.T) {
 	}
 }
 
+// A subscriber that reads, but not as fast as changes arrive, falls
+// behind in the stream rather than in its queue: it is dropped all the
+// same, with the reason, instead of lagging further unseen.
+func TestChangesFeedDropsASubscriberBehindTheStream(t *testing.T) {
+	const queue = 8
+	f := newFeedStack(t, func(c *jsfeed.Config) { c.Queue, c.Pull = queue, 1 }, nil)
+	r, _ := f.subscribe(t, "?location=behind")
+	// A burst: far more changes than a queue holds reach the stream at
+	// once, while the consumer fetches them one at a time.
+	for i := range 200 {
+		m, err := wire.ChangeMsg(sellable.Position{LocationID: "behind", SKU: strconv.Itoa(i), Count: int64(i), Seq: uint64(i + 1), UpdatedAt: time.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.sys.JS.PublishMsgAsync(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-f.sys.JS.PublishAsyncComplete()
+	for {
+		ev, err := r.next()
+		if err != nil {
+			t.Fatalf("feed ended without a dropped event: %v", err)
+		}
+		if ev.Event == "change" || ev.Comment != "" {
+			continue
+		}
+		if ev.Event != "dropped" || !strings.Contains(ev.Data, "in the stream") {
+			t.Fatalf("last event %+v, want dropped for the changes waiting in the stream", ev)
+		}
+		break
+	}
+	poll.Until(t, 10*time.Second, "the dropped subscriber counted", func() error {
+		if st := f.src.Stats(); st.Dropped != 1 || st.Open != 0 {
+			return fmt.Errorf("%+v", st)
+		}
+		return nil
+	})
+}
+
 // A server that shuts down ends its feeds with a "closed" event rather
 // than holding its shutdown until they leave.
 func TestChangesFeedEndsOnShutdown(t *testing.T) {

@@ -16,8 +16,9 @@ import (
 
 // Config bounds what the subscribers of one process may hold.
 type Config struct {
-	// Queue is how many live changes may wait for one subscriber; one
-	// more and it is dropped (feed.ErrSlowConsumer).
+	// Queue is how many live changes may wait for one subscriber, in its
+	// queue or still in the stream; one more and it is dropped
+	// (feed.ErrSlowConsumer).
 	Queue int
 	// Pull is how many changes the consumer of one subscriber fetches
 	// ahead from the server.
@@ -134,6 +135,15 @@ func (s *Source) Subscribe(ctx context.Context, f feed.Filter, c feed.Cursor) (*
 			if meta.NumPending == 0 {
 				live.Store(true)
 			}
+			return
+		}
+		// Behind the stream, not only behind its queue: the changes the
+		// subscriber has not been handed wait in the stream, where the
+		// queue's bound cannot see them. A live subscriber with more of
+		// them than a queue holds is as slow as one whose queue overflows.
+		if meta.NumPending > uint64(s.cfg.Queue) {
+			sub.Close(fmt.Errorf("%w: more than %d changes waiting (%d of them in the stream)", feed.ErrSlowConsumer, s.cfg.Queue, meta.NumPending))
+			cancel()
 			return
 		}
 		if !sub.Offer(ch) {

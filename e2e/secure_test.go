@@ -16,8 +16,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nkeys"
 
-	"github.com/sellable/inventory/internal/certtest"
 	"github.com/sellable/inventory/internal/poll"
+	"github.com/sellable/inventory/internal/tlstest"
 )
 
 // The split deployment with NATS users and TLS, as README "Running it
@@ -37,13 +37,13 @@ func TestSecuredSplitDeployment(t *testing.T) {
 	if err := os.WriteFile(conf, []byte("include nats-users.conf\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	certs := certtest.Write(t)
+	certs := tlstest.New(t)
 	natsAddr := freeAddr(t)
 	natsURL := "nats://" + natsAddr
 	startNATS(t, "nats", natsAddr, filepath.Join(t.TempDir(), "nats"),
-		"-c", conf, "--tls", "--tlscert", certs.Cert, "--tlskey", certs.Key)
+		"-c", conf, "--tls", "--tlscert", certs.CertFile, "--tlskey", certs.KeyFile)
 	as := func(role string) map[string]string {
-		return map[string]string{"NATS_URL": natsURL, "NATS_NKEY_SEED": filepath.Join(auth, role+".nk"), "NATS_CA": certs.CA}
+		return map[string]string{"NATS_URL": natsURL, "NATS_NKEY_SEED": filepath.Join(auth, role+".nk"), "NATS_CA": certs.CAFile}
 	}
 
 	apply := exec.CommandContext(ctx, filepath.Join(bin, "inventory"), "admin", "apply")
@@ -68,7 +68,7 @@ func TestSecuredSplitDeployment(t *testing.T) {
 	command(t, mutator, "reservation", "STL", "123123", 10, "")
 	waitCount(t, calc, "STL", "123123", 90)
 	// `nats pub -J` as the publisher: the mutator's intake relay stores it.
-	publishAsPublisher(t, natsURL, auth, certs.CA, `{"count":5,"source":"someone-else"}`)
+	publishAsPublisher(t, natsURL, auth, certs.CAFile, `{"count":5,"source":"someone-else"}`)
 	waitCount(t, calc, "STL", "123123", 95)
 	waitPublisherInHistory(t, calc, auth)
 
@@ -113,12 +113,12 @@ func TestAllInOneWithNATSUsersAndTLS(t *testing.T) {
 	if out, err := exec.CommandContext(ctx, filepath.Join(bin, "inventory"), "admin", "nats-users", auth).CombinedOutput(); err != nil {
 		t.Fatalf("admin nats-users: %v\n%s", err, out)
 	}
-	certs := certtest.Write(t)
+	certs := tlstest.New(t)
 	natsAddr, httpAddr := freeAddr(t), freeAddr(t)
 	start(t, "inventory", "inventory", map[string]string{
 		"INVENTORY_NATS_LISTEN": natsAddr, "INVENTORY_HTTP_ADDR": httpAddr, "INVENTORY_DATA_DIR": t.TempDir(),
 		"INVENTORY_NATS_USERS":       filepath.Join(auth, "nats-users.conf"),
-		"INVENTORY_NATS_SERVER_CERT": certs.Cert, "INVENTORY_NATS_SERVER_KEY": certs.Key,
+		"INVENTORY_NATS_SERVER_CERT": certs.CertFile, "INVENTORY_NATS_SERVER_KEY": certs.KeyFile,
 	})
 	base := "http://" + httpAddr
 	waitReady(t, base)
@@ -126,13 +126,13 @@ func TestAllInOneWithNATSUsersAndTLS(t *testing.T) {
 	waitCount(t, base, "STL", "123123", 100)
 	// `nats pub -J` as the publisher: the all-in-one's intake relay
 	// stores it.
-	publishAsPublisher(t, "tls://"+natsAddr, auth, certs.CA, `{"count":5}`)
+	publishAsPublisher(t, "tls://"+natsAddr, auth, certs.CAFile, `{"count":5}`)
 	waitCount(t, base, "STL", "123123", 105)
 	waitPublisherInHistory(t, base, auth)
 
 	admin := func(role, sub string) (string, error) {
 		cmd := exec.CommandContext(ctx, filepath.Join(bin, "inventory"), "admin", sub, "--nats-url", "nats://"+natsAddr)
-		cmd.Env = append(os.Environ(), "NATS_NKEY_SEED="+filepath.Join(auth, role+".nk"), "NATS_CA="+certs.CA)
+		cmd.Env = append(os.Environ(), "NATS_NKEY_SEED="+filepath.Join(auth, role+".nk"), "NATS_CA="+certs.CAFile)
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/sellable/inventory/internal/certtest"
+	"github.com/sellable/inventory/internal/tlstest"
 	"github.com/sellable/inventory/natsauth"
 	"github.com/sellable/inventory/natsembed"
 )
@@ -16,15 +16,15 @@ import (
 // certificate: it refuses a server whose certificate another authority
 // signed, and a server without TLS.
 func TestClientVerifiesServerCertificate(t *testing.T) {
-	good, other := certtest.Write(t), certtest.Write(t)
-	srv, err := natsembed.Start(natsembed.Config{Listen: "127.0.0.1:-1", StoreDir: t.TempDir(), TLSCert: good.Cert, TLSKey: good.Key})
+	good, other := tlstest.New(t), tlstest.New(t)
+	srv, err := natsembed.Start(natsembed.Config{Listen: "127.0.0.1:-1", StoreDir: t.TempDir(), TLSCert: good.CertFile, TLSKey: good.KeyFile})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Shutdown)
 	d := deployment{srv: srv}
 
-	nc, _, _, err := d.dial(natsauth.ClientConfig{CAFile: good.CA})
+	nc, _, _, err := d.dial(natsauth.ClientConfig{CAFile: good.CAFile})
 	if err != nil {
 		t.Fatalf("with the server's CA: %v", err)
 	}
@@ -33,7 +33,7 @@ func TestClientVerifiesServerCertificate(t *testing.T) {
 	}
 	nc.Close()
 
-	_, _, _, err = d.dial(natsauth.ClientConfig{CAFile: other.CA})
+	_, _, _, err = d.dial(natsauth.ClientConfig{CAFile: other.CAFile})
 	var unknown x509.UnknownAuthorityError
 	if !errors.As(err, &unknown) {
 		t.Fatalf("with another CA: %v, want %T", err, unknown)
@@ -44,7 +44,7 @@ func TestClientVerifiesServerCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(plain.Shutdown)
-	_, _, _, err = deployment{srv: plain}.dial(natsauth.ClientConfig{CAFile: good.CA})
+	_, _, _, err = deployment{srv: plain}.dial(natsauth.ClientConfig{CAFile: good.CAFile})
 	if !errors.Is(err, nats.ErrSecureConnWanted) {
 		t.Fatalf("a server without TLS: %v, want %v", err, nats.ErrSecureConnWanted)
 	}

@@ -108,7 +108,7 @@ func decodeCount(body io.Reader) (sellable.StockCount, error) {
 	}
 	for name := range fields {
 		if !countFields[name] {
-			return cmd, &sellable.FieldError{Field: name, Err: errors.New("is not a field of a count")}
+			return cmd, unknownField("", name, errors.New("is not a field of a count"))
 		}
 	}
 	if cmd.Key.LocationID, err = stringField(fields, "locationId"); err != nil {

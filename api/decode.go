@@ -156,3 +156,13 @@ func hex4(b []byte) rune {
 	v, _ := strconv.ParseUint(string(b[:4]), 16, 32) // json.Valid checked the digits
 	return rune(v)
 }
+
+// unknownField refuses the field name (under path, e.g. "lines[0].") that
+// a request does not have. A field whose name is empty is named "" in
+// quotes, so that the answer still names the field it is about.
+func unknownField(path, name string, err error) error {
+	if name == "" {
+		name = `""`
+	}
+	return &sellable.FieldError{Field: path + name, Err: err}
+}

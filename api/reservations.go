@@ -202,7 +202,7 @@ func decodeReserve(c echo.Context) (command.ReserveRequest, error) {
 		switch name {
 		case "reservationId", "lines", "ttl", "expiresAt":
 		default:
-			return req, &sellable.FieldError{Field: name, Err: errUnknownField}
+			return req, unknownField("", name, errUnknownField)
 		}
 	}
 	if _, ok := fields["reservationId"]; ok {
@@ -253,7 +253,7 @@ func decodeReserve(c echo.Context) (command.ReserveRequest, error) {
 		}
 		for name := range lf {
 			if name != "locationId" && name != "sku" && name != "count" {
-				return req, &sellable.FieldError{Field: prefix + name, Err: errUnknownField}
+				return req, unknownField(prefix, name, errUnknownField)
 			}
 		}
 		cmd, err := commandFields(lf)

@@ -80,7 +80,7 @@ func DecodeCart(data []byte) (Cart, error) {
 	}
 	c := Cart{
 		Reservation: sellable.CartReservation{
-			ID: rec.ID, State: st, ExpiresAt: rec.ExpiresAt, CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt,
+			ID: rec.ID, State: st, ExpiresAt: rec.ExpiresAt.UTC(), CreatedAt: rec.CreatedAt.UTC(), UpdatedAt: rec.UpdatedAt.UTC(),
 			Lines: make([]sellable.ReservationLine, len(rec.Lines)),
 		},
 		SellableAfter: make([]int64, len(rec.Lines)),

@@ -2,6 +2,7 @@ package projection
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/gocql/gocql"
@@ -32,4 +33,25 @@ func (s *Store) FillSKU(ctx context.Context, sku string, ps []sellable.Position)
 		return fmt.Errorf("projection: fill %s: %w", sku, unavailable(err))
 	}
 	return nil
+}
+
+// CompactionsRunning counts the compactions (and other SSTable tasks)
+// under way in keyspace, from Cassandra's system_views.sstable_tasks;
+// ok is false on a server without that view (Scylla).
+func (s *Store) CompactionsRunning(ctx context.Context, keyspace string) (n int, ok bool, err error) {
+	it := s.session.Session.Query("SELECT keyspace_name FROM system_views.sstable_tasks").WithContext(ctx).Iter()
+	var ks string
+	for it.Scan(&ks) {
+		if ks == keyspace {
+			n++
+		}
+	}
+	if err := it.Close(); err != nil {
+		var re gocql.RequestError
+		if errors.As(err, &re) && re.Code() == gocql.ErrCodeInvalid {
+			return 0, false, nil
+		}
+		return 0, false, err
+	}
+	return n, true, nil
 }

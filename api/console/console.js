@@ -60,7 +60,7 @@ function authText(status, body, what) {
 }
 
 // authProblem shows (or, with null, clears) the page-wide 401/403 banner
-// for one source of calls; the banner shows the latest problem.
+// for one source of calls; the banner shows every source's problem.
 const authProblems = new Map();
 function authProblem(source, text) {
   if (text) authProblems.set(source, text); else authProblems.delete(source);
@@ -214,6 +214,10 @@ function openFeed(url, h) {
       res = await fetch(url, { headers: hdrs, cache: "no-store", signal: ctl.signal });
     } catch (e) {
       return again("cannot connect: " + e.message);
+    }
+    if (closed) { // closed (a new token, a new filter) while the answer came
+      if (res.body) res.body.cancel().catch(() => {});
+      return;
     }
     if (res.status === 401 || res.status === 403) {
       let body = null;

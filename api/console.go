@@ -10,7 +10,10 @@ import (
 // sheet, written by hand. It reads only this API (the feed, history,
 // reservations, dead letters, /calculator/status), so it needs no build
 // step, no CDN and no network beyond the service; a panel whose route a
-// program does not serve says so.
+// program does not serve says so. On a secured server the page is Open
+// (RouteScopes) and its calls carry the bearer token typed into it; for
+// that the board reads the feed with fetch, since EventSource cannot
+// send a header.
 //
 //go:embed console/index.html console/console.js console/console.css
 var consoleFS embed.FS

@@ -127,8 +127,14 @@ func changesHandler(e *echo.Echo, src ChangeSource, cfg FeedConfig) (echo.Handle
 			case len(batch) == 0:
 				w.buf.WriteString(": heartbeat\n\n")
 			}
+			// Every queued change, then one flush: a busy feed costs one
+			// write per batch, not one per change.
 			for _, ch := range batch {
-				w.event("change", ch.ID, positionResponse(ch.Position))
+				if ch.Frame != nil {
+					w.buf.Write(ch.Frame)
+				} else {
+					w.event("change", ch.ID, positionResponse(ch.Position))
+				}
 			}
 			if w.flush() != nil {
 				return nil
@@ -158,6 +164,15 @@ func cursor(c echo.Context) (feed.Cursor, error) {
 	return feed.Cursor{Resume: true, After: n}, nil
 }
 
+// ChangeFrame is ch as the "change" event GET /inventory/changes writes,
+// for a source that encodes each change once for all its subscribers
+// (jsfeed.Config.Frame); the bytes are those the handler would write.
+func ChangeFrame(ch feed.Change) []byte {
+	var b bytes.Buffer
+	writeEvent(&b, "change", ch.ID, positionResponse(ch.Position))
+	return b.Bytes()
+}
+
 // sseWriter writes events to one client, each flush bounded by timeout.
 type sseWriter struct {
 	c       echo.Context
@@ -167,17 +182,21 @@ type sseWriter struct {
 }
 
 func (w *sseWriter) event(name string, id uint64, data any) {
+	writeEvent(&w.buf, name, id, data)
+}
+
+func writeEvent(buf *bytes.Buffer, name string, id uint64, data any) {
 	b, err := json.Marshal(data)
 	if err != nil {
 		return // our own answer types always encode
 	}
-	w.buf.WriteString("event: " + name + "\n")
+	buf.WriteString("event: " + name + "\n")
 	if id != 0 {
-		w.buf.WriteString("id: " + strconv.FormatUint(id, 10) + "\n")
+		buf.WriteString("id: " + strconv.FormatUint(id, 10) + "\n")
 	}
-	w.buf.WriteString("data: ")
-	w.buf.Write(b)
-	w.buf.WriteString("\n\n")
+	buf.WriteString("data: ")
+	buf.Write(b)
+	buf.WriteString("\n\n")
 }
 
 // end writes a last event; the client may be gone already.

@@ -28,6 +28,11 @@ type Change struct {
 	// cursor a subscriber resumes after.
 	ID       uint64
 	Position sellable.Position
+	// Frame is the change already encoded as its reader writes it, once
+	// for every subscriber that receives it (a hub encodes each change
+	// once, not once per subscriber); nil leaves the encoding to the
+	// reader. Readers must not modify it: it is shared.
+	Frame []byte
 }
 
 // Filter selects the changes of one location, one SKU, both or neither;
@@ -35,6 +40,12 @@ type Change struct {
 type Filter struct {
 	LocationID string
 	SKU        string
+}
+
+// Matches reports whether f selects p: the same selection as the
+// subject filter a consumer of f's changes uses, evaluated in process.
+func (f Filter) Matches(p sellable.Position) bool {
+	return (f.LocationID == "" || f.LocationID == p.LocationID) && (f.SKU == "" || f.SKU == p.SKU)
 }
 
 // Validate checks the identifiers that are set.

@@ -176,26 +176,26 @@ func TestHubDeliversEachSubscriberExactlyItsChangesInOrder(t *testing.T) {
 // (live changes buffered during the replay, more of them than a queue
 // holds while the reader waits) without a gap or a duplicate.
 func TestHubResumeAcrossLiveChangesHasNoGapOrDuplicate(t *testing.T) {
-	const queue = 128
+	const queue = 256
 	h := newHubStack(t, func(c *jsfeed.Config) { c.Queue, c.Pull = queue, 16 })
 	key := func(i int) sellable.Key { return sellable.Key{LocationID: "R", SKU: strconv.Itoa(i)} }
 	var keys []sellable.Key
-	for i := range 1300 {
+	for i := range 1500 {
 		keys = append(keys, key(i)) // distinct: SELLABLE keeps every one
 	}
 	all := h.publish(t, keys[:600]...)
 	after := all[99]
 	sub := h.subscribe(t, feed.Filter{LocationID: "R"}, feed.Cursor{Resume: true, After: after})
 	// Published while the reader reads nothing: the replay stops at a
-	// full queue and the live changes overflow its buffer (three times).
-	all = append(all, h.publish(t, keys[600:1000]...)...)
+	// full queue and the live changes overflow its buffer (twice).
+	all = append(all, h.publish(t, keys[600:1200]...)...)
 	// Published while the reader catches up: the replay meets the
 	// buffer, which drains and turns live, as changes keep coming.
 	done := make(chan []uint64)
 	go func() {
 		var seqs []uint64
 		ctx := context.Background()
-		for i, k := range keys[1000:] {
+		for i, k := range keys[1200:] {
 			m, err := wire.ChangeMsg(sellable.Position{LocationID: k.LocationID, SKU: k.SKU, Count: 1, Seq: uint64(100000 + i), UpdatedAt: time.Now()})
 			if err != nil {
 				break

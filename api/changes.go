@@ -39,12 +39,16 @@ type FeedConfig struct {
 	WriteTimeout time.Duration
 	// Batch is the most changes written between two flushes.
 	Batch int
+	// Linger is how long a change that arrives alone waits for others
+	// to share its write: a busy feed then costs one write and flush per
+	// Linger instead of one per change (0: none).
+	Linger time.Duration
 }
 
 // DefaultFeedConfig sends a heartbeat every 15 s and gives up on a
 // client that takes 10 s to accept one write.
 func DefaultFeedConfig() FeedConfig {
-	return FeedConfig{Heartbeat: 15 * time.Second, WriteTimeout: 10 * time.Second, Batch: 256}
+	return FeedConfig{Heartbeat: 15 * time.Second, WriteTimeout: 10 * time.Second, Batch: 256, Linger: 5 * time.Millisecond}
 }
 
 // Validate reports every setting out of range.
@@ -58,6 +62,9 @@ func (c FeedConfig) Validate() error {
 	}
 	if c.Batch < 1 {
 		errs = append(errs, fmt.Errorf("api: feed batch %d must be at least 1", c.Batch))
+	}
+	if c.Linger < 0 {
+		errs = append(errs, fmt.Errorf("api: feed linger %v must not be negative", c.Linger))
 	}
 	return errors.Join(errs...)
 }
@@ -113,8 +120,16 @@ func changesHandler(e *echo.Echo, src ChangeSource, cfg FeedConfig) (echo.Handle
 			}
 		}()
 		buf := make([]feed.Change, 0, cfg.Batch)
+		var linger *time.Timer
+		if cfg.Linger > 0 {
+			linger = time.NewTimer(cfg.Linger)
+			defer linger.Stop()
+		}
 		for {
 			batch, err := sub.Next(ctx, buf, cfg.Heartbeat)
+			if err == nil && len(batch) > 0 && len(batch) < cap(batch) && linger != nil {
+				batch = more(ctx, sub, batch, linger, cfg.Linger)
+			}
 			switch {
 			case errors.Is(err, feed.ErrSlowConsumer):
 				w.end("dropped", FeedEnd{Reason: err.Error(), LastEventID: sub.Last()})
@@ -127,14 +142,36 @@ func changesHandler(e *echo.Echo, src ChangeSource, cfg FeedConfig) (echo.Handle
 			case len(batch) == 0:
 				w.buf.WriteString(": heartbeat\n\n")
 			}
+			// Every queued change, then one flush: a busy feed costs one
+			// write per batch, not one per change.
 			for _, ch := range batch {
-				w.event("change", ch.ID, positionResponse(ch.Position))
+				if ch.Frame != nil {
+					w.buf.Write(ch.Frame)
+				} else {
+					w.event("change", ch.ID, positionResponse(ch.Position))
+				}
 			}
 			if w.flush() != nil {
 				return nil
 			}
 		}
 	}, nil
+}
+
+// more waits up to linger for changes to join batch, then adds those
+// queued (up to batch's capacity): the live changes arrive one by one
+// from the hub, and writing each alone would cost a write and a flush per
+// change and subscriber. An end of the subscription is left to the next
+// Next, which reports it once the queue is read.
+func more(ctx context.Context, sub *feed.Subscription, batch []feed.Change, t *time.Timer, linger time.Duration) []feed.Change {
+	t.Reset(linger)
+	select {
+	case <-t.C:
+	case <-sub.Done():
+	case <-ctx.Done():
+	}
+	got, _ := sub.Next(ctx, batch[len(batch):cap(batch)], 0)
+	return batch[:len(batch)+len(got)]
 }
 
 // errShuttingDown ends the feeds open when the server shuts down; the
@@ -158,6 +195,15 @@ func cursor(c echo.Context) (feed.Cursor, error) {
 	return feed.Cursor{Resume: true, After: n}, nil
 }
 
+// ChangeFrame is ch as the "change" event GET /inventory/changes writes,
+// for a source that encodes each change once for all its subscribers
+// (jsfeed.Config.Frame); the bytes are those the handler would write.
+func ChangeFrame(ch feed.Change) []byte {
+	var b bytes.Buffer
+	writeEvent(&b, "change", ch.ID, positionResponse(ch.Position))
+	return b.Bytes()
+}
+
 // sseWriter writes events to one client, each flush bounded by timeout.
 type sseWriter struct {
 	c       echo.Context
@@ -167,17 +213,21 @@ type sseWriter struct {
 }
 
 func (w *sseWriter) event(name string, id uint64, data any) {
+	writeEvent(&w.buf, name, id, data)
+}
+
+func writeEvent(buf *bytes.Buffer, name string, id uint64, data any) {
 	b, err := json.Marshal(data)
 	if err != nil {
 		return // our own answer types always encode
 	}
-	w.buf.WriteString("event: " + name + "\n")
+	buf.WriteString("event: " + name + "\n")
 	if id != 0 {
-		w.buf.WriteString("id: " + strconv.FormatUint(id, 10) + "\n")
+		buf.WriteString("id: " + strconv.FormatUint(id, 10) + "\n")
 	}
-	w.buf.WriteString("data: ")
-	w.buf.Write(b)
-	w.buf.WriteString("\n\n")
+	buf.WriteString("data: ")
+	buf.Write(b)
+	buf.WriteString("\n\n")
 }
 
 // end writes a last event; the client may be gone already.

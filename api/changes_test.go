@@ -47,6 +47,7 @@ func newFeedStack(t *testing.T, tune func(*jsfeed.Config), feedTune func(*api.Fe
 	sys.StartCalculator(t, nil, nil)
 	cfg := jsfeed.DefaultConfig()
 	cfg.Logger = log
+	cfg.Frame = api.ChangeFrame
 	if tune != nil {
 		tune(&cfg)
 	}

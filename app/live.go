@@ -18,6 +18,7 @@ import (
 func RegisterLive(e *echo.Echo, js jetstream.JetStream, changes *wire.ChangeCodec, log *slog.Logger) error {
 	cfg := jsfeed.DefaultConfig()
 	cfg.Logger = log
+	cfg.Frame = api.ChangeFrame // encoded once per change, not per subscriber
 	src, err := jsfeed.NewSource(js, changes, cfg)
 	if err != nil {
 		return err

@@ -2,10 +2,12 @@
 // readers, apart from how it gets it: a sellable change as the feed
 // delivers it (Change: the SELLABLE stream's sequence as its id, and the
 // position), where a subscriber starts (Cursor) and what it wants
-// (Filter), the bounded queue between the stream and one subscriber
-// (Subscription, with the slow-consumer rule), and a dead letter as read
-// back (DeadLetter). It knows neither NATS nor HTTP: jsfeed fills
-// subscriptions from JetStream, api serves them as Server-Sent Events.
+// (Filter, also evaluated in process), the bounded queue between the
+// stream and one subscriber (Subscription, with the slow-consumer rule),
+// and a dead letter as read back (DeadLetter). It knows neither NATS nor
+// HTTP: jsfeed fills subscriptions from JetStream, api serves them as
+// Server-Sent Events. A Change may carry its Frame, the bytes its reader
+// writes, encoded once by the source for every subscriber that gets it.
 //
 // Why the SELLABLE stream, and what resuming can promise: SELLABLE keeps
 // the newest change per position (MaxMsgsPerSubject 1) under one stream

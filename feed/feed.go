@@ -28,6 +28,11 @@ type Change struct {
 	// cursor a subscriber resumes after.
 	ID       uint64
 	Position sellable.Position
+	// Frame is the change already encoded as its reader writes it, once
+	// for every subscriber that receives it (a hub encodes each change
+	// once, not once per subscriber); nil leaves the encoding to the
+	// reader. Readers must not modify it: it is shared.
+	Frame []byte
 }
 
 // Filter selects the changes of one location, one SKU, both or neither;
@@ -35,6 +40,12 @@ type Change struct {
 type Filter struct {
 	LocationID string
 	SKU        string
+}
+
+// Matches reports whether f selects p: the same selection as the
+// subject filter a consumer of f's changes uses, evaluated in process.
+func (f Filter) Matches(p sellable.Position) bool {
+	return (f.LocationID == "" || f.LocationID == p.LocationID) && (f.SKU == "" || f.SKU == p.SKU)
 }
 
 // Validate checks the identifiers that are set.
@@ -138,8 +149,8 @@ func (s *Subscription) Err() error {
 // Done is closed when the subscription ended.
 func (s *Subscription) Done() <-chan struct{} { return s.done }
 
-// Next waits up to wait for changes and returns those queued, at most
-// len(buf) (buf's storage is reused). With none queued it returns nil
+// Next waits up to wait (0: not at all) for changes and returns those
+// queued, at most cap(buf) (buf's storage is reused). With none queued it returns nil
 // and nil when wait passed, or nil and why the subscription ended once
 // it did and the queue is empty.
 func (s *Subscription) Next(ctx context.Context, buf []Change, wait time.Duration) ([]Change, error) {
@@ -157,6 +168,19 @@ func (s *Subscription) Next(ctx context.Context, buf []Change, wait time.Duratio
 	}
 	if out = fill(); len(out) > 0 {
 		return out, nil
+	}
+	if wait <= 0 {
+		// A writer topping up its batch asks without waiting, often:
+		// no timer for it.
+		select {
+		case <-s.done:
+			if out = fill(); len(out) > 0 {
+				return out, nil
+			}
+			return nil, s.err
+		default:
+			return nil, nil
+		}
 	}
 	t := time.NewTimer(wait)
 	defer t.Stop()

@@ -56,3 +56,22 @@ func TestSubscriptionPutWaitsForTheReader(t *testing.T) {
 		t.Error("put after close accepted")
 	}
 }
+
+// Next without a wait returns what is queued, or nothing at once, or
+// why the subscription ended.
+func TestSubscriptionNextWithoutWaiting(t *testing.T) {
+	s := feed.NewSubscription(4, 0)
+	ctx := context.Background()
+	buf := make([]feed.Change, 0, 4)
+	if got, err := s.Next(ctx, buf, 0); got != nil || err != nil {
+		t.Fatalf("empty queue: %v %v", got, err)
+	}
+	s.Offer(feed.Change{ID: 1})
+	if got, err := s.Next(ctx, buf, 0); len(got) != 1 || err != nil {
+		t.Fatalf("one queued: %v %v", got, err)
+	}
+	s.Close(nil)
+	if _, err := s.Next(ctx, buf, 0); !errors.Is(err, feed.ErrClosed) {
+		t.Fatalf("closed: %v, want ErrClosed", err)
+	}
+}

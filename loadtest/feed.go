@@ -111,6 +111,10 @@ func (t *target) feed(ctx context.Context, cfg Config, progress io.Writer) (Sect
 	sec.count("send errors", st.failed)
 	sec.count("subscribers", cfg.Subscribers)
 	sec.count("subscribers dropped as slow", res.dropped)
+	if res.dropped > 0 {
+		sec.add("first drop, after the first publish", res.firstDrop.Sub(st.start).Seconds(), Seconds)
+		sec.Settings += "; first drop: " + res.firstDropReason
+	}
 	sec.count("subscribers ended otherwise", res.ended)
 	sec.count("changes received", res.received)
 	sec.rate("changes received, all subscribers", rate(res.received, end.Sub(st.start)))
@@ -189,6 +193,10 @@ type feedResult struct {
 	lat                      Summary
 	received, dropped, ended int
 	firstErr                 error
+	// firstDrop is when the first subscriber was dropped, and why (the
+	// dropped event's data): which of the server's bounds gave way.
+	firstDrop       time.Time
+	firstDropReason string
 }
 
 func (w *feedWatch) result() feedResult {
@@ -201,6 +209,9 @@ func (w *feedWatch) result() feedResult {
 		switch {
 		case s.dropped:
 			res.dropped++
+			if res.firstDrop.IsZero() || s.droppedAt.Before(res.firstDrop) {
+				res.firstDrop, res.firstDropReason = s.droppedAt, s.dropReason
+			}
 		case s.ended:
 			res.ended++
 		}
@@ -224,8 +235,11 @@ type feedSub struct {
 	lat      []time.Duration
 	received int
 	dropped  bool // ended by the server as a slow consumer
-	ended    bool // ended otherwise (server closed, error) before the run did
-	err      error
+	// droppedAt and dropReason are when, and the dropped event's data.
+	droppedAt  time.Time
+	dropReason string
+	ended      bool // ended otherwise (server closed, error) before the run did
+	err        error
 }
 
 func newFeedSub(keys int) *feedSub {
@@ -358,6 +372,9 @@ func (s *feedSub) run(ctx context.Context, hc *http.Client, base string, w *feed
 					s.mu.Unlock()
 				}
 			case "dropped":
+				s.mu.Lock()
+				s.droppedAt, s.dropReason = at, string(data)
+				s.mu.Unlock()
 				s.finish(true, nil)
 				return
 			default:

@@ -5,28 +5,33 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sellable/inventory/feed"
-	"github.com/sellable/inventory/streams"
 	"github.com/sellable/inventory/wire"
 )
 
 // Config bounds what the subscribers of one process may hold.
 type Config struct {
 	// Queue is how many live changes may wait for one subscriber, in its
-	// queue or still in the stream; one more and it is dropped
-	// (feed.ErrSlowConsumer).
+	// queue or still in the stream ahead of the hub; one more and it is
+	// dropped (feed.ErrSlowConsumer). A resuming subscriber buffers as
+	// many live changes while it replays.
 	Queue int
-	// Pull is how many changes the consumer of one subscriber fetches
-	// ahead from the server.
+	// Pull is how many changes the hub's consumer, and the consumer of a
+	// subscriber that replays, fetch ahead from the server.
 	Pull int
 	// MaxSubscribers caps the subscriptions open at once.
 	MaxSubscribers int
 	// Logger receives undecodable changes; nil is slog.Default().
 	Logger *slog.Logger
+	// Frame encodes a change the way readers write it (api.ChangeFrame:
+	// the Server-Sent Event), so that the hub encodes each change once
+	// for all its subscribers; nil leaves the encoding to each reader.
+	Frame func(feed.Change) []byte
 }
 
 // DefaultConfig holds 1,024 waiting changes per subscriber (about 300
@@ -50,7 +55,11 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Source subscribes readers to the sellable changes.
+// Source subscribes readers to the sellable changes. Live changes come
+// from one hub per Source (hub.go): one ordered consumer on the SELLABLE
+// stream, each change decoded and encoded once and handed to every
+// subscriber whose filter selects it. A subscriber that resumes replays
+// from a consumer of its own until it meets the hub (replay.go).
 type Source struct {
 	js      jetstream.JetStream
 	changes *wire.ChangeCodec
@@ -58,6 +67,9 @@ type Source struct {
 	log     *slog.Logger
 	open    atomic.Int64
 	dropped atomic.Uint64
+
+	mu  sync.Mutex // guards hub
+	hub *hub       // nil while nobody subscribes
 }
 
 // NewSource reads changes from js, decoding them with changes (Avro or
@@ -85,10 +97,10 @@ type Stats struct {
 func (s *Source) Stats() Stats { return Stats{Open: s.open.Load(), Dropped: s.dropped.Load()} }
 
 // Subscribe starts a subscription to the changes f selects from c on.
-// The consumer exists on the server when Subscribe returns, so a change
-// stored afterwards is delivered even with a cursor of "from now on". The
-// subscription ends when ctx does, when it is closed, or when its reader
-// falls behind (feed.ErrSlowConsumer).
+// The hub's consumer exists on the server when Subscribe returns, so a
+// change stored afterwards is delivered even with a cursor of "from now
+// on". The subscription ends when ctx does, when it is closed, or when
+// its reader falls behind (feed.ErrSlowConsumer).
 func (s *Source) Subscribe(ctx context.Context, f feed.Filter, c feed.Cursor) (*feed.Subscription, error) {
 	if err := f.Validate(); err != nil {
 		return nil, err
@@ -97,77 +109,62 @@ func (s *Source) Subscribe(ctx context.Context, f feed.Filter, c feed.Cursor) (*
 		s.open.Add(-1)
 		return nil, fmt.Errorf("%w: %d open", feed.ErrTooManySubscribers, s.cfg.MaxSubscribers)
 	}
-	release := func() { s.open.Add(-1) }
-	cc := jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{streams.SellableSubjectFilter(f.LocationID, f.SKU)},
-		DeliverPolicy:  jetstream.DeliverNewPolicy,
-	}
-	if c.Resume {
-		cc.DeliverPolicy, cc.OptStartSeq = jetstream.DeliverByStartSequencePolicy, c.After+1
-	}
-	cons, err := s.js.OrderedConsumer(ctx, streams.SellableStream, cc)
-	if err != nil {
-		release()
-		return nil, fmt.Errorf("jsfeed: subscribe: %w", err)
-	}
-	// Caught up from the start when there is nothing stored to catch up
-	// with; otherwise once a message says nothing more is pending.
-	live := atomic.Bool{}
-	live.Store(!c.Resume || cons.CachedInfo().NumPending == 0)
 	sub := feed.NewSubscription(s.cfg.Queue, c.After)
-	// The consumer's goroutine decodes within the subscription's life.
-	sctx, cancel := context.WithCancel(ctx)
-	handle := func(msg jetstream.Msg) {
-		meta, err := msg.Metadata()
-		if err != nil {
-			return
-		}
-		p, err := s.changes.DecodeChange(sctx, msg.Headers(), msg.Data())
-		if err != nil {
-			// An operator wants to know, and a reader cannot do better
-			// than skip it: the next change of that position replaces it.
-			s.log.Warn("feed: undecodable change skipped", "subject", msg.Subject(), "seq", meta.Sequence.Stream, "err", err)
-			return
-		}
-		ch := feed.Change{ID: meta.Sequence.Stream, Position: p}
-		if !live.Load() {
-			sub.Put(sctx, ch)
-			if meta.NumPending == 0 {
-				live.Store(true)
-			}
-			return
-		}
-		// Behind the stream, not only behind its queue: the changes the
-		// subscriber has not been handed wait in the stream, where the
-		// queue's bound cannot see them. A live subscriber with more of
-		// them than a queue holds is as slow as one whose queue overflows.
-		if meta.NumPending > uint64(s.cfg.Queue) {
-			sub.Close(fmt.Errorf("%w: more than %d changes waiting (%d of them in the stream)", feed.ErrSlowConsumer, s.cfg.Queue, meta.NumPending))
-			cancel()
-			return
-		}
-		if !sub.Offer(ch) {
-			cancel()
-		}
+	m := &member{sub: sub, f: f, queue: s.cfg.Queue}
+	if c.Resume {
+		// Attached before the replay starts, so that every live change
+		// from here on is either replayed or buffered.
+		m.buf, m.spare = make([]feed.Change, 0, s.cfg.Queue), make([]feed.Change, 0, s.cfg.Queue)
+	} else {
+		m.live.Store(true)
 	}
-	cctx, err := cons.Consume(handle, jetstream.PullMaxMessages(s.cfg.Pull))
+	h, err := s.attach(ctx, m)
 	if err != nil {
-		cancel()
-		release()
-		return nil, fmt.Errorf("jsfeed: consume: %w", err)
+		s.open.Add(-1)
+		return nil, err
+	}
+	// The replay's goroutine and the hub's work within the subscription's
+	// life.
+	sctx, cancel := context.WithCancel(ctx)
+	stopReplay := func() {}
+	if c.Resume {
+		stopReplay, err = s.replay(sctx, m, c.After)
+		if err != nil {
+			cancel()
+			s.detach(h, m)
+			s.open.Add(-1)
+			return nil, err
+		}
 	}
 	go func() {
 		select {
 		case <-sctx.Done():
 			sub.Close(nil)
 		case <-sub.Done():
-			cancel()
 		}
-		cctx.Stop()
+		cancel()
+		stopReplay()
+		s.detach(h, m)
 		if errors.Is(sub.Err(), feed.ErrSlowConsumer) {
 			s.dropped.Add(1)
 		}
-		release()
+		s.open.Add(-1)
 	}()
 	return sub, nil
+}
+
+// decode reads a change and encodes its frame; an undecodable change is
+// logged and skipped (ok false): a reader cannot do better, and the next
+// change of that position replaces it.
+func (s *Source) decode(ctx context.Context, msg jetstream.Msg, seq uint64) (feed.Change, bool) {
+	p, err := s.changes.DecodeChange(ctx, msg.Headers(), msg.Data())
+	if err != nil {
+		s.log.Warn("feed: undecodable change skipped", "subject", msg.Subject(), "seq", seq, "err", err)
+		return feed.Change{}, false
+	}
+	ch := feed.Change{ID: seq, Position: p}
+	if s.cfg.Frame != nil {
+		ch.Frame = s.cfg.Frame(ch)
+	}
+	return ch, true
 }

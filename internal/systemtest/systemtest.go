@@ -14,6 +14,7 @@ import (
 	"github.com/sellable/inventory/command"
 	"github.com/sellable/inventory/internal/stacktest"
 	"github.com/sellable/inventory/query"
+	"github.com/sellable/inventory/readmodel"
 	"github.com/sellable/inventory/registry"
 	"github.com/sellable/inventory/wire"
 )
@@ -37,6 +38,9 @@ type System struct {
 	// Reservations decide over the system's view (a calculator must run
 	// for them to see any stock).
 	Reservations *command.Reservations
+	// ReadModel holds the view in memory, watching it from Start on; API
+	// answers the point query from it, as the all-in-one does.
+	ReadModel *readmodel.Model
 }
 
 // Start runs a system for the duration of tb.
@@ -48,8 +52,13 @@ func Start(tb testing.TB, cfg Config) *System {
 		tb.Fatal(err)
 	}
 	topo := app.Topology{Partitions: s.Streams.Partitions, Replicas: 1}
+	rm, err := app.OpenReadModel(context.Background(), s.JS, s.View, readmodel.DefaultMaxKeys, slog.New(slog.DiscardHandler))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	stacktest.Go(tb, rm.Run)
 	return &System{Stack: s, Wire: w, Commands: command.NewService(s.JS, w.Events, s.Streams.Partitions),
-		Reservations: app.Reservations(s.JS, topo, w, s.View)}
+		Reservations: app.Reservations(s.JS, topo, w, s.View), ReadModel: rm}
 }
 
 // openWire is the one place the tests' codecs are built.
@@ -110,7 +119,7 @@ func (s *System) API(log *slog.Logger) *echo.Echo {
 	api.RegisterCommands(e, s.Commands)
 	api.RegisterCounts(e, command.NewCounts(s.Decider(), s.Streams.Partitions))
 	events := query.NewEventLog(s.JS, s.Wire.Decoders)
-	api.RegisterQueries(e, query.NewReader(s.View, events), events, s.View)
+	api.RegisterQueries(e, query.NewReader(s.View, events), events, s.View, api.WithAnswers(s.ReadModel))
 	api.RegisterReservations(e, s.Reservations)
 	return e
 }

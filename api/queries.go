@@ -62,8 +62,10 @@ func RegisterQueries(e *echo.Echo, r Reader, h Historian, sr SKUReader, opts ...
 	for _, o := range opts {
 		o(&qs)
 	}
+	mw := withValidation("queries", nil)
+	mw["getPosition"] = []echo.MiddlewareFunc{checkPosition()}
 	queries.RegisterHandlersWithOptions(e, qs, queries.RegisterHandlersOptions{
-		OperationMiddlewares: withValidation("queries", nil),
+		OperationMiddlewares: mw,
 	})
 }
 

@@ -22,8 +22,9 @@ import (
 )
 
 // DefaultMaxKeys bounds the held keys unless told otherwise. A held key
-// costs about 300 bytes of heap (its answer, ~200 bytes, the key and the
-// map's share), so 100,000 keys are about 30 MB: a hot catalogue's
+// costs about 400 bytes of heap (its answer, ~200 bytes, the entry, the
+// key and the map's share; BenchmarkChange's bytes/key), so 100,000 keys
+// are about 40 MB: a hot catalogue's
 // reads are answered from memory while a process over a million keys
 // stays well inside the 500 MB the issue allows the all-in-one, beside
 // the calculator's own writer cache (INVENTORY_WRITER_CACHE_KEYS).

@@ -5,14 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/sellable/inventory/api"
 	"github.com/sellable/inventory/internal/poll"
 	"github.com/sellable/inventory/internal/stacktest"
 	"github.com/sellable/inventory/kv"
+	"github.com/sellable/inventory/metrics"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
 )
@@ -137,8 +141,24 @@ func TestAnswersFollowTheBucket(t *testing.T) {
 	f := start(t, 100, false)
 	before := pos("L", "before", 1, 10)
 	f.put(t, before)
+	for p := range 2 {
+		if v := testutil.ToFloat64(metrics.ReadModelCaughtUp.WithLabelValues(strconv.Itoa(p))); v != 0 {
+			t.Fatalf("partition %d caught up (%v) before its watch ran", p, v)
+		}
+	}
 	stacktest.Go(t, f.model.Run)
 	f.answerIs(t, before)
+	// Freshness as /metrics shows it: caught up, nothing behind.
+	poll.Until(t, 5*time.Second, "freshness metrics", func() error {
+		for p := range 2 {
+			l := strconv.Itoa(p)
+			up, behind := testutil.ToFloat64(metrics.ReadModelCaughtUp.WithLabelValues(l)), testutil.ToFloat64(metrics.ReadModelBehind.WithLabelValues(l))
+			if up != 1 || behind != 0 {
+				return fmt.Errorf("partition %d: caught_up %v, behind %v", p, up, behind)
+			}
+		}
+		return nil
+	})
 
 	p := pos("L", "a", 5, 11)
 	f.put(t, p)

@@ -88,6 +88,12 @@
 // (BENCHMARKS.md, "Request validation"). A refusal is a 400 (415 for the
 // media type) naming the parameter in the error body below.
 //
+// One exception: the point query (getPosition), answered from memory,
+// runs checkPosition (positioncheck.go) instead, the same rules read
+// from the same document without kin-openapi's cost per request, held
+// to its verdicts by TestPositionCheckAgreesWithTheDocument. Its answer
+// is written by AppendPosition, not encoding/json.
+//
 // # Error bodies
 //
 // Every error of the inventory routes is one documented schema,

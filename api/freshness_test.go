@@ -1,13 +1,17 @@
 package api_test
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/sellable/inventory/api"
+	"github.com/sellable/inventory/internal/poll"
 	"github.com/sellable/inventory/internal/systemtest"
 )
 
@@ -59,6 +63,46 @@ func TestReadYourWritesHTTP(t *testing.T) {
 		if st != http.StatusOK || out["count"] != float64(want) {
 			t.Fatalf("write %d (seq %s) read back: %d %v, want count %d", i, seq, st, out, want)
 		}
+	}
+}
+
+// The point query answers from the read model only when what it holds
+// reflects minSeq: with the calculator stopped after the read model holds
+// a write, a read at a later write's sequence answers 504 from the view,
+// not the held answer; without minSeq the held answer is served. If the
+// handler served memory regardless of minSeq, the 504 would be a 200
+// with the older count.
+func TestReadYourWritesFromMemory(t *testing.T) {
+	sys := systemtest.Start(t, systemtest.Config{})
+	s := &stack{sys: sys, http: sys.ServeAPI(t, slog.New(slog.DiscardHandler))}
+	_, stop := sys.StartCalculator(t, nil, nil)
+	path := queryPath("ryw-mem", "a")
+
+	status, out := s.do(t, http.MethodPost, "/inventory/adjustment", `{"locationId":"ryw-mem","sku":"a","count":7}`)
+	if status != http.StatusCreated {
+		t.Fatalf("adjustment: %d %v", status, out)
+	}
+	first := uint64(out["seq"].(float64))
+	poll.Until(t, 10*time.Second, "the read model holds the write", func() error {
+		_, seq, err := sys.ReadModel.Answer(context.Background(), "ryw-mem", "a")
+		if err != nil || seq != first {
+			return fmt.Errorf("read model: seq %d, %v; want %d", seq, err, first)
+		}
+		return nil
+	})
+	stop()
+
+	status, out = s.do(t, http.MethodPost, "/inventory/adjustment", `{"locationId":"ryw-mem","sku":"a","count":1}`)
+	if status != http.StatusCreated {
+		t.Fatalf("adjustment: %d %v", status, out)
+	}
+	second := strconv.FormatUint(uint64(out["seq"].(float64)), 10)
+	resp := fetchAnswer(t, s.http.URL+path+"?minSeq="+second+"&wait=0.2s")
+	if resp.status != http.StatusGatewayTimeout || resp.header.Get(api.ViewSeqHeader) != strconv.FormatUint(first, 10) {
+		t.Fatalf("read at seq %s while memory holds %d: %d %s %v", second, first, resp.status, resp.body, resp.header)
+	}
+	if st, out := s.do(t, http.MethodGet, path, "", api.MinSeqHeader, strconv.FormatUint(first, 10)); st != http.StatusOK || out["count"] != float64(7) {
+		t.Fatalf("read at the held sequence: %d %v, want count 7", st, out)
 	}
 }
 

@@ -22,6 +22,23 @@ type Reader interface {
 	GetAtLeast(ctx context.Context, locationID, sku string, minSeq uint64, wait time.Duration) (sellable.Position, error)
 }
 
+// Answers serves a position's answer as AppendPosition writes it,
+// from memory where it can (readmodel.Model), with the sequence the
+// answer reflects the position up to. A position never stored is
+// sellable.ErrNotFound.
+type Answers interface {
+	Answer(ctx context.Context, locationID, sku string) (body []byte, seq uint64, err error)
+}
+
+// QueryOption changes how RegisterQueries serves.
+type QueryOption func(*queryServer)
+
+// WithAnswers serves the point query from a, falling back to the Reader
+// only when a's answer is older than the minSeq asked for.
+func WithAnswers(a Answers) QueryOption {
+	return func(s *queryServer) { s.a = a }
+}
+
 // Read-your-writes parameters of the point query.
 const (
 	// MinSeqHeader is the header alternative to ?minSeq=, for clients
@@ -40,9 +57,15 @@ const (
 // GET /inventory/locations/{location}/skus/{sku}?minSeq=&wait=, its
 // history .../history?limit=&before= and a SKU's availability
 // GET /inventory/skus/{sku}?location=.
-func RegisterQueries(e *echo.Echo, r Reader, h Historian, sr SKUReader) {
-	queries.RegisterHandlersWithOptions(e, queryServer{r: r, h: h, s: sr}, queries.RegisterHandlersOptions{
-		OperationMiddlewares: withValidation("queries", nil),
+func RegisterQueries(e *echo.Echo, r Reader, h Historian, sr SKUReader, opts ...QueryOption) {
+	qs := queryServer{r: r, h: h, s: sr}
+	for _, o := range opts {
+		o(&qs)
+	}
+	mw := withValidation("queries", nil)
+	mw["getPosition"] = []echo.MiddlewareFunc{checkPosition()}
+	queries.RegisterHandlersWithOptions(e, qs, queries.RegisterHandlersOptions{
+		OperationMiddlewares: mw,
 	})
 }
 
@@ -54,6 +77,8 @@ type queryServer struct {
 	r Reader
 	h Historian
 	s SKUReader
+	// a, when set, answers the point query first (WithAnswers).
+	a Answers
 }
 
 var _ queries.ServerInterface = queryServer{}
@@ -63,7 +88,20 @@ func (s queryServer) GetPosition(c echo.Context, location queries.Location, sku 
 	if err != nil {
 		return err
 	}
-	pos, err := s.r.GetAtLeast(c.Request().Context(), location, sku, minSeq, wait)
+	ctx := c.Request().Context()
+	if s.a != nil {
+		// From memory unless the answer there is older than minSeq: then
+		// the Reader, which waits for the view and knows whether the
+		// key has anything at or before minSeq at all.
+		body, seq, err := s.a.Answer(ctx, location, sku)
+		if err == nil && seq >= minSeq {
+			return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, body)
+		}
+		if minSeq == 0 {
+			return err
+		}
+	}
+	pos, err := s.r.GetAtLeast(ctx, location, sku, minSeq, wait)
 	var behind *sellable.BehindError
 	if errors.As(err, &behind) {
 		c.Response().Header().Set(ViewSeqHeader, strconv.FormatUint(behind.Seq, 10))
@@ -71,7 +109,7 @@ func (s queryServer) GetPosition(c echo.Context, location queries.Location, sku 
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, positionResponse(pos))
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, PositionAnswer(pos))
 }
 
 // freshness reads ?minSeq=, the Inventory-Min-Seq header and ?wait=.

@@ -7,9 +7,11 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/sellable/inventory/api"
 	"github.com/sellable/inventory/calculator"
 	"github.com/sellable/inventory/command"
 	"github.com/sellable/inventory/kv"
+	"github.com/sellable/inventory/readmodel"
 	"github.com/sellable/inventory/registry"
 	"github.com/sellable/inventory/streams"
 	"github.com/sellable/inventory/wire"
@@ -135,11 +137,14 @@ type CalculatorSettings struct {
 	// WriterCacheKeys bounds the view keys the instance caches, over all
 	// partitions (calculator.Config.WriterCacheKeys).
 	WriterCacheKeys int
+	// ReadModelKeys bounds the positions the query API holds in memory
+	// (readmodel.Config.MaxKeys).
+	ReadModelKeys int
 }
 
 // DefaultCalculatorSettings are the calculator's defaults.
 func DefaultCalculatorSettings() CalculatorSettings {
-	return CalculatorSettings{WriterCacheKeys: calculator.DefaultWriterCacheKeys}
+	return CalculatorSettings{WriterCacheKeys: calculator.DefaultWriterCacheKeys, ReadModelKeys: readmodel.DefaultMaxKeys}
 }
 
 // CalculatorFlags registers the calculator's settings.
@@ -147,6 +152,8 @@ func CalculatorFlags(f Flags) *CalculatorSettings {
 	c := DefaultCalculatorSettings()
 	f.IntVar(&c.WriterCacheKeys, "writer-cache-keys", "INVENTORY_WRITER_CACHE_KEYS", c.WriterCacheKeys,
 		"view keys the calculator caches in memory, over all partitions (0: none)")
+	f.IntVar(&c.ReadModelKeys, "read-model-keys", "INVENTORY_READ_MODEL_KEYS", c.ReadModelKeys,
+		"positions the query API holds in memory, kept current by watching the view (0: none, every GET reads the bucket)")
 	return &c
 }
 
@@ -165,4 +172,21 @@ func NewCalculator(ctx context.Context, js jetstream.JetStream, store *kv.Store,
 		return err
 	})
 	return calc, err
+}
+
+// OpenReadModel is the in-memory read model of the view for the query
+// API, holding up to keys positions; Run starts its watches.
+func OpenReadModel(ctx context.Context, js jetstream.JetStream, view *kv.Store, keys int, log *slog.Logger) (*readmodel.Model, error) {
+	cfg := readmodel.DefaultConfig()
+	cfg.Partitions, cfg.MaxKeys, cfg.Render, cfg.Logger = view.Partitions(), keys, api.PositionAnswer, log
+	if err := cfg.Validate(); err != nil {
+		return nil, err // a bad setting is not worth retrying
+	}
+	var m *readmodel.Model
+	err := Retry(ctx, log, "open read model", func(ctx context.Context) error {
+		var err error
+		m, err = readmodel.New(ctx, js, view, cfg)
+		return err
+	})
+	return m, err
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/sellable/inventory/kv"
 	"github.com/sellable/inventory/natsauth"
 	"github.com/sellable/inventory/query"
+	"github.com/sellable/inventory/readmodel"
 	"github.com/sellable/inventory/streams"
 )
 
@@ -72,6 +73,9 @@ type Pipeline struct {
 	Wire       Wire
 	View       *kv.Store
 	Calculator *calculator.Calculator
+	// ReadModel answers the point query from memory; nil reads the
+	// view for every query.
+	ReadModel *readmodel.Model
 	// Log is the program's logger; nil is slog.Default().
 	Log *slog.Logger
 }
@@ -94,14 +98,22 @@ func OpenPipeline(ctx context.Context, js jetstream.JetStream, t Topology, cs Ca
 	if err != nil {
 		return nil, err
 	}
-	return &Pipeline{Wire: wire, View: view, Calculator: calc, Log: log}, nil
+	rm, err := OpenReadModel(ctx, js, view, cs.ReadModelKeys, log)
+	if err != nil {
+		return nil, err
+	}
+	return &Pipeline{Wire: wire, View: view, Calculator: calc, ReadModel: rm, Log: log}, nil
 }
 
 // Register mounts the query API, readiness, the calculator's status and
 // what operators watch (RegisterLive).
 func (p *Pipeline) Register(e *echo.Echo, nc *nats.Conn, js jetstream.JetStream) {
 	events := query.NewEventLog(js, p.Wire.Decoders)
-	api.RegisterQueries(e, query.NewReader(p.View, events), events, p.View)
+	var opts []api.QueryOption
+	if p.ReadModel != nil {
+		opts = append(opts, api.WithAnswers(p.ReadModel))
+	}
+	api.RegisterQueries(e, query.NewReader(p.View, events), events, p.View, opts...)
 	api.RegisterReady(e, map[string]api.Check{
 		"nats": NATSConnected(nc), "streams": StreamsPresent(js),
 		"partitions": PartitionsProgress(p.Calculator),
@@ -123,6 +135,7 @@ func RunPipeline(ctx context.Context, s *Session, cs CalculatorSettings) (*Pipel
 	e := api.NewServer(s.Log)
 	p.Register(e, s.NC, s.JS)
 	s.Go(p.Calculator.Run)
+	s.Go(p.ReadModel.Run)
 	return p, e, nil
 }
 

@@ -89,6 +89,42 @@ var (
 		Name: "inventory_decision_retries_total",
 		Help: "Decisions on the log taken again because a key moved in between (expected-last-subject-sequence refusals).",
 	})
+	// ReadModelKeys is how many positions the query API holds in memory
+	// (package readmodel), bounded by INVENTORY_READ_MODEL_KEYS.
+	ReadModelKeys = auto.NewGauge(prometheus.GaugeOpts{
+		Name: "inventory_readmodel_keys",
+		Help: "Positions the query API holds in memory (bounded by INVENTORY_READ_MODEL_KEYS).",
+	})
+	// ReadModelHits and ReadModelMisses count point queries answered from
+	// memory and those that read the bucket (a key not held); reads
+	// before the watches caught up count as neither.
+	ReadModelHits = auto.NewCounter(prometheus.CounterOpts{
+		Name: "inventory_readmodel_hits_total",
+		Help: "Point queries answered from the in-memory read model.",
+	})
+	ReadModelMisses = auto.NewCounter(prometheus.CounterOpts{
+		Name: "inventory_readmodel_misses_total",
+		Help: "Point queries for a key the read model did not hold, read from the bucket.",
+	})
+	// ReadModelEvictions counts keys forgotten to stay within the bound.
+	ReadModelEvictions = auto.NewCounter(prometheus.CounterOpts{
+		Name: "inventory_readmodel_evictions_total",
+		Help: "Keys the read model forgot to make room for a key read.",
+	})
+	// ReadModelBehind is how many changes of a partition's bucket were
+	// stored after the last one its watch delivered, as the server
+	// counted at that delivery: the read model's freshness.
+	ReadModelBehind = auto.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "inventory_readmodel_behind_changes",
+		Help: "Changes of a view bucket stored after the last one the read model's watch delivered, by partition.",
+	}, []string{"partition"})
+	// ReadModelCaughtUp is 1 once a partition's watch has delivered what
+	// the bucket held when it started; until every partition is, point
+	// queries read the buckets.
+	ReadModelCaughtUp = auto.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "inventory_readmodel_caught_up",
+		Help: "1 once the read model's watch of a partition's bucket has caught up, else 0 (queries then read the bucket).",
+	}, []string{"partition"})
 	// HTTPRequestSeconds is request latency by method, route and status.
 	HTTPRequestSeconds = auto.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "inventory_http_request_seconds",

@@ -36,7 +36,7 @@ func TestProgramsRunUnderTheirRoles(t *testing.T) {
 	}
 
 	// The calculator: pipeline (streams, registry, view, leases, replay
-	// points) and its run.
+	// points, the query API's read model watching the view) and its run.
 	pipe, err := app.OpenPipeline(ctx, as(natsauth.Calculator), topology, app.DefaultCalculatorSettings(), log)
 	if err != nil {
 		t.Fatal(err)
@@ -45,6 +45,9 @@ func TestProgramsRunUnderTheirRoles(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- pipe.Calculator.Run(run) }()
 	defer func() { stop(); <-done }()
+	rmDone := make(chan error, 1)
+	go func() { rmDone <- pipe.ReadModel.Run(run) }()
+	defer func() { stop(); <-rmDone }()
 
 	// The mutator: a command, then its retry (a duplicate ack, checked
 	// against the stored original).
@@ -85,6 +88,20 @@ func TestProgramsRunUnderTheirRoles(t *testing.T) {
 		}
 		if p.Count != 90 {
 			return errors.New("count not yet 90")
+		}
+		return nil
+	})
+	// The calculator's query API, from memory.
+	poll.Until(t, 20*time.Second, "the read model holding the position", func() error {
+		if !pipe.ReadModel.CaughtUp() {
+			return errors.New("read model not caught up")
+		}
+		_, seq, err := pipe.ReadModel.Answer(ctx, key.LocationID, key.SKU)
+		if err != nil {
+			return err
+		}
+		if p, _ := view.Get(ctx, key.LocationID, key.SKU); seq != p.Seq {
+			return errors.New("read model behind the view")
 		}
 		return nil
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http/httptest"
+	"sync"
 	"testing"
 
 	"github.com/labstack/echo/v4"
@@ -14,6 +15,7 @@ import (
 	"github.com/sellable/inventory/command"
 	"github.com/sellable/inventory/internal/stacktest"
 	"github.com/sellable/inventory/query"
+	"github.com/sellable/inventory/readmodel"
 	"github.com/sellable/inventory/registry"
 	"github.com/sellable/inventory/wire"
 )
@@ -37,6 +39,14 @@ type System struct {
 	// Reservations decide over the system's view (a calculator must run
 	// for them to see any stock).
 	Reservations *command.Reservations
+	// ReadModel holds the view in memory; API starts it (its watches
+	// run until the test ends) and answers the point query from it, as
+	// the all-in-one does. Nil until API is called: tests without an API
+	// run no watches.
+	ReadModel *readmodel.Model
+
+	tb       testing.TB
+	readOnce sync.Once
 }
 
 // Start runs a system for the duration of tb.
@@ -49,7 +59,7 @@ func Start(tb testing.TB, cfg Config) *System {
 	}
 	topo := app.Topology{Partitions: s.Streams.Partitions, Replicas: 1}
 	return &System{Stack: s, Wire: w, Commands: command.NewService(s.JS, w.Events, s.Streams.Partitions),
-		Reservations: app.Reservations(s.JS, topo, w, s.View)}
+		Reservations: app.Reservations(s.JS, topo, w, s.View), tb: tb}
 }
 
 // openWire is the one place the tests' codecs are built.
@@ -110,7 +120,15 @@ func (s *System) API(log *slog.Logger) *echo.Echo {
 	api.RegisterCommands(e, s.Commands)
 	api.RegisterCounts(e, command.NewCounts(s.Decider(), s.Streams.Partitions))
 	events := query.NewEventLog(s.JS, s.Wire.Decoders)
-	api.RegisterQueries(e, query.NewReader(s.View, events), events, s.View)
+	s.readOnce.Do(func() {
+		rm, err := app.OpenReadModel(context.Background(), s.JS, s.View, readmodel.DefaultMaxKeys, slog.New(slog.DiscardHandler))
+		if err != nil {
+			s.tb.Fatal(err)
+		}
+		stacktest.Go(s.tb, rm.Run)
+		s.ReadModel = rm
+	})
+	api.RegisterQueries(e, query.NewReader(s.View, events), events, s.View, api.WithAnswers(s.ReadModel))
 	api.RegisterReservations(e, s.Reservations)
 	return e
 }

@@ -37,9 +37,13 @@ func TestBatchFoldGroupsInOrderAndResets(t *testing.T) {
 		t.Error("a position that reflects the batch changed again")
 	}
 	// Partly reflected: only the events after its seq apply.
-	pa := sellable.Position{Seq: 1, OnHand: 7}
+	pb = sellable.Position{Seq: 3, OnHand: 10, Reserved: 3}
+	if !f.apply(b, &pb) || pb.OnHand != 8 || pb.Reserved != 3 || pb.Seq != 5 {
+		t.Errorf("b at seq 3 folded to %+v, want only seq 5 applied", pb)
+	}
+	pa := sellable.Position{Seq: 2, OnHand: 7}
 	if f.apply(a, &pa) || pa.OnHand != 7 {
-		t.Errorf("a at seq 1 folded to %+v, want unchanged", pa)
+		t.Errorf("a at seq 2 folded to %+v, want unchanged", pa)
 	}
 
 	f.reset()

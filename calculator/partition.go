@@ -35,7 +35,6 @@ type partition struct {
 	fold *batchFold
 }
 
-
 // run consumes the partition from its checkpoint until ctx ends, then
 // saves the checkpoint of what it finished.
 func (p *partition) run(ctx context.Context) error {

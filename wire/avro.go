@@ -544,7 +544,8 @@ func (a *AvroEvents) DecodeEvent(ctx context.Context, data []byte) (Body, error)
 var avroEvents = sync.Pool{New: func() any { return new(avroEvent) }}
 
 // decodeStored is DecodeEvent and eventOf in one, for an event stored as
-// kind: a record of the other kind is refused.
+// kind: a record of the other kind is refused, since Avro bodies name
+// their kind (the record of the writer schema).
 func (a *AvroEvents) decodeStored(ctx context.Context, kind sellable.Kind, key sellable.Key, data []byte) (sellable.Event, error) {
 	ev := avroEvents.Get().(*avroEvent)
 	defer avroEvents.Put(ev)

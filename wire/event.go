@@ -37,16 +37,6 @@ type EventCodec interface {
 	DecodeEvent(ctx context.Context, data []byte) (Body, error)
 }
 
-// storedDecoder is a codec that turns a stored body into its event
-// itself, without a Body in between: the JSON and Avro codecs, which
-// thereby decode an event without allocating (a Body's strings would
-// each be a copy). Its bodies may name their kind (Avro: the record of
-// the writer schema), so that a body of one kind stored on the other
-// kind's subject is refused rather than applied as the subject's kind.
-type storedDecoder interface {
-	decodeStored(ctx context.Context, kind sellable.Kind, key sellable.Key, data []byte) (sellable.Event, error)
-}
-
 // Codecs picks a codec by a message's Content-Type header.
 type Codecs struct {
 	byType map[string]EventCodec
@@ -80,10 +70,18 @@ func (cs *Codecs) DecodeStored(ctx context.Context, subject string, h nats.Heade
 	if !ok {
 		return sellable.Event{}, p, fmt.Errorf("%w: unknown content type %q", ErrDecode, ct)
 	}
+	// The package's own codecs turn a body into its event themselves,
+	// without a Body in between, and so without allocating (a Body's
+	// strings would each be a copy). Matched by concrete type, not by a
+	// method: a codec that embeds one of them and overrides DecodeEvent
+	// must be decoded through its DecodeEvent.
 	var e sellable.Event
-	if sd, ok := codec.(storedDecoder); ok {
-		e, err = sd.decodeStored(ctx, kind, key, data)
-	} else {
+	switch c := codec.(type) {
+	case JSON:
+		e, err = c.decodeStored(kind, key, data)
+	case *AvroEvents:
+		e, err = c.decodeStored(ctx, kind, key, data)
+	default:
 		var body Body
 		if body, err = codec.DecodeEvent(ctx, data); err == nil {
 			e, err = eventOf(kind, key, body)

@@ -65,7 +65,7 @@ func (JSON) DecodeEvent(_ context.Context, data []byte) (Body, error) {
 // decodeStored is DecodeEvent and eventOf in one: the body's key is
 // compared with the subject's in place, so a body without escapes costs
 // no allocation.
-func (JSON) decodeStored(_ context.Context, kind sellable.Kind, key sellable.Key, data []byte) (sellable.Event, error) {
+func (JSON) decodeStored(kind sellable.Kind, key sellable.Key, data []byte) (sellable.Event, error) {
 	var b jsonEvent
 	if err := decodeJSONEvent(data, &b); err != nil {
 		return sellable.Event{}, fmt.Errorf("%w: json: %v", ErrDecode, err)

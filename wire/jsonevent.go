@@ -190,7 +190,8 @@ func (r *jsonReader) ws() {
 	}
 }
 
-// peek is the next byte after whitespace, 0 at the end.
+// peek is the next byte after whitespace, 0 at the end (or a NUL byte,
+// which is never valid where peek is asked).
 func (r *jsonReader) peek() byte {
 	r.ws()
 	if r.i >= len(r.data) {
@@ -256,7 +257,8 @@ func decodeJSONEvent(data []byte, e *jsonEvent) error {
 
 // end insists on nothing but whitespace after the top-level value.
 func (r *jsonReader) end() error {
-	if r.peek() != 0 {
+	// Not peek() != 0: a NUL byte after the value is no end.
+	if r.ws(); r.i < len(r.data) {
 		return r.syntax("after top-level value")
 	}
 	return nil

@@ -75,6 +75,7 @@ var jsonEventSeeds = []string{
 	"{\"sku\":\"f\xffzz\",\"count\":5}", "{\"sku\":\"f\xc3\",\"count\":5}", "{\"sku\":\"ü\",\"count\":5}",
 	"{\"sku\":\"f\tzz\",\"count\":5}", "{\"sku\":\"f\x00\",\"count\":5}", "{\"s\xffku\":1,\"count\":5}",
 	`{"sku":"\b\f\n\r\t\\","count":5}`, `{"sku":"'","count":5}`, `{"sku":"\'","count":5}`,
+	"{}\x00", "{\"count\":5}\x00", "{\"count\":5} \x00", "null\x00", "\x00{\"count\":5}", "{\"count\":5\x00}",
 	`null`, ` null `, `nul`, `nulll`, `[]`, `[1]`, `"x"`, `5`, `true`, ``, ` `, `{`, `}`, `{}`, `{}{}`, `{} x`,
 	`{"count":5,}`, `{,"count":5}`, `{"count":5 "sku":"a"}`, `{"count" 5}`, `{count:5}`, `{'count':5}`,
 	`{"count":5}]`, `[{"count":5}]`, `{"a":[1,]}`, `{"a":[,1]}`, `{"a":{"b"}}`, `{"a":{"b":1,}}`,

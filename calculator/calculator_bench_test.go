@@ -155,27 +155,23 @@ func BenchmarkDecodeStored(b *testing.B) {
 }
 
 // BenchmarkFold is the fold step of process on a batch of 1000 decoded
-// events: group by key, Position.Apply each in order.
+// events: group by key (a batchFold reused across batches, as a
+// partition does), Position.Apply each in order.
 func BenchmarkFold(b *testing.B) {
 	evs := benchEvents(1000, 100)
 	at := time.Now().UTC()
 	b.ReportAllocs()
 	seq := uint64(0)
+	f := newBatchFold()
 	for b.Loop() {
-		byKey := make(map[sellable.Key][]applied)
-		var keys []sellable.Key
+		f.reset()
 		for _, e := range evs {
 			seq++
-			if _, ok := byKey[e.Key]; !ok {
-				keys = append(keys, e.Key)
-			}
-			byKey[e.Key] = append(byKey[e.Key], applied{event: e, seq: seq, at: at})
+			f.add(e, seq, at)
 		}
-		for _, k := range keys {
+		for _, k := range f.keys {
 			var pos sellable.Position
-			for _, a := range byKey[k] {
-				pos.Apply(a.event.Kind, a.event.Count, a.seq, a.at)
-			}
+			f.apply(k, &pos)
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(evs)), "ns/event")

@@ -30,13 +30,9 @@ type partition struct {
 	// abandoned is set when a stop left a batch in process: its goroutine
 	// may still use the writer, which is then left alone.
 	abandoned bool
-}
-
-// applied is one decoded event with where it sits in the stream.
-type applied struct {
-	event sellable.Event
-	seq   uint64
-	at    time.Time
+	// fold groups each batch, reused from one to the next (process runs
+	// one batch at a time; an abandoned one is the last).
+	fold *batchFold
 }
 
 // run consumes the partition from its checkpoint until ctx ends, then
@@ -194,10 +190,12 @@ func (p *partition) processOrAbandon(ctx context.Context, batch []jetstream.Msg)
 // of its announcements still to come.
 func (p *partition) process(ctx context.Context, batch []jetstream.Msg) (flight, error) {
 	var last, lag uint64
-	byKey := make(map[sellable.Key][]applied)
-	var keys []sellable.Key
-	var pending []jetstream.PubAckFuture
-	dead := 0
+	if p.fold == nil {
+		p.fold = newBatchFold()
+	}
+	fold := p.fold
+	fold.reset()
+	var dead []jetstream.PubAckFuture
 	for _, m := range batch {
 		meta, err := m.Metadata()
 		if err != nil {
@@ -213,30 +211,26 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) (flight,
 			if err != nil {
 				return flight{}, err
 			}
-			pending = append(pending, f)
-			dead++
+			dead = append(dead, f)
 			continue
 		}
-		if _, ok := byKey[ev.Key]; !ok {
-			keys = append(keys, ev.Key)
-		}
-		byKey[ev.Key] = append(byKey[ev.Key], applied{event: ev, seq: meta.Sequence.Stream, at: meta.Timestamp})
+		fold.add(ev, meta.Sequence.Stream, meta.Timestamp.UTC())
 	}
+	keys := fold.keys
 	began := time.Now()
 	positions, err := p.writer.Update(ctx, keys, func(k sellable.Key, cur sellable.Position) (sellable.Position, bool) {
-		changed := false
 		cur.LocationID, cur.SKU = k.LocationID, k.SKU
-		for _, a := range byKey[k] {
-			if cur.Apply(a.event.Kind, a.event.Count, a.seq, a.at.UTC()) {
-				changed = true
-			}
-		}
+		changed := fold.apply(k, &cur)
 		return cur, changed
 	})
 	if err != nil {
 		return flight{}, err
 	}
 	metrics.KVWriteSeconds.Observe(time.Since(began).Seconds())
+	// Sized once: the acks outlive this batch (they are awaited after the
+	// next one), so unlike the fold this slice cannot be reused.
+	pending := make([]jetstream.PubAckFuture, len(dead), len(dead)+len(positions))
+	copy(pending, dead)
 	for i, pos := range positions {
 		msg, err := p.changes.ChangeMsg(pos)
 		if err != nil {
@@ -248,7 +242,7 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) (flight,
 		}
 		pending = append(pending, f)
 	}
-	p.stats.add(p.id, len(batch)-dead, dead, last, lag)
+	p.stats.add(p.id, len(batch)-len(dead), len(dead), last, lag)
 	return flight{last: last, acks: pending}, nil
 }
 

@@ -35,6 +35,20 @@ const (
 	ViaNATS Via = "nats"
 )
 
+// Format is how events published over NATS are encoded.
+type Format string
+
+// The event formats of NATS publishes.
+const (
+	// FormatJSON is the JSON body without a Content-Type header, as
+	// `nats pub` sends it.
+	FormatJSON Format = "json"
+	// FormatAvro is an Avro body in the Confluent wire format with the
+	// Content-Type header, the schema id the registry gave the event
+	// schema: what command.Service publishes, i.e. an Avro producer.
+	FormatAvro Format = "avro"
+)
+
 // Config is one run's settings. Zero values are not defaults: start from
 // DefaultConfig.
 type Config struct {
@@ -68,6 +82,8 @@ type Config struct {
 	Batch int
 	// Window is the number of NATS async publishes awaiting their ack.
 	Window int
+	// Format encodes the events published over NATS.
+	Format Format
 	// Rate paces ingest (0: as fast as possible) and sets the rate of
 	// ModeFreshness (0: DefaultFreshnessRate), in events per second.
 	Rate float64
@@ -113,6 +129,7 @@ func DefaultConfig() Config {
 		Concurrency:     32,
 		Batch:           1,
 		Window:          1024,
+		Format:          FormatJSON,
 		FreshnessRate:   5000,
 		Duration:        10 * time.Second,
 		Timeout:         2 * time.Minute,
@@ -139,6 +156,11 @@ func (c Config) Validate() error {
 	case "", ViaHTTP, ViaNATS:
 	default:
 		errs = append(errs, fmt.Errorf("--via %q: want http or nats", c.Via))
+	}
+	switch c.Format {
+	case FormatJSON, FormatAvro:
+	default:
+		errs = append(errs, fmt.Errorf("--format %q: want json or avro", c.Format))
 	}
 	if c.Events < 1 || c.Events > 100_000_000 {
 		errs = append(errs, fmt.Errorf("--events %d not in 1..100000000", c.Events))

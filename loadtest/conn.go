@@ -12,8 +12,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sellable/inventory/client"
+	"github.com/sellable/inventory/registry"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/wire"
 )
 
 // target is the system under test: its NATS server and its HTTP API.
@@ -22,6 +24,8 @@ type target struct {
 	js         jetstream.JetStream
 	partitions int
 	http       *httpClient
+	// events encodes what goes over NATS (Config.Format).
+	events wire.EventCodec
 }
 
 func connect(ctx context.Context, c Config) (*target, error) {
@@ -41,12 +45,36 @@ func connect(ctx context.Context, c Config) (*target, error) {
 		nc.Close()
 		return nil, fmt.Errorf("loadtest: is the inventory system running at %s? %w", c.NATSURL, err)
 	}
+	events, err := eventCodec(ctx, js, c.Format)
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
 	h, err := newHTTPClient(c.HTTPURL, c.Concurrency)
 	if err != nil {
 		nc.Close()
 		return nil, err
 	}
-	return &target{nc: nc, js: js, partitions: n, http: h}, nil
+	return &target{nc: nc, js: js, partitions: n, http: h, events: events}, nil
+}
+
+// eventCodec is the codec of format. For Avro it opens the system's own
+// registry bucket, as every program of the system does, and finds (or
+// registers) the event schemas there, so that events carry the ids the
+// system's command path writes with.
+func eventCodec(ctx context.Context, js jetstream.JetStream, format Format) (wire.EventCodec, error) {
+	if format != FormatAvro {
+		return wire.JSON{}, nil
+	}
+	store, err := registry.NewStore(ctx, js, registry.DefaultConfig())
+	if err != nil {
+		return nil, fmt.Errorf("loadtest: schema registry: %w", err)
+	}
+	ev, err := wire.NewAvroEvents(ctx, registry.Local{Store: store}, wire.AvroConfig{})
+	if err != nil {
+		return nil, fmt.Errorf("loadtest: avro event schemas: %w", err)
+	}
+	return ev, nil
 }
 
 func (t *target) close() {

@@ -2,10 +2,12 @@ package loadtest
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sellable/inventory/sellable"
@@ -213,9 +215,12 @@ func (t *target) driveNATS(ctx context.Context, o driveOpts) (sendStats, error) 
 		}
 		ev := o.src.next()
 		k := o.keys.keys[ev.key]
-		data, _ := wire.JSON{}.EncodeEvent(sellable.Event{Kind: ev.kind, Key: k, Count: ev.count})
+		msg, err := t.eventMsg(ev.kind, k, ev.count)
+		if err != nil {
+			return ty.st, err
+		}
 		pubAt := time.Now()
-		f, err := t.js.PublishAsync(streams.EventSubject(ev.kind, k), data)
+		f, err := t.js.PublishMsgAsync(msg)
 		if err != nil {
 			if ty.fail(o, err) {
 				break
@@ -234,4 +239,19 @@ func (t *target) driveNATS(ctx context.Context, o driveOpts) (sendStats, error) 
 	close(flights)
 	<-done
 	return ty.result(ctx)
+}
+
+// eventMsg is the message that records an event over NATS in the run's
+// format: a JSON body alone (as `nats pub`), or an Avro body with its
+// Content-Type header (as command.Service publishes).
+func (t *target) eventMsg(kind sellable.Kind, k sellable.Key, count int64) (*nats.Msg, error) {
+	data, err := t.events.EncodeEvent(sellable.Event{Kind: kind, Key: k, Count: count})
+	if err != nil {
+		return nil, fmt.Errorf("loadtest: encode event: %w", err)
+	}
+	m := &nats.Msg{Subject: streams.EventSubject(kind, k), Data: data}
+	if ct := t.events.ContentType(); ct != wire.ContentTypeJSON {
+		m.Header = nats.Header{streams.HeaderContentType: []string{ct}}
+	}
+	return m, nil
 }

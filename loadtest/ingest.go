@@ -14,6 +14,9 @@ import (
 func (t *target) ingest(ctx context.Context, cfg Config, via Via, progress io.Writer) (Section, error) {
 	sec := Section{Mode: ModeIngest, Via: via, Settings: fmt.Sprintf("events=%d keys=%d %s rate=%s %s",
 		cfg.Events, cfg.Keys, keyOrder(cfg), rateSetting(cfg.Rate), inflightSetting(via, cfg))}
+	if via == ViaNATS {
+		sec.Settings += " format=" + string(cfg.Format)
+	}
 	ks := newKeySet(cfg.Prefix, cfg.Keys)
 	v, err := watchView(ctx, t.js, t.partitions, ks)
 	if err != nil {

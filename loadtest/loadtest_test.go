@@ -191,8 +191,9 @@ func TestConfigValidate(t *testing.T) {
 	c.Skew = 0.5
 	c.Events = 0
 	c.Via = "carrier-pigeon"
+	c.Format = "protobuf"
 	err := c.Validate()
-	for _, want := range []string{"--nats", "--skew", "--events", "--via"} {
+	for _, want := range []string{"--nats", "--skew", "--events", "--via", "--format"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v does not name %s", err, want)
 		}

@@ -11,6 +11,8 @@ import (
 	"github.com/sellable/inventory/app"
 	"github.com/sellable/inventory/internal/systemtest"
 	"github.com/sellable/inventory/loadtest"
+	"github.com/sellable/inventory/streams"
+	"github.com/sellable/inventory/wire"
 )
 
 // startSystem runs what the all-in-one runs, wired the same way, on an
@@ -221,4 +223,48 @@ func TestRunFeedAgainstEmbeddedSystem(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Log("\n" + sb.String())
+}
+
+// An ingest with --format avro publishes what command.Service does (an
+// Avro body with the registry's schema id, marked by its Content-Type)
+// and the system applies every event: a body the calculator could not
+// read would be dead-lettered and the view would never catch up.
+func TestRunIngestAvroAgainstEmbeddedSystem(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives a whole embedded system")
+	}
+	sys := systemtest.Start(t, systemtest.Config{Partitions: 4, Avro: true})
+	sys.StartCalculator(t, nil, nil)
+	cfg := loadtest.DefaultConfig()
+	cfg.HTTPURL, cfg.NATSURL = sys.ServeAPI(t, slog.New(slog.DiscardHandler)).URL, sys.ClientURL()
+	cfg.Via, cfg.Format = loadtest.ViaNATS, loadtest.FormatAvro
+	cfg.Events, cfg.Keys, cfg.Window = 300, 20, 64
+	cfg.Timeout, cfg.Progress = 20*time.Second, false
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rep, err := loadtest.Run(ctx, loadtest.ModeIngest, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, ok := rep.Sections[0].Get("applied end to end"); !ok || m.Value <= 0 || !strings.Contains(rep.Sections[0].Settings, "format=avro") {
+		t.Fatalf("ingest section %+v", rep.Sections[0])
+	}
+	st, err := sys.JS.Stream(ctx, streams.EventStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := st.GetMsg(ctx, info.State.LastSeq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ct := m.Header.Get(streams.HeaderContentType); ct != wire.ContentTypeAvro {
+		t.Errorf("last event's Content-Type %q, want %q", ct, wire.ContentTypeAvro)
+	}
+	if _, err := sys.Wire.Events.DecodeEvent(ctx, m.Data); err != nil {
+		t.Errorf("last event is not the system's Avro: %v", err)
+	}
 }

@@ -134,8 +134,17 @@ func PartitionFilter(p int) string {
 // ParseStoredSubject splits a stored event subject into kind, partition
 // and key. Tokens must be canonical encodings (see DecodeToken).
 func ParseStoredSubject(subject string) (sellable.Kind, int, sellable.Key, error) {
-	toks := strings.Split(subject, ".")
-	if len(toks) != 5 || toks[0] != root {
+	// Five tokens, cut one by one rather than split: the calculator parses
+	// every event's subject, and a split allocates its slice each time.
+	var toks [5]string
+	if strings.Count(subject, ".") != len(toks)-1 {
+		return 0, 0, sellable.Key{}, fmt.Errorf("%w: %q", ErrBadSubject, subject)
+	}
+	rest := subject
+	for i := range toks {
+		toks[i], rest, _ = strings.Cut(rest, ".")
+	}
+	if toks[0] != root {
 		return 0, 0, sellable.Key{}, fmt.Errorf("%w: %q", ErrBadSubject, subject)
 	}
 	kind, ok := kindOf(toks[1])

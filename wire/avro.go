@@ -539,35 +539,58 @@ func (a *AvroEvents) DecodeEvent(ctx context.Context, data []byte) (Body, error)
 	return b, err
 }
 
-// decodeEventOf is DecodeEvent for an event stored as kind; Codecs uses it
-// to reject a record of the other kind.
-func (a *AvroEvents) decodeEventOf(ctx context.Context, kind sellable.Kind, data []byte) (Body, error) {
-	b, k, err := a.decode(ctx, data)
+// avroEvents pools the records events are decoded into: DecodeStored
+// copies what it keeps out of one before it goes back.
+var avroEvents = sync.Pool{New: func() any { return new(avroEvent) }}
+
+// decodeStored is DecodeEvent and eventOf in one, for an event stored as
+// kind: a record of the other kind is refused, since Avro bodies name
+// their kind (the record of the writer schema).
+func (a *AvroEvents) decodeStored(ctx context.Context, kind sellable.Kind, key sellable.Key, data []byte) (sellable.Event, error) {
+	ev := avroEvents.Get().(*avroEvent)
+	defer avroEvents.Put(ev)
+	*ev = avroEvent{}
+	k, err := a.decodeInto(ctx, data, ev)
 	if err != nil {
-		return Body{}, err
+		return sellable.Event{}, err
 	}
 	if k != kind {
-		return Body{}, fmt.Errorf("%w: %v record on %v subject", ErrMismatch, k, kind)
+		return sellable.Event{}, fmt.Errorf("%w: %v record on %v subject", ErrMismatch, k, kind)
 	}
-	return b, nil
+	return eventOf(kind, key, ev.body())
 }
 
 func (a *AvroEvents) decode(ctx context.Context, data []byte) (Body, sellable.Kind, error) {
-	id, body, err := schemaID(data)
+	ev := new(avroEvent)
+	k, err := a.decodeInto(ctx, data, ev)
 	if err != nil {
 		return Body{}, 0, err
+	}
+	return ev.body(), k, nil
+}
+
+// decodeInto reads data into ev, which must be zero, and says which kind
+// of record it was.
+func (a *AvroEvents) decodeInto(ctx context.Context, data []byte, ev *avroEvent) (sellable.Kind, error) {
+	id, body, err := schemaID(data)
+	if err != nil {
+		return 0, err
 	}
 	r, err := a.set.reader(ctx, id)
 	if err != nil {
-		return Body{}, 0, err
+		return 0, err
 	}
 	if r.kind == 0 {
-		return Body{}, 0, fmt.Errorf("%w: avro: schema id %d is %s, not an event", ErrDecode, id, r.name)
+		return 0, fmt.Errorf("%w: avro: schema id %d is %s, not an event", ErrDecode, id, r.name)
 	}
-	ev := new(avroEvent)
 	if err := a.set.decode(r, id, body, ev); err != nil {
-		return Body{}, 0, err
+		return 0, err
 	}
+	return r.kind, nil
+}
+
+// body points into ev: it is valid only as long as ev is not reused.
+func (ev *avroEvent) body() Body {
 	return Body{
 		LocationID:    &ev.LocationID,
 		SKU:           &ev.SKU,
@@ -576,7 +599,7 @@ func (a *AvroEvents) decode(ctx context.Context, data []byte) (Body, sellable.Ki
 		ReservationID: ev.ReservationID,
 		Reason:        ev.Reason,
 		Reference:     ev.Reference,
-	}, r.kind, nil
+	}
 }
 
 // avroChange is a Change as the SellableChange record holds it: seq is a

@@ -37,13 +37,6 @@ type EventCodec interface {
 	DecodeEvent(ctx context.Context, data []byte) (Body, error)
 }
 
-// kindCodec is a codec whose bodies name their kind (Avro: the record of
-// the writer schema), so that a body of one kind stored on the other
-// kind's subject is refused rather than applied as the subject's kind.
-type kindCodec interface {
-	decodeEventOf(ctx context.Context, kind sellable.Kind, data []byte) (Body, error)
-}
-
 // Codecs picks a codec by a message's Content-Type header.
 type Codecs struct {
 	byType map[string]EventCodec
@@ -77,32 +70,57 @@ func (cs *Codecs) DecodeStored(ctx context.Context, subject string, h nats.Heade
 	if !ok {
 		return sellable.Event{}, p, fmt.Errorf("%w: unknown content type %q", ErrDecode, ct)
 	}
-	var body Body
-	if kc, ok := codec.(kindCodec); ok {
-		body, err = kc.decodeEventOf(ctx, kind, data)
-	} else {
-		body, err = codec.DecodeEvent(ctx, data)
+	// The package's own codecs turn a body into its event themselves,
+	// without a Body in between, and so without allocating (a Body's
+	// strings would each be a copy). Matched by concrete type, not by a
+	// method: a codec that embeds one of them and overrides DecodeEvent
+	// must be decoded through its DecodeEvent.
+	var e sellable.Event
+	switch c := codec.(type) {
+	case JSON:
+		e, err = c.decodeStored(kind, key, data)
+	case *AvroEvents:
+		e, err = c.decodeStored(ctx, kind, key, data)
+	default:
+		var body Body
+		if body, err = codec.DecodeEvent(ctx, data); err == nil {
+			e, err = eventOf(kind, key, body)
+		}
 	}
 	if err != nil {
 		return sellable.Event{}, p, err
 	}
+	return e, p, nil
+}
+
+// eventOf checks body against the kind and key of its subject and makes
+// it the event it records.
+func eventOf(kind sellable.Kind, key sellable.Key, body Body) (sellable.Event, error) {
 	if body.LocationID != nil && *body.LocationID != key.LocationID {
-		return sellable.Event{}, p, fmt.Errorf("%w: locationId %q, subject says %q", ErrMismatch, *body.LocationID, key.LocationID)
+		return sellable.Event{}, mismatch("locationId", *body.LocationID, key.LocationID)
 	}
 	if body.SKU != nil && *body.SKU != key.SKU {
-		return sellable.Event{}, p, fmt.Errorf("%w: sku %q, subject says %q", ErrMismatch, *body.SKU, key.SKU)
+		return sellable.Event{}, mismatch("sku", *body.SKU, key.SKU)
 	}
-	if !body.Count.Set {
-		return sellable.Event{}, p, &sellable.FieldError{Field: "count", Err: sellable.ErrMissingCount}
-	}
-	e := sellable.Event{
+	return validEvent(sellable.Event{
 		Kind: kind, Key: key, Count: body.Count.Value, ReservationID: body.ReservationID,
 		Reason: sellable.Reason(deref(body.Reason)), Reference: deref(body.Reference), Source: deref(body.Source),
+	}, body.Count.Set)
+}
+
+func mismatch(field, body, subject string) error {
+	return fmt.Errorf("%w: %s %q, subject says %q", ErrMismatch, field, body, subject)
+}
+
+// validEvent is e if it has a count (counted) and is valid.
+func validEvent(e sellable.Event, counted bool) (sellable.Event, error) {
+	if !counted {
+		return sellable.Event{}, &sellable.FieldError{Field: "count", Err: sellable.ErrMissingCount}
 	}
 	if err := e.Validate(); err != nil {
-		return sellable.Event{}, p, err
+		return sellable.Event{}, err
 	}
-	return e, p, nil
+	return e, nil
 }
 
 func deref(s *string) string {

@@ -42,6 +42,7 @@ func main() {
 	fs.IntVar(&c.Concurrency, "concurrency", d.Concurrency, "HTTP requests in flight (ingest over HTTP, queries)")
 	fs.IntVar(&c.Batch, "batch", d.Batch, "commands per HTTP ingest request (> 1: POST /inventory/batch)")
 	fs.IntVar(&c.Window, "window", d.Window, "NATS async publishes awaiting their ack")
+	format := fs.String("format", string(d.Format), "encoding of events published over NATS: json (as `nats pub`) or avro (as command.Service, schema ids from the registry)")
 	fs.Float64Var(&c.Rate, "rate", 0, "events/s: ingest pacing (0 = max), freshness rate (0 = 1000), feed rate (0 = 5000)")
 	fs.Float64Var(&c.FreshnessRate, "freshness-rate", d.FreshnessRate, "events/s of the freshness step of all")
 	fs.DurationVar(&c.Duration, "duration", d.Duration, "length of freshness and queries runs")
@@ -60,6 +61,7 @@ func main() {
 	}
 	app.MainArgs(f, args, func(ctx context.Context, _ *slog.Logger) error {
 		c.Via = loadtest.Via(*via)
+		c.Format = loadtest.Format(*format)
 		c.Progress = !*quiet
 		return run(ctx, mode, fs, c, *asJSON)
 	})

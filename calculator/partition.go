@@ -27,6 +27,8 @@ type partition struct {
 	cfg     Config
 	log     *slog.Logger
 	stats   *Stats
+	// sellable is the change stream, looked up on the first replay.
+	sellable jetstream.Stream
 	// abandoned is set when a stop left a batch in process: its goroutine
 	// may still use the writer, which is then left alone.
 	abandoned bool
@@ -223,6 +225,9 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) (flight,
 		byKey[ev.Key] = append(byKey[ev.Key], applied{event: ev, seq: meta.Sequence.Stream, at: meta.Timestamp})
 	}
 	began := time.Now()
+	// replayed holds the keys whose value the batch left as it was (see
+	// announced); nil, so free, while nothing is replayed.
+	var replayed map[sellable.Key]bool
 	positions, err := p.writer.Update(ctx, keys, func(k sellable.Key, cur sellable.Position) (sellable.Position, bool) {
 		changed := false
 		cur.LocationID, cur.SKU = k.LocationID, k.SKU
@@ -231,6 +236,14 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) (flight,
 				changed = true
 			}
 		}
+		if changed {
+			delete(replayed, k) // the writer may ask again after a conflict
+		} else {
+			if replayed == nil {
+				replayed = make(map[sellable.Key]bool)
+			}
+			replayed[k] = true
+		}
 		return cur, changed
 	})
 	if err != nil {
@@ -238,6 +251,9 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) (flight,
 	}
 	metrics.KVWriteSeconds.Observe(time.Since(began).Seconds())
 	for i, pos := range positions {
+		if replayed[keys[i]] && p.announced(ctx, pos) {
+			continue
+		}
 		msg, err := p.changes.ChangeMsg(pos)
 		if err != nil {
 			return flight{}, err

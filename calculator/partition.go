@@ -29,6 +29,9 @@ type partition struct {
 	stats   *Stats
 	// sellable is the change stream, looked up on the first replay.
 	sellable jetstream.Stream
+	// unannounced folds without publishing changes: for benchmarks only,
+	// to price SELLABLE as the second store of each change (issue 15).
+	unannounced bool
 	// abandoned is set when a stop left a batch in process: its goroutine
 	// may still use the writer, which is then left alone.
 	abandoned bool
@@ -251,7 +254,7 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) (flight,
 	}
 	metrics.KVWriteSeconds.Observe(time.Since(began).Seconds())
 	for i, pos := range positions {
-		if replayed[keys[i]] && p.announced(ctx, pos) {
+		if p.unannounced || replayed[keys[i]] && p.announced(ctx, pos) {
 			continue
 		}
 		msg, err := p.changes.ChangeMsg(pos)

@@ -31,7 +31,10 @@
 // stuck stop never holds up the other partitions. Exactly-once effect
 // does not depend on the leases: every value records the last event
 // sequence it reflects and is written with compare-and-set, so replays and
-// a briefly doubled owner skip what is already applied. The same makes it
+// a briefly doubled owner skip what is already applied. Announcements are
+// kept once each the same way, by sequence rather than by a Nats-Msg-Id
+// (announce.go): a replayed value is published again only when SELLABLE
+// lacks it. The same makes it
 // safe to leave a batch that never ends behind when a partition stops,
 // so a stuck decode never holds up a shutdown; such a batch, or a worker
 // that keeps failing at the same place, is reported as stalled (stats.go).

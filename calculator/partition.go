@@ -27,6 +27,11 @@ type partition struct {
 	cfg     Config
 	log     *slog.Logger
 	stats   *Stats
+	// sellable is the change stream, looked up on the first replay.
+	sellable jetstream.Stream
+	// unannounced folds without publishing changes: for benchmarks only,
+	// to price SELLABLE as the second store of each change (issue 15).
+	unannounced bool
 	// abandoned is set when a stop left a batch in process: its goroutine
 	// may still use the writer, which is then left alone.
 	abandoned bool
@@ -218,9 +223,20 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) (flight,
 	}
 	keys := fold.keys
 	began := time.Now()
+	// replayed holds the keys whose value the batch left as it was (see
+	// announced); nil, so free, while nothing is replayed.
+	var replayed map[sellable.Key]bool
 	positions, err := p.writer.Update(ctx, keys, func(k sellable.Key, cur sellable.Position) (sellable.Position, bool) {
 		cur.LocationID, cur.SKU = k.LocationID, k.SKU
 		changed := fold.apply(k, &cur)
+		if changed {
+			delete(replayed, k) // the writer may ask again after a conflict
+		} else {
+			if replayed == nil {
+				replayed = make(map[sellable.Key]bool)
+			}
+			replayed[k] = true
+		}
 		return cur, changed
 	})
 	if err != nil {
@@ -232,6 +248,9 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) (flight,
 	pending := make([]jetstream.PubAckFuture, len(dead), len(dead)+len(positions))
 	copy(pending, dead)
 	for i, pos := range positions {
+		if p.unannounced || replayed[keys[i]] && p.announced(ctx, pos) {
+			continue
+		}
 		msg, err := p.changes.ChangeMsg(pos)
 		if err != nil {
 			return flight{}, err

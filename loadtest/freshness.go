@@ -22,7 +22,9 @@ const maxVerifying = 64
 // event, the time from its publish ack to the KV watch delivering a value
 // that reflects it. One in cfg.VerifyHTTPEvery events goes instead as an
 // HTTP POST whose position is polled with GET until it shows: POST to
-// visible through the API, as a client sees it.
+// visible through the API, as a client sees it. Meanwhile it samples the
+// server's RSS and heap from /metrics (memory.go), so that a long run
+// shows whether memory levels off.
 func (t *target) freshness(ctx context.Context, cfg Config, via Via, r float64, progress io.Writer) (Section, error) {
 	total := eventsFor(r, cfg.Duration)
 	nVerify := 0
@@ -47,6 +49,7 @@ func (t *target) freshness(ctx context.Context, cfg Config, via Via, r float64, 
 		vwg.Go(func() { t.verifyHTTP(vctx, cfg, ks, nVerify, r*float64(nVerify)/float64(total), vr) })
 	}
 
+	mem := startMemSampler(ctx, t.http, memSampleEvery(cfg.Duration))
 	b := newBar(progress, int64(nMain), fmt.Sprintf("freshness via %s at %g/s", via, r), "ev")
 	st, err := t.drive(ctx, driveOpts{
 		via: via, n: nMain, rate: r * float64(nMain) / float64(total),
@@ -55,6 +58,7 @@ func (t *target) freshness(ctx context.Context, cfg Config, via Via, r float64, 
 		onAck: func(a ack) { v.track(a, true) },
 	})
 	b.finish()
+	samples, memErrs := mem.stop()
 	if err != nil {
 		vcancel()
 		vwg.Wait()
@@ -74,6 +78,7 @@ func (t *target) freshness(ctx context.Context, cfg Config, via Via, r float64, 
 	sec.latency("ack→stored in kv", v.ackStored.summary(), false)
 	sec.latency("publish→visible", v.pubVisible.summary(), false)
 	sec.latency("send→ack", st.ackLatency, false)
+	sec.addMemory(samples, memErrs)
 	if nVerify > 0 {
 		pv := vr.postVisible.summary()
 		sec.count("http samples", pv.Count)

@@ -103,6 +103,20 @@ func TestRunAllAgainstEmbeddedSystem(t *testing.T) {
 			}
 		}
 	}
+	// Freshness samples the server's memory from /metrics as it runs.
+	for _, s := range rep.Sections {
+		if s.Mode != loadtest.ModeFreshness {
+			continue
+		}
+		for _, name := range []string{"server RSS max", "server heap in use max"} {
+			if m, ok := s.Get(name); !ok || m.Value <= 0 || m.Unit != loadtest.Bytes {
+				t.Errorf("freshness %s = %+v (found %v)", name, m, ok)
+			}
+		}
+		if n, _ := s.Get("memory samples"); n.Value < 2 {
+			t.Errorf("freshness took %v memory samples, want at least a first and a last", n.Value)
+		}
+	}
 	for _, s := range rep.Sections {
 		if acked, ok := s.Get("events acked"); ok && s.Mode == loadtest.ModeIngest && acked.Value != 400 {
 			t.Errorf("%s via %s acked %v events, want 400", s.Mode, s.Via, acked.Value)

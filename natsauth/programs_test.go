@@ -106,6 +106,18 @@ func TestProgramsRunUnderTheirRoles(t *testing.T) {
 		return nil
 	})
 
+	// The calculator on a replay: the last change of a position
+	// (calculator.announced), read without a consumer.
+	cjs := as(natsauth.Calculator)
+	sell, err := cjs.Stream(ctx, streams.SellableStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	poll.Until(t, 20*time.Second, "the calculator reading the last change", func() error {
+		_, err := sell.GetLastMsgForSubject(ctx, streams.SellableSubject(key))
+		return err
+	})
+
 	// The schema registry program registers schemas.
 	reg, err := app.OpenRegistry(ctx, as(natsauth.Registry), topology, log)
 	if err != nil {

@@ -178,6 +178,10 @@ func Of(r Role, partitions int) (Permissions, error) {
 		programs()
 		p.read(events)
 		p.publish(streams.SellableFilter, "inventory.deadletter.>")
+		// A replay looks up the last change of a position before
+		// announcing it again (calculator.announced): messages only, no
+		// consumer.
+		p.publish(jsAPI+"STREAM.MSG.GET."+changes, jsAPI+"DIRECT.GET."+changes+".>")
 		p.readBucket(reg)
 		// The leases and the replay points.
 		for _, b := range calculator.BucketConfigs(calculator.DefaultConfig()) {

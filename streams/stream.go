@@ -60,10 +60,14 @@ type Config struct {
 // README says why ten minutes.
 const DefaultDuplicates = 10 * time.Minute
 
-// replayWindow is the duplicate window of the streams the calculator
-// writes: their Nats-Msg-Ids only guard a republish after a crash or a
-// takeover, and one is tracked per change, so it stays short whatever
-// the idempotency window is.
+// replayWindow is the duplicate window of the streams the calculator and
+// the expiry write: their Nats-Msg-Ids (a dead letter's, a replay's) only
+// guard a republish after a crash or a takeover, so it stays short
+// whatever the idempotency window is. Sellable changes carry no id at
+// all: one tracked per change cost memory in proportion to the change
+// rate, and a replay checks the stream instead (calculator.announced);
+// SELLABLE keeps the window, which costs nothing without ids, so that
+// existing deployments need no change.
 const replayWindow = 2 * time.Minute
 
 // DefaultConfig is a standalone deployment with DefaultPartitions.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -46,9 +45,12 @@ func (c Change) Position() sellable.Position {
 	}
 }
 
-// ChangeMsg builds the message that announces p. Its Nats-Msg-Id is the
-// position and the event sequence it reflects, so republishing the same
-// value (after a crash or takeover) is dropped by the stream.
+// ChangeMsg builds the message that announces p. It carries no
+// Nats-Msg-Id: the server would track one per change for the stream's
+// duplicate window, memory that grows with the change rate; the
+// calculator instead republishes after a crash or takeover only what the
+// stream lacks (calculator.announced), and p.Seq tells a repeated change
+// apart.
 func ChangeMsg(p sellable.Position) (*nats.Msg, error) {
 	data, err := json.Marshal(ChangeOf(p))
 	if err != nil {
@@ -62,7 +64,6 @@ func changeMsg(p sellable.Position, data []byte, contentType string) *nats.Msg {
 	m := nats.NewMsg(streams.SellableSubject(k))
 	m.Data = data
 	m.Header.Set(streams.HeaderContentType, contentType)
-	m.Header.Set(nats.MsgIdHdr, streams.KeyToken(k)+"@"+strconv.FormatUint(p.Seq, 10))
 	return m
 }
 
@@ -97,7 +98,7 @@ func (c *ChangeCodec) ContentType() string {
 }
 
 // ChangeMsg is the package's ChangeMsg in the codec's format: same
-// subject, same Nats-Msg-Id.
+// subject, same headers but the content type.
 func (c *ChangeCodec) ChangeMsg(p sellable.Position) (*nats.Msg, error) {
 	if c == nil || c.avro == nil {
 		return ChangeMsg(p)

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sellable/inventory/api/gen/commands"
+	"github.com/sellable/inventory/command"
 	"github.com/sellable/inventory/sellable"
 )
 
@@ -97,6 +98,7 @@ func record(c echo.Context, r Recorder, kind sellable.Kind, key *string) error {
 	}
 	rc, err := r.Record(c.Request().Context(), cmd)
 	if err != nil {
+		retryAfterBusy(c, err)
 		return err
 	}
 	status := http.StatusCreated
@@ -104,6 +106,15 @@ func record(c echo.Context, r Recorder, kind sellable.Kind, key *string) error {
 		status = http.StatusOK
 	}
 	return c.JSON(status, commandResponse(cmd, rc))
+}
+
+// retryAfterBusy tells a client refused because too many commands await
+// their acks (command.ErrBusy, a 503) to retry in a second: a full
+// window drains in milliseconds when the stream is up.
+func retryAfterBusy(c echo.Context, err error) {
+	if errors.Is(err, command.ErrBusy) {
+		c.Response().Header().Set("Retry-After", "1")
+	}
 }
 
 // decodeCommand reads {"locationId","sku","count"} field by field, so

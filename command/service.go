@@ -73,13 +73,15 @@ func NewService(js jetstream.JetStream, codec wire.EventCodec, partitions int, o
 	for _, o := range opts {
 		o(s)
 	}
-	pub, err := jetstream.New(js.Conn(), jetstream.WithPublishAsyncMaxPending(s.window),
-		jetstream.WithPublishAsyncTimeout(PublishTimeout))
-	if err != nil {
-		// Only a window below 1 is refused: publish through js's own.
-		pub = js
+	s.pub = js
+	if js == nil { // a Service only listed, as when routes are enumerated
+		return s
 	}
-	s.pub = pub
+	// Only a window below 1 is refused; then publish through js's own.
+	if pub, err := jetstream.New(js.Conn(), jetstream.WithPublishAsyncMaxPending(s.window),
+		jetstream.WithPublishAsyncTimeout(PublishTimeout)); err == nil {
+		s.pub = pub
+	}
 	return s
 }
 

@@ -55,6 +55,7 @@ func (s commandServer) Batch(c echo.Context, p commands.BatchParams) error {
 	}
 	receipts, err := s.r.RecordBatch(c.Request().Context(), cmds, key)
 	if err != nil {
+		retryAfterBusy(c, err)
 		return err
 	}
 	return c.JSON(http.StatusCreated, batchResponse(receipts))

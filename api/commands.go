@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sellable/inventory/api/gen/commands"
+	"github.com/sellable/inventory/command"
 	"github.com/sellable/inventory/sellable"
 )
 
@@ -97,6 +98,7 @@ func record(c echo.Context, r Recorder, kind sellable.Kind, key *string) error {
 	}
 	rc, err := r.Record(c.Request().Context(), cmd)
 	if err != nil {
+		retryAfterBusy(c, err)
 		return err
 	}
 	status := http.StatusCreated
@@ -106,69 +108,129 @@ func record(c echo.Context, r Recorder, kind sellable.Kind, key *string) error {
 	return c.JSON(status, commandResponse(cmd, rc))
 }
 
+// retryAfterBusy tells a client refused because too many commands await
+// their acks (command.ErrBusy, a 503) to retry in a second: a full
+// window drains in milliseconds when the stream is up.
+func retryAfterBusy(c echo.Context, err error) {
+	if errors.Is(err, command.ErrBusy) {
+		c.Response().Header().Set("Retry-After", "1")
+	}
+}
+
 // decodeCommand reads {"locationId","sku","count"} field by field, so
-// that an error names the field it is about.
+// that an error names the field it is about. It reads the body in one
+// pass (commandBody) rather than through readObject's map: the same
+// answers, without a decoder walking it token by token.
 func decodeCommand(body io.Reader) (sellable.Command, error) {
 	data, err := readBody(body)
 	if err != nil {
 		return sellable.Command{}, err
 	}
-	fields, err := readObject(data, "")
-	if errors.Is(err, errNotObject) {
-		return sellable.Command{}, &sellable.FieldError{Field: "body", Err: err}
-	}
-	if err != nil {
+	var b commandBody
+	if err := b.read(data); err != nil {
+		if errors.Is(err, errNotObject) {
+			return sellable.Command{}, &sellable.FieldError{Field: "body", Err: err}
+		}
 		return sellable.Command{}, err
 	}
-	return commandFields(fields)
+	return b.command()
 }
 
 // commandFields reads locationId, sku and count from a decoded object.
 func commandFields(fields map[string]json.RawMessage) (sellable.Command, error) {
-	var cmd sellable.Command
-	var err error
-	if cmd.LocationID, err = stringField(fields, "locationId"); err != nil {
-		return cmd, err
-	}
-	if cmd.SKU, err = stringField(fields, "sku"); err != nil {
-		return cmd, err
-	}
-	var q sellable.Quantity
-	if raw, ok := fields["count"]; ok {
-		if err := json.Unmarshal(raw, &q); err != nil {
-			return cmd, &sellable.FieldError{Field: "count", Err: sellable.ErrCountSyntax}
+	var b commandBody
+	for i, name := range commandMembers {
+		if raw, ok := fields[name]; ok {
+			b.raw[i], b.seen = raw, b.seen|1<<i
 		}
 	}
-	if !q.Set {
-		return cmd, &sellable.FieldError{Field: "count", Err: sellable.ErrMissingCount}
+	return b.command()
+}
+
+// command reads the fields in a fixed order, so that of several wrong
+// fields the same one is named whatever the order of the body.
+func (b *commandBody) command() (sellable.Command, error) {
+	var cmd sellable.Command
+	var err error
+	if cmd.LocationID, err = stringValue("locationId", b.raw[memberLocationID], b.has(memberLocationID)); err != nil {
+		return cmd, err
 	}
-	cmd.Count = q.Value
-	reason, err := optionalString(fields, "reason")
+	if cmd.SKU, err = stringValue("sku", b.raw[memberSKU], b.has(memberSKU)); err != nil {
+		return cmd, err
+	}
+	if cmd.Count, err = countValue(b.raw[memberCount], b.has(memberCount)); err != nil {
+		return cmd, err
+	}
+	reason, err := optionalValue("reason", b.raw[memberReason], b.has(memberReason))
 	if err != nil {
 		return cmd, err
 	}
 	cmd.Reason = sellable.Reason(reason)
-	if cmd.Reference, err = optionalString(fields, "reference"); err != nil {
+	if cmd.Reference, err = optionalValue("reference", b.raw[memberReference], b.has(memberReference)); err != nil {
 		return cmd, err
 	}
 	return cmd, nil
+}
+
+// countValue reads count: a number or a string holding one
+// (sellable.Quantity), required.
+func countValue(raw []byte, ok bool) (int64, error) {
+	var q sellable.Quantity
+	if ok {
+		if err := unmarshalQuantity(raw, &q); err != nil {
+			return 0, &sellable.FieldError{Field: "count", Err: sellable.ErrCountSyntax}
+		}
+	}
+	if !q.Set {
+		return 0, &sellable.FieldError{Field: "count", Err: sellable.ErrMissingCount}
+	}
+	return q.Value, nil
+}
+
+// unmarshalQuantity is json.Unmarshal(raw, q) for one valid JSON value.
+// A string of only digits and minus signs is read as the number it
+// spells, which is what Quantity does with it after unquoting it, only
+// without the unquoting.
+func unmarshalQuantity(raw []byte, q *sellable.Quantity) error {
+	if n := len(raw); n > 2 && raw[0] == '"' && raw[n-1] == '"' && plainDigits(raw[1:n-1]) {
+		return q.UnmarshalJSON(raw[1 : n-1])
+	}
+	return q.UnmarshalJSON(raw)
+}
+
+func plainDigits(b []byte) bool {
+	for _, c := range b {
+		if (c < '0' || c > '9') && c != '-' {
+			return false
+		}
+	}
+	return true
 }
 
 // optionalString is stringField for a field that may be absent. null is
 // refused rather than read as absent: one command, one spelling.
 func optionalString(fields map[string]json.RawMessage, name string) (string, error) {
 	raw, ok := fields[name]
+	return optionalValue(name, raw, ok)
+}
+
+func optionalValue(name string, raw []byte, ok bool) (string, error) {
 	if !ok {
 		return "", nil
 	}
 	if string(raw) == "null" {
 		return "", &sellable.FieldError{Field: name, Err: errors.New("must be a string (leave it out for none)")}
 	}
-	return stringField(fields, name)
+	return stringValue(name, raw, ok)
 }
 
 func stringField(fields map[string]json.RawMessage, name string) (string, error) {
 	raw, ok := fields[name]
+	return stringValue(name, raw, ok)
+}
+
+// stringValue reads the string member name, raw as given (ok: present).
+func stringValue(name string, raw []byte, ok bool) (string, error) {
 	if !ok || string(raw) == "null" {
 		return "", &sellable.FieldError{Field: name, Err: errors.New("is required")}
 	}

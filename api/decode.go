@@ -166,3 +166,160 @@ func unknownField(path, name string, err error) error {
 	}
 	return &sellable.FieldError{Field: path + name, Err: err}
 }
+
+// The members of a single command's body, in the order they are checked.
+const (
+	memberLocationID = iota
+	memberSKU
+	memberCount
+	memberReason
+	memberReference
+)
+
+var commandMembers = [...]string{"locationId", "sku", "count", "reason", "reference"}
+
+// commandBody is a single command's body as read: each known member's
+// raw value and whether it was there.
+type commandBody struct {
+	raw  [len(commandMembers)][]byte
+	seen uint8
+}
+
+func (b *commandBody) has(i int) bool { return b.seen&(1<<i) != 0 }
+
+// read takes the members of the JSON object data in one pass, with what
+// readObject refuses refused alike and in the same order: errNotObject
+// for anything but one valid object, then, key by key, a key that is not
+// valid UTF-8 or appears twice. Other members than a command's are
+// skipped (the request validation refuses them before), their keys
+// still checked. Slices of data, no copies.
+func (b *commandBody) read(data []byte) error {
+	if !json.Valid(data) {
+		return errNotObject
+	}
+	// From here the input is valid JSON: every scan below can rely on
+	// closing quotes, brackets and delimiters being there.
+	i := skipSpace(data, 0)
+	if data[i] != '{' {
+		return errNotObject
+	}
+	var others map[string]struct{}
+	i = skipSpace(data, i+1)
+	for data[i] != '}' {
+		end := stringEnd(data, i)
+		key := data[i:end]
+		i = skipSpace(data, skipSpace(data, end)+1) // past ':'
+		vend := valueEnd(data, i)
+		val := data[i:vend]
+		i = skipSpace(data, vend)
+		if data[i] == ',' {
+			i = skipSpace(data, i+1)
+		}
+		m, name, err := memberOf(key)
+		if err != nil {
+			return &sellable.FieldError{Field: "body", Err: fmt.Errorf("a key %w", err)}
+		}
+		if m >= 0 {
+			if b.seen&(1<<m) != 0 {
+				return &sellable.FieldError{Field: commandMembers[m], Err: errDuplicateKey}
+			}
+			b.raw[m], b.seen = val, b.seen|1<<m
+			continue
+		}
+		if _, dup := others[name]; dup {
+			if name == "" {
+				return &sellable.FieldError{Field: "body", Err: fmt.Errorf(`key "" %w`, errDuplicateKey)}
+			}
+			return &sellable.FieldError{Field: name, Err: errDuplicateKey}
+		}
+		if others == nil {
+			others = map[string]struct{}{}
+		}
+		others[name] = struct{}{}
+	}
+	return nil
+}
+
+// memberOf names the member whose quoted key is raw: the index of a
+// command's member, or -1 and the key. A key without escapes is compared
+// as it stands, with no string made of it.
+func memberOf(raw []byte) (int, string, error) {
+	inner := raw[1 : len(raw)-1]
+	if bytes.IndexByte(inner, '\\') < 0 {
+		if !utf8.Valid(inner) {
+			return -1, "", errNotUTF8
+		}
+		for m, name := range commandMembers {
+			if string(inner) == name {
+				return m, "", nil
+			}
+		}
+		return -1, string(inner), nil
+	}
+	key, err := unquote(raw)
+	if err != nil {
+		return -1, "", err
+	}
+	for m, name := range commandMembers {
+		if key == name {
+			return m, "", nil
+		}
+	}
+	return -1, key, nil
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) {
+		switch data[i] {
+		case ' ', '\t', '\r', '\n':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// stringEnd is the index just past the string literal at data[i].
+func stringEnd(data []byte, i int) int {
+	for i++; ; i++ {
+		switch data[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+}
+
+// valueEnd is the index just past the JSON value at data[i].
+func valueEnd(data []byte, i int) int {
+	switch data[i] {
+	case '"':
+		return stringEnd(data, i)
+	case '{', '[':
+		depth := 0
+		for {
+			switch data[i] {
+			case '"':
+				i = stringEnd(data, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+	}
+	for i < len(data) {
+		switch data[i] {
+		case ',', '}', ']', ' ', '\t', '\r', '\n':
+			return i
+		}
+		i++
+	}
+	return i
+}

@@ -7,6 +7,12 @@
 // and a fingerprint header on the stored event tells a retry of the same
 // request from another request under the same key.
 //
+// Commands are published asynchronously on a JetStream publisher of the
+// Service's own (service.go): every handler's publish shares one ack
+// subscription and the connection pipelines them, each handler waiting
+// only for its own ack future. A window of AsyncWindow pending acks
+// bounds them; a command that finds it full is refused with ErrBusy.
+//
 // Decisions that depend on the state of positions (a cart reservation
 // that must not oversell, an absolute stock count) go through a Decider
 // (decide.go): read each key's last sequence over its whole history, wait

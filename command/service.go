@@ -19,9 +19,33 @@ import (
 // NATS is unreachable; a healthy ack takes well under a millisecond.
 const PublishTimeout = 2 * time.Second
 
+// AsyncWindow is how many of a Service's publishes may await their acks
+// at once (every handler's command, and every command of every batch in
+// flight). A publish that finds it full waits up to StallWait for a
+// slot, then is refused with ErrBusy rather than queueing without bound.
+const AsyncWindow = 4096
+
+// StallWait is how long a publish waits for a slot in a full window.
+const StallWait = 200 * time.Millisecond
+
+// ErrBusy means the publish window was full for StallWait: the command
+// was not sent. It is an ErrUnavailable (503) that says when to retry
+// (Retry-After), since the cause is load, not an outage.
+var ErrBusy = fmt.Errorf("%w: too many commands awaiting their acks", sellable.ErrUnavailable)
+
 // Service appends commands to the event stream.
 type Service struct {
-	js         jetstream.JetStream
+	js jetstream.JetStream
+	// pub publishes the commands asynchronously: one reply subscription
+	// for every ack, so that concurrent handlers pipeline their publishes
+	// on the connection and none waits on a request of its own. It is
+	// the Service's own, apart from js, so that no other user of the
+	// connection (the calculator's KV writes in the all-in-one) can fill
+	// the window the handlers need; its ack timeout (PublishTimeout)
+	// fails a publish whose ack never comes and frees its slot, so the
+	// handlers need no timer of their own.
+	pub        jetstream.JetStream
+	window     int
 	codec      wire.EventCodec
 	partitions int
 	idKey      []byte
@@ -38,11 +62,25 @@ func WithIDKey(secret []byte) Option {
 	return func(s *Service) { s.idKey = secret }
 }
 
+// WithAsyncWindow replaces AsyncWindow (n ≥ 1); tests fill a small one.
+func WithAsyncWindow(n int) Option {
+	return func(s *Service) { s.window = n }
+}
+
 // NewService publishes with codec into a stream of the given partitions.
 func NewService(js jetstream.JetStream, codec wire.EventCodec, partitions int, opts ...Option) *Service {
-	s := &Service{js: js, codec: codec, partitions: partitions}
+	s := &Service{js: js, codec: codec, partitions: partitions, window: AsyncWindow}
 	for _, o := range opts {
 		o(s)
+	}
+	s.pub = js
+	if js == nil { // a Service only listed, as when routes are enumerated
+		return s
+	}
+	// Only a window below 1 is refused; then publish through js's own.
+	if pub, err := jetstream.New(js.Conn(), jetstream.WithPublishAsyncMaxPending(s.window),
+		jetstream.WithPublishAsyncTimeout(PublishTimeout)); err == nil {
+		s.pub = pub
 	}
 	return s
 }
@@ -61,16 +99,46 @@ func (s *Service) Record(ctx context.Context, c sellable.Command) (sellable.Rece
 		hash = fingerprint(scope(c.Kind), c)
 		stamp(msg, requestMsgID(s.msgKey(c.IdempotencyKey)), hash)
 	}
-	ctx, cancel := context.WithTimeout(ctx, PublishTimeout)
-	defer cancel()
-	ack, err := s.js.PublishMsg(ctx, msg)
+	ack, err := s.publish(ctx, msg)
 	if err != nil {
-		return sellable.Receipt{}, fmt.Errorf("%w: %w", sellable.ErrUnavailable, err)
+		return sellable.Receipt{}, err
 	}
 	if ack.Duplicate {
+		// Rare (a retry): a timeout of its own for the reads is no cost.
+		ctx, cancel := context.WithTimeout(ctx, PublishTimeout)
+		defer cancel()
 		return (&originals{js: s.js}).receipt(ctx, ack, hash)
 	}
 	return s.receipt(ack, key), nil
+}
+
+// publish sends msg through the Service's async publisher and waits for
+// its ack, the ack timeout (PublishTimeout) or the end of ctx, whichever
+// comes first. Any failure is an ErrUnavailable; a full window is ErrBusy.
+func (s *Service) publish(ctx context.Context, msg *nats.Msg) (*jetstream.PubAck, error) {
+	f, err := s.pub.PublishMsgAsync(msg)
+	if err != nil {
+		return nil, publishError(err)
+	}
+	select {
+	case ack := <-f.Ok():
+		return ack, nil
+	case err := <-f.Err():
+		return nil, publishError(err)
+	case <-ctx.Done():
+		// The publish may still be stored; a retry with the same
+		// idempotency key settles it, as after a lost ack.
+		return nil, fmt.Errorf("%w: %w", sellable.ErrUnavailable, ctx.Err())
+	}
+}
+
+// publishError wraps a failed publish: ErrBusy when the window stayed
+// full, else ErrUnavailable.
+func publishError(err error) error {
+	if errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
+		return fmt.Errorf("%w: %w", ErrBusy, err)
+	}
+	return fmt.Errorf("%w: %w", sellable.ErrUnavailable, err)
 }
 
 // RecordBatch validates every command, then stores them all, in order,
@@ -105,9 +173,9 @@ func (s *Service) RecordBatch(ctx context.Context, cs []sellable.Command, idempo
 	if idempotencyKey != "" {
 		hash := fingerprint(scopeBatch, cs...)
 		stampBatch(msgs, s.msgKey(idempotencyKey), hash)
-		ack, err := s.js.PublishMsg(ctx, msgs[0])
+		ack, err := s.publish(ctx, msgs[0])
 		if err != nil {
-			return nil, fmt.Errorf("%w: command 0: %w", sellable.ErrUnavailable, err)
+			return nil, fmt.Errorf("command 0: %w", err)
 		}
 		if out[0] = s.receipt(ack, keys[0]); ack.Duplicate {
 			if out[0], err = (&originals{js: s.js}).receipt(ctx, ack, hash); err != nil {
@@ -118,9 +186,9 @@ func (s *Service) RecordBatch(ctx context.Context, cs []sellable.Command, idempo
 	}
 	acks := make([]jetstream.PubAckFuture, len(msgs))
 	for i := first; i < len(msgs); i++ {
-		f, err := s.js.PublishMsgAsync(msgs[i])
+		f, err := s.pub.PublishMsgAsync(msgs[i])
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", sellable.ErrUnavailable, err)
+			return nil, fmt.Errorf("command %d: %w", i, publishError(err))
 		}
 		acks[i] = f
 	}
@@ -131,7 +199,7 @@ func (s *Service) RecordBatch(ctx context.Context, cs []sellable.Command, idempo
 			// the fingerprint), so it needs no reading back.
 			out[i] = s.receipt(ack, keys[i])
 		case err := <-acks[i].Err():
-			return nil, fmt.Errorf("%w: command %d: %w", sellable.ErrUnavailable, i, err)
+			return nil, fmt.Errorf("command %d: %w", i, publishError(err))
 		case <-ctx.Done():
 			return nil, fmt.Errorf("%w: command %d: %w", sellable.ErrUnavailable, i, ctx.Err())
 		}

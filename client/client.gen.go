@@ -903,6 +903,9 @@ type TooManyRequests = ErrorBody
 // Unauthorized defines model for Unauthorized.
 type Unauthorized = ErrorBody
 
+// Unavailable defines model for Unavailable.
+type Unavailable = ErrorBody
+
 // RegistryConfigBodyRequestBodyJSON Either spelling, or both (compatibility wins); each one given must be
 // a level. Any letter case is accepted; the enum lists Confluent's
 // spelling.
@@ -6632,6 +6635,11 @@ type AdjustResponse429Headers struct {
 	RetryAfter *int
 }
 
+// AdjustResponse503Headers the declared response headers of an HTTP 503 response for Adjust
+type AdjustResponse503Headers struct {
+	RetryAfter *int
+}
+
 type AdjustResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -6656,13 +6664,15 @@ type AdjustResponse struct {
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *Error
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *Error
+	JSON503 *Unavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *AdjustResponse401Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
 	Headers403 *AdjustResponse403Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *AdjustResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *AdjustResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -6716,7 +6726,7 @@ func (r AdjustResponse) GetJSON500() *Error {
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r AdjustResponse) GetJSON503() *Error {
+func (r AdjustResponse) GetJSON503() *Unavailable {
 	return r.JSON503
 }
 
@@ -6764,6 +6774,11 @@ type BatchResponse2429Headers struct {
 	RetryAfter *int
 }
 
+// BatchResponse2503Headers the declared response headers of an HTTP 503 response for Batch
+type BatchResponse2503Headers struct {
+	RetryAfter *int
+}
+
 type BatchResponse2 struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -6786,13 +6801,15 @@ type BatchResponse2 struct {
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *Error
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *Error
+	JSON503 *Unavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *BatchResponse2401Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
 	Headers403 *BatchResponse2403Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *BatchResponse2429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *BatchResponse2503Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -6841,7 +6858,7 @@ func (r BatchResponse2) GetJSON500() *Error {
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r BatchResponse2) GetJSON503() *Error {
+func (r BatchResponse2) GetJSON503() *Unavailable {
 	return r.JSON503
 }
 
@@ -7485,6 +7502,11 @@ type ReserveResponse429Headers struct {
 	RetryAfter *int
 }
 
+// ReserveResponse503Headers the declared response headers of an HTTP 503 response for Reserve
+type ReserveResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ReserveResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -7509,13 +7531,15 @@ type ReserveResponse struct {
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *Error
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *Error
+	JSON503 *Unavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ReserveResponse401Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
 	Headers403 *ReserveResponse403Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ReserveResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ReserveResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -7569,7 +7593,7 @@ func (r ReserveResponse) GetJSON500() *Error {
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ReserveResponse) GetJSON503() *Error {
+func (r ReserveResponse) GetJSON503() *Unavailable {
 	return r.JSON503
 }
 
@@ -11005,7 +11029,7 @@ func ParseAdjustResponse(rsp *http.Response) (*AdjustResponse, error) {
 		response.JSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Error
+		var dest Unavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -11044,6 +11068,16 @@ func ParseAdjustResponse(rsp *http.Response) (*AdjustResponse, error) {
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers AdjustResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -11127,7 +11161,7 @@ func ParseBatchResponse2(rsp *http.Response) (*BatchResponse2, error) {
 		response.JSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Error
+		var dest Unavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -11166,6 +11200,16 @@ func ParseBatchResponse2(rsp *http.Response) (*BatchResponse2, error) {
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers BatchResponse2503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -11822,7 +11866,7 @@ func ParseReserveResponse(rsp *http.Response) (*ReserveResponse, error) {
 		response.JSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Error
+		var dest Unavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -11861,6 +11905,16 @@ func ParseReserveResponse(rsp *http.Response) (*ReserveResponse, error) {
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ReserveResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil

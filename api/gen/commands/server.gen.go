@@ -273,6 +273,9 @@ type TooManyRequests = ErrorBody
 // Unauthorized defines model for Unauthorized.
 type Unauthorized = ErrorBody
 
+// Unavailable defines model for Unavailable.
+type Unavailable = ErrorBody
+
 // AdjustParams defines parameters for Adjust.
 type AdjustParams struct {
 	// IdempotencyKey A retry with the same key and body answers the first receipt (200, duplicate true).

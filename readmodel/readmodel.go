@@ -97,11 +97,15 @@ type Model struct {
 // and rendered by the first read (once); an entry is never changed after
 // it is published, a newer change replaces it.
 type entry struct {
-	once   sync.Once
-	raw    []byte
-	answer []byte
-	seq    uint64
-	err    error
+	once sync.Once
+	// watched says the entry came from a watch, so it is at least as new
+	// as any read of the bucket that finishes while it is held; set at
+	// construction, never changed.
+	watched bool
+	raw     []byte
+	answer  []byte
+	seq     uint64
+	err     error
 }
 
 // fill is a bucket read in flight for a key the model did not hold.
@@ -188,19 +192,31 @@ func (m *Model) Answer(ctx context.Context, locationID, sku string) ([]byte, uin
 	}
 
 	m.mu.Lock()
-	if f.n--; f.n == 0 {
-		delete(m.fills, k)
-	}
-	if err == nil && !f.watched {
-		e := &entry{answer: answer, seq: pos.Seq}
-		e.once.Do(func() {})
-		m.hold(k, e)
-	}
+	m.settle(k, f, answer, pos.Seq, err == nil)
 	m.mu.Unlock()
 	if err != nil {
 		return nil, 0, err
 	}
 	return answer, pos.Seq, nil
+}
+
+// settle ends one read of fill f for k, holding what it read (answer at
+// seq, when ok) unless a watch delivered a change of k meanwhile or
+// another read of k already held a value at least as new: two reads of
+// one key may finish in either order. m.mu is held.
+func (m *Model) settle(k sellable.Key, f *fill, answer []byte, seq uint64, ok bool) {
+	if f.n--; f.n == 0 {
+		delete(m.fills, k)
+	}
+	if !ok || f.watched {
+		return
+	}
+	if cur := m.held[k]; cur != nil && (cur.watched || cur.seq >= seq) {
+		return
+	}
+	e := &entry{answer: answer, seq: seq}
+	e.once.Do(func() {})
+	m.hold(k, e)
 }
 
 // read answers from the bucket without holding anything.
@@ -260,7 +276,7 @@ func (m *Model) change(k sellable.Key, raw []byte) {
 	// Once full, a key not held is taken only if a read waits for it:
 	// writes to keys nobody reads do not push out the ones read.
 	if _, ok := m.held[k]; ok || f != nil || len(m.held) < m.cfg.MaxKeys {
-		m.hold(k, &entry{raw: raw})
+		m.hold(k, &entry{watched: true, raw: raw})
 	}
 }
 

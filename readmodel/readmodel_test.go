@@ -276,3 +276,23 @@ func TestLateReadNeverReplacesAWatchedChange(t *testing.T) {
 		t.Fatalf("after the late read: %s seq %d, %v; want the watched %d", got, seq, err, newer.Seq)
 	}
 }
+
+// Two reads of one key that finish in the wrong order: the later, older
+// one must not replace what the earlier, newer one held.
+func TestOlderReadNeverReplacesANewerRead(t *testing.T) {
+	m := &Model{cfg: Config{MaxKeys: 10}, held: map[sellable.Key]*entry{}, fills: map[sellable.Key]*fill{}}
+	k := sellable.Key{LocationID: "L", SKU: "k"}
+	f := &fill{n: 2}
+	m.fills[k] = f
+	m.mu.Lock()
+	m.settle(k, f, []byte("newer"), 7, true)
+	m.settle(k, f, []byte("older"), 5, true)
+	m.mu.Unlock()
+	got, seq, err := m.held[k].load(nil)
+	if err != nil || seq != 7 || string(got) != "newer" {
+		t.Fatalf("held %q at %d, %v; want the newer read at 7", got, seq, err)
+	}
+	if len(m.fills) != 0 {
+		t.Fatalf("fills left: %d", len(m.fills))
+	}
+}

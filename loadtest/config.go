@@ -24,7 +24,7 @@ const (
 // Modes lists every mode: those ModeAll runs in its order, then ModeAll,
 // then ModeReservations (which needs the reservations API, issue 12) and
 // ModeFeed (the live feed, issue 14), which ModeAll leaves out.
-var Modes = []Mode{ModeBaseline, ModeCeiling, ModeIngest, ModeFreshness, ModeQueries, ModeAll, ModeReservations, ModeFeed}
+var Modes = []Mode{ModeBaseline, ModeCeiling, ModeIngest, ModeFreshness, ModeQueries, ModeCommands, ModeAll, ModeReservations, ModeFeed}
 
 // Via is how events reach the system.
 type Via string
@@ -89,7 +89,7 @@ type Config struct {
 	Rate float64
 	// FreshnessRate is the rate of the freshness step of ModeAll.
 	FreshnessRate float64
-	// Duration bounds freshness and queries runs.
+	// Duration bounds freshness, queries and commands runs.
 	Duration time.Duration
 	// Timeout bounds the wait for the view to catch up after publishing.
 	Timeout time.Duration
@@ -207,6 +207,22 @@ func (c Config) Validate() error {
 	}
 	if c.VerifyPoll <= 0 {
 		errs = append(errs, errors.New("--verify-poll must be positive"))
+	}
+	return errors.Join(errs...)
+}
+
+// ValidateFor is Validate and the settings mode cannot honour: commands
+// are single POSTs, so ModeCommands refuses --via nats and --batch > 1
+// rather than measure something else than asked.
+func (c Config) ValidateFor(mode Mode) error {
+	errs := []error{c.Validate()}
+	if mode == ModeCommands {
+		if c.Via == ViaNATS {
+			errs = append(errs, errors.New("--via nats: commands are HTTP POSTs (use ingest --via nats)"))
+		}
+		if c.Batch != 1 {
+			errs = append(errs, fmt.Errorf("--batch %d: commands posts single commands (use ingest --via http --batch)", c.Batch))
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -4,7 +4,9 @@
 // applied per second end to end (until every key's view in the
 // sellable_p<i> KV buckets reflects its last event), freshness (publish
 // ack to the new value being visible, with the server's RSS and heap
-// sampled from /metrics over the run), query throughput and latency, and
+// sampled from /metrics over the run), query throughput and latency,
+// single-command POST throughput and latency (checked applied only after
+// the run, so no watch shares the cores while it is measured), and
 // the raw JetStream publish rate of the same server as the baseline every
 // figure is compared with; and the live feed, GET /inventory/changes:
 // delivery latency to many Server-Sent Events subscribers at once.

@@ -2,6 +2,7 @@ package loadtest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -385,6 +386,36 @@ func TestReportTableAndJSON(t *testing.T) {
 	m, ok := back.Sections[1].Get("accepted")
 	if !ok || m.Value != 20000 || m.Unit != PerSecond || m.VsBaseline == nil || *m.VsBaseline != 0.25 {
 		t.Fatalf("JSON round trip: %+v", m)
+	}
+}
+
+// Commands are single POSTs: a run asked to send them over NATS or in
+// batches is refused before it starts, naming the flag; other modes take
+// the same settings.
+func TestConfigValidateForCommands(t *testing.T) {
+	if err := DefaultConfig().ValidateFor(ModeCommands); err != nil {
+		t.Fatalf("default config: %v", err)
+	}
+	c := DefaultConfig()
+	c.Via, c.Batch = ViaNATS, 10
+	err := c.ValidateFor(ModeCommands)
+	for _, want := range []string{"--via nats", "--batch 10"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not name %s", err, want)
+		}
+	}
+	if err := c.ValidateFor(ModeIngest); err != nil {
+		t.Errorf("ingest refused --via nats --batch 10: %v", err)
+	}
+	c = DefaultConfig()
+	c.Duration = 0
+	if err := c.ValidateFor(ModeCommands); err == nil || !strings.Contains(err.Error(), "--duration") {
+		t.Errorf("error %v does not name --duration", err)
+	}
+	c = DefaultConfig()
+	c.Via = ViaNATS
+	if _, err := Run(context.Background(), ModeCommands, c, nil); err == nil || !strings.Contains(err.Error(), "--via nats") {
+		t.Errorf("Run commands --via nats: %v", err)
 	}
 }
 

@@ -22,7 +22,7 @@ func ParseMode(s string) (Mode, error) {
 // report holds what was measured until then, the failing step with its
 // error.
 func Run(ctx context.Context, mode Mode, cfg Config, progress io.Writer) (*Report, error) {
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.ValidateFor(mode); err != nil {
 		return nil, err
 	}
 	if !cfg.Progress {
@@ -75,6 +75,7 @@ func plan(mode Mode, cfg Config) []step {
 			return t.queries(ctx, cfg, via, r, w)
 		}
 	}
+	commands := func(ctx context.Context, t *target, w io.Writer) (Section, error) { return t.commands(ctx, cfg, w) }
 	freshRate := cfg.Rate
 	if freshRate <= 0 {
 		freshRate = DefaultFreshnessRate
@@ -93,6 +94,8 @@ func plan(mode Mode, cfg Config) []step {
 		return []step{freshness(freshRate)}
 	case ModeQueries:
 		return []step{ceiling, queries(cfg.WithIngestRate)}
+	case ModeCommands:
+		return []step{ceiling, commands}
 	case ModeReservations:
 		steps := []step{ceiling}
 		for _, shape := range reservationShapes {
@@ -114,7 +117,9 @@ func plan(mode Mode, cfg Config) []step {
 		if cfg.WithIngestRate > 0 {
 			steps = append(steps, queries(cfg.WithIngestRate))
 		}
-		return steps
+		// Single POSTs with no watch running, like queries over HTTP
+		// whatever --via says; --batch shapes only the ingest over HTTP.
+		return append(steps, commands)
 	}
 	return nil
 }

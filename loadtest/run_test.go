@@ -59,9 +59,13 @@ func TestRunAllAgainstEmbeddedSystem(t *testing.T) {
 		{loadtest.ModeFreshness, loadtest.ViaNATS, "POST→visible (GET) p99"},
 		{loadtest.ModeQueries, "", "queries"},
 		{loadtest.ModeQueries, "", "ingest accepted meanwhile"},
+		{loadtest.ModeCommands, loadtest.ViaHTTP, "commands"},
 	}
-	if len(rep.Sections) != 7 {
-		t.Fatalf("%d sections, want 7", len(rep.Sections))
+	if len(rep.Sections) != 8 {
+		t.Fatalf("%d sections, want 8", len(rep.Sections))
+	}
+	if last := rep.Sections[7]; last.Mode != loadtest.ModeCommands {
+		t.Errorf("last section %s, want commands after queries", last.Mode)
 	}
 	for _, w := range want {
 		found := false
@@ -93,6 +97,8 @@ func TestRunAllAgainstEmbeddedSystem(t *testing.T) {
 		{loadtest.ModeIngest, loadtest.ViaHTTP, "accepted", true},
 		{loadtest.ModeIngest, loadtest.ViaNATS, "accepted", false},
 		{loadtest.ModeQueries, "", "ingest accepted meanwhile", false},
+		{loadtest.ModeCommands, loadtest.ViaHTTP, "commands", true},
+		{loadtest.ModeCommands, loadtest.ViaHTTP, "POST→201 p99", true},
 	} {
 		for _, s := range rep.Sections {
 			if s.Mode != w.mode || s.Via != w.via {
@@ -130,6 +136,101 @@ func TestRunAllAgainstEmbeddedSystem(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Log("\n" + sb.String())
+}
+
+// A small commands run against a real system posts single adjustments
+// for its duration with no watch running, relates them to the ceiling
+// measured first, and then finds every acked command applied: the view
+// of each key written reaches the highest sequence acked for it, checked
+// here again with the service's own reads.
+func TestRunCommandsAgainstEmbeddedSystem(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives a whole embedded system")
+	}
+	sys := systemtest.Start(t, systemtest.Config{Partitions: 4, Avro: true})
+	sys.StartCalculator(t, nil, nil)
+	cfg := loadtest.DefaultConfig()
+	cfg.HTTPURL, cfg.NATSURL = sys.ServeAPI(t, slog.New(slog.DiscardHandler)).URL, sys.ClientURL()
+	cfg.Keys, cfg.Concurrency, cfg.Duration = 20, 4, time.Second
+	cfg.Prefix = "cmdmode"
+	cfg.Timeout, cfg.Progress = 20*time.Second, false
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rep, err := loadtest.Run(ctx, loadtest.ModeCommands, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Sections) != 2 || rep.Sections[0].Mode != loadtest.ModeCeiling || rep.Sections[1].Mode != loadtest.ModeCommands {
+		t.Fatalf("sections %+v, want the ceiling then commands", rep.Sections)
+	}
+	s := rep.Sections[1]
+	get := func(name string) loadtest.Metric {
+		m, ok := s.Get(name)
+		if !ok {
+			t.Fatalf("no metric %q in %+v", name, s)
+		}
+		return m
+	}
+	acked := get("commands acked").Value
+	if acked < 1 || get("errors").Value != 0 || s.Error != "" {
+		t.Fatalf("acked %v, errors %v, section error %q", acked, get("errors").Value, s.Error)
+	}
+	if a := get("applied after the run").Value; a != acked {
+		t.Fatalf("applied after the run %v, acked %v", a, acked)
+	}
+	if k := get("keys written").Value; k < 1 || k > 20 {
+		t.Fatalf("keys written %v of 20", k)
+	}
+	for _, name := range []string{"commands", "POST→201 p50", "POST→201 p95", "POST→201 p99", "POST→201 max"} {
+		if m := get(name); m.Value <= 0 || m.VsHealthz == nil {
+			t.Errorf("%s = %v, vs healthz %v", name, m.Value, m.VsHealthz)
+		}
+	}
+	if get("time to apply after the run").Unit != loadtest.Seconds {
+		t.Error("time to apply is not in seconds")
+	}
+	// The commands went through the command API into the stream: as many
+	// adjustments of the run's keys as were acked, no more (a cut-off
+	// request would be stored but not counted).
+	st, err := sys.JS.Stream(ctx, streams.EventStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := info.State.Msgs // nothing else writes events in this test
+	if stored != uint64(acked) {
+		t.Fatalf("%d events of the run stored, %v acked", stored, acked)
+	}
+}
+
+// With no calculator applying events, the commands are acked but the view
+// never shows them: the run says so at its timeout instead of reporting
+// them applied.
+func TestRunCommandsFailsWhenNothingIsApplied(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives a whole embedded system")
+	}
+	sys := systemtest.Start(t, systemtest.Config{Partitions: 4, Avro: true})
+	cfg := loadtest.DefaultConfig()
+	cfg.HTTPURL, cfg.NATSURL = sys.ServeAPI(t, slog.New(slog.DiscardHandler)).URL, sys.ClientURL()
+	cfg.Keys, cfg.Concurrency, cfg.Duration = 5, 2, 300*time.Millisecond
+	cfg.Timeout, cfg.Progress = 500*time.Millisecond, false
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rep, err := loadtest.Run(ctx, loadtest.ModeCommands, cfg, nil)
+	if err == nil || !strings.Contains(err.Error(), "still behind") {
+		t.Fatalf("err %v, want the view reported behind", err)
+	}
+	s := rep.Sections[len(rep.Sections)-1]
+	if m, _ := s.Get("commands acked"); s.Mode != loadtest.ModeCommands || m.Value < 1 {
+		t.Fatalf("section %+v: want commands acked before the wait", s)
+	}
+	if _, ok := s.Get("applied after the run"); ok {
+		t.Fatal("commands reported applied with no calculator running")
+	}
 }
 
 func TestRunRefusesRemoteTargets(t *testing.T) {

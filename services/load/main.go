@@ -2,7 +2,7 @@
 // reports throughput, freshness and query latency against the raw
 // JetStream publish rate of the same server:
 //
-//	go run ./services/load <baseline|ceiling|ingest|freshness|queries|all|reservations|feed> [flags]
+//	go run ./services/load <baseline|ceiling|ingest|freshness|queries|commands|all|reservations|feed> [flags]
 //
 // It targets 127.0.0.1 only unless --allow-remote is given. See
 // BENCHMARKS.md for the method and the figures.
@@ -39,14 +39,14 @@ func main() {
 	fs.BoolVar(&c.Sequential, "sequential", false, "draw keys in order, each once before any again (overrides --skew)")
 	fs.StringVar(&c.Prefix, "prefix", d.Prefix, "prefix of the locations and SKUs written")
 	fs.Uint64Var(&c.Seed, "seed", d.Seed, "random seed")
-	fs.IntVar(&c.Concurrency, "concurrency", d.Concurrency, "HTTP requests in flight (ingest over HTTP, queries)")
+	fs.IntVar(&c.Concurrency, "concurrency", d.Concurrency, "HTTP requests in flight (ingest over HTTP, queries, commands)")
 	fs.IntVar(&c.Batch, "batch", d.Batch, "commands per HTTP ingest request (> 1: POST /inventory/batch)")
 	fs.IntVar(&c.Window, "window", d.Window, "NATS async publishes awaiting their ack")
 	format := fs.String("format", string(d.Format), "encoding of events published over NATS: json (as `nats pub`) or avro (as command.Service, schema ids from the registry)")
 	fs.Float64Var(&c.Rate, "rate", 0, "events/s: ingest pacing (0 = max), freshness rate (0 = 1000), feed rate (0 = 5000)")
 	fs.Float64Var(&c.FreshnessRate, "freshness-rate", d.FreshnessRate, "events/s of the freshness step of all")
-	fs.DurationVar(&c.Duration, "duration", d.Duration, "length of freshness and queries runs")
-	fs.DurationVar(&c.Timeout, "timeout", d.Timeout, "deadline for the view to catch up after publishing")
+	fs.DurationVar(&c.Duration, "duration", d.Duration, "length of freshness, queries and commands runs")
+	fs.DurationVar(&c.Timeout, "timeout", d.Timeout, "deadline for the view to catch up after publishing (commands: after the run)")
 	fs.IntVar(&c.VerifyHTTPEvery, "verify-http", d.VerifyHTTPEvery, "freshness: 1 in N events as HTTP POST polled with GET (0 = off)")
 	fs.DurationVar(&c.VerifyPoll, "verify-poll", d.VerifyPoll, "interval of the GET poll of --verify-http")
 	fs.Float64Var(&c.WithIngestRate, "with-ingest-rate", 0, "queries: run an ingest at this rate meanwhile (events/s)")
@@ -69,8 +69,8 @@ func main() {
 
 func usage(fs *flag.FlagSet) func() {
 	return func() {
-		fmt.Fprintf(fs.Output(), "usage: load <%s|%s|%s|%s|%s|%s|%s|%s> [flags]\n\n", loadtest.ModeIngest, loadtest.ModeFreshness,
-			loadtest.ModeQueries, loadtest.ModeBaseline, loadtest.ModeCeiling, loadtest.ModeAll, loadtest.ModeReservations, loadtest.ModeFeed)
+		fmt.Fprintf(fs.Output(), "usage: load <%s|%s|%s|%s|%s|%s|%s|%s|%s> [flags]\n\n", loadtest.ModeIngest, loadtest.ModeFreshness,
+			loadtest.ModeQueries, loadtest.ModeCommands, loadtest.ModeBaseline, loadtest.ModeCeiling, loadtest.ModeAll, loadtest.ModeReservations, loadtest.ModeFeed)
 		fs.PrintDefaults()
 	}
 }

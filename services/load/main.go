@@ -2,7 +2,7 @@
 // reports throughput, freshness and query latency against the raw
 // JetStream publish rate of the same server:
 //
-//	go run ./services/load <baseline|ceiling|ingest|freshness|queries|all|reservations|feed> [flags]
+//	go run ./services/load <baseline|ceiling|ingest|freshness|queries|all|reservations|feed|sweep> [flags]
 //
 // It targets 127.0.0.1 only unless --allow-remote is given. See
 // BENCHMARKS.md for the method and the figures.
@@ -52,6 +52,8 @@ func main() {
 	fs.IntVar(&c.Reservations, "reservations", d.Reservations, "reservations: carts per section")
 	fs.IntVar(&c.Subscribers, "subscribers", d.Subscribers, "feed: GET /inventory/changes held open at once")
 	fs.DurationVar(&c.FeedDuration, "feed-duration", d.FeedDuration, "feed: how long adjustments are published")
+	sweep := fs.String("sweep", loadtest.DefaultSweep, "sweep: steps KEYS[:uniform|zipf|zipf=S[:EVENTS]], comma-separated (events default max(--events, KEYS))")
+	fs.IntVar(&c.PID, "pid", 0, "sweep: the server's pid, to read VmRSS/VmHWM from /proc (default: process_resident_memory_bytes from /metrics)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	quiet := fs.Bool("quiet", false, "no progress bars")
 	mode, args := "", os.Args[1:]
@@ -61,14 +63,19 @@ func main() {
 	app.MainArgs(f, args, func(ctx context.Context, _ *slog.Logger) error {
 		c.Via = loadtest.Via(*via)
 		c.Progress = !*quiet
+		steps, err := loadtest.ParseSweep(*sweep)
+		if err != nil {
+			return err
+		}
+		c.Sweep = steps
 		return run(ctx, mode, fs, c, *asJSON)
 	})
 }
 
 func usage(fs *flag.FlagSet) func() {
 	return func() {
-		fmt.Fprintf(fs.Output(), "usage: load <%s|%s|%s|%s|%s|%s|%s|%s> [flags]\n\n", loadtest.ModeIngest, loadtest.ModeFreshness,
-			loadtest.ModeQueries, loadtest.ModeBaseline, loadtest.ModeCeiling, loadtest.ModeAll, loadtest.ModeReservations, loadtest.ModeFeed)
+		fmt.Fprintf(fs.Output(), "usage: load <%s|%s|%s|%s|%s|%s|%s|%s|%s> [flags]\n\n", loadtest.ModeIngest, loadtest.ModeFreshness,
+			loadtest.ModeQueries, loadtest.ModeBaseline, loadtest.ModeCeiling, loadtest.ModeAll, loadtest.ModeReservations, loadtest.ModeFeed, loadtest.ModeSweep)
 		fs.PrintDefaults()
 	}
 }

@@ -359,7 +359,12 @@ func (w *Writer) current(ctx context.Context, k sellable.Key, ks string, mustRea
 // failed create per key, and one over new keys switches after a few
 // dozen reads that found nothing. Reads and creates both keep sampling
 // it, so it follows the mix as it changes.
-type freshness struct{ p float64 }
+type freshness struct {
+	p float64
+	// force pins the choice, for benchmarks that price each side
+	// (export_test.go): > 0 always creates blind, < 0 always reads.
+	force int
+}
 
 // freshnessWeight is the weight of the newest sample: about the last 32
 // misses count.
@@ -373,7 +378,12 @@ func (f *freshness) observe(isNew bool) {
 	f.p += (x - f.p) * freshnessWeight
 }
 
-func (f *freshness) createFirst() bool { return f.p > 0.5 }
+func (f *freshness) createFirst() bool {
+	if f.force != 0 {
+		return f.force > 0
+	}
+	return f.p > 0.5
+}
 
 // read returns key's entry in the bucket and whether it is a delete or
 // purge marker, whose revision the entry then carries. The KV API's Get

@@ -8,7 +8,12 @@
 # one line per step; the JSON reports and logs stay in OUT (default a
 # temporary directory, printed). Extra arguments go to `load sweep`
 # (e.g. --events 200000 --timeout 10m). The all-in-one's environment
-# passes through (e.g. INVENTORY_WRITER_CACHE_KEYS=100000).
+# passes through (e.g. INVENTORY_WRITER_CACHE_KEYS=100000). With
+# PROFILE_DIR=<dir>, a 30-second CPU profile of the all-in-one is taken
+# PROFILE_AFTER seconds (default 60) into each step, into
+# <dir>/cpu-<n>.pb.gz (go tool pprof -top <dir>/cpu-1.pb.gz). With
+# BASELINE=step, each step's baseline publishes over the step's own
+# number of keys, uniformly (--keys K --skew 0), instead of --keys.
 #   usage: scripts/sweep.sh [steps=1k:uniform,100k:uniform,1m:uniform] [load flags...]
 set -euo pipefail
 STEPS=${1:-1k:uniform,100k:uniform,1m:uniform}
@@ -42,12 +47,24 @@ for STEP in "${LIST[@]}"; do
   HTTP=127.0.0.1:$(freeport)
   NATS=127.0.0.1:$(freeport)
   DATA="$WORK/data-$i"
-  INVENTORY_HTTP_ADDR=$HTTP INVENTORY_NATS_LISTEN=$NATS INVENTORY_DATA_DIR=$DATA \
+  PPROF=""
+  [ -n "${PROFILE_DIR:-}" ] && PPROF=127.0.0.1:$(freeport)
+  INVENTORY_PPROF_ADDR=$PPROF INVENTORY_HTTP_ADDR=$HTTP INVENTORY_NATS_LISTEN=$NATS INVENTORY_DATA_DIR=$DATA \
     INVENTORY_LOG_LEVEL=${INVENTORY_LOG_LEVEL:-warn} "$WORK/bin/inventory" >"$OUT/inventory-$i.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 60); do curl -fs "http://$HTTP/readyz" >/dev/null 2>&1 && break; sleep 1; done
+  if [ -n "$PPROF" ]; then
+    mkdir -p "$PROFILE_DIR"
+    (sleep "${PROFILE_AFTER:-60}" && curl -fs "http://$PPROF/debug/pprof/profile?seconds=30" -o "$PROFILE_DIR/cpu-$i.pb.gz") &
+  fi
+  BASE=()
+  if [ "${BASELINE:-}" = step ]; then
+    k=${STEP%%:*}
+    case $k in *k|*K) k=$((${k%?} * 1000)) ;; *m|*M) k=$((${k%?} * 1000000)) ;; esac
+    BASE=(--keys "$k" --skew 0)
+  fi
   "$WORK/bin/load" sweep --quiet --json --http "http://$HTTP" --nats "nats://$NATS" --pid "$pid" \
-    --sweep "$STEP" "$@" >"$OUT/sweep-$i.json" || echo "step $STEP failed (see $OUT/sweep-$i.json)" >&2
+    --sweep "$STEP" "${BASE[@]}" "$@" >"$OUT/sweep-$i.json" || echo "step $STEP failed (see $OUT/sweep-$i.json)" >&2
   load=$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' '/')
   stops=$(grep -c "partition stopped" "$OUT/inventory-$i.log" || true)
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""

@@ -11,7 +11,8 @@
 # passes through (e.g. INVENTORY_WRITER_CACHE_KEYS=100000). With
 # PROFILE_DIR=<dir>, a 30-second CPU profile of the all-in-one is taken
 # PROFILE_AFTER seconds (default 60) into each step, into
-# <dir>/cpu-<n>.pb.gz (go tool pprof -top <dir>/cpu-1.pb.gz). With
+# <dir>/cpu-<n>.pb.gz (go tool pprof -top <dir>/cpu-1.pb.gz), and a heap
+# profile at the end of each step, <dir>/heap-<n>.pb.gz. With
 # BASELINE=step, each step's baseline publishes over the step's own
 # number of keys, uniformly (--keys K --skew 0), instead of --keys.
 #   usage: scripts/sweep.sh [steps=1k:uniform,100k:uniform,1m:uniform] [load flags...]
@@ -65,6 +66,9 @@ for STEP in "${LIST[@]}"; do
   fi
   "$WORK/bin/load" sweep --quiet --json --http "http://$HTTP" --nats "nats://$NATS" --pid "$pid" \
     --sweep "$STEP" "${BASE[@]}" "$@" >"$OUT/sweep-$i.json" || echo "step $STEP failed (see $OUT/sweep-$i.json)" >&2
+  if [ -n "$PPROF" ]; then
+    curl -fs "http://$PPROF/debug/pprof/heap" -o "$PROFILE_DIR/heap-$i.pb.gz" || true
+  fi
   load=$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' '/')
   stops=$(grep -c "partition stopped" "$OUT/inventory-$i.log" || true)
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""

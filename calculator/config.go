@@ -32,7 +32,9 @@ type Config struct {
 	// instance keeps in memory, over all partitions: each partition's
 	// writer keeps at most WriterCacheKeys/Partitions (rounded up), so the
 	// bound holds however many partitions the instance owns. A key
-	// forgotten costs one KV read on its next write. 0 caches nothing.
+	// forgotten costs one KV read on its next write, unless the writer is
+	// creating keys blind (most of its misses are new keys). 0 caches
+	// nothing.
 	WriterCacheKeys int
 	// StallAfter is how long a partition may go without progress before
 	// it is reported stalled (status, readiness, metric): one batch in

@@ -98,11 +98,19 @@ type publisher struct {
 	done chan error
 	want map[string]int64
 	last map[string]uint64
+	sku  func() string // the key of the next event
 }
 
+// publish records adjustments of 2 on 32 keys drawn at random.
 func (e *env) publish(t *testing.T) *publisher {
+	return e.publishOn(t, func() string { return strconv.Itoa(rand.IntN(32)) })
+}
+
+// publishOn records adjustments of 2 on the keys sku draws, one at a
+// time, from the publisher's goroutine.
+func (e *env) publishOn(t *testing.T, sku func() string) *publisher {
 	p := &publisher{e: e, loc: "L" + strconv.Itoa(rand.Int()), stop: make(chan struct{}), done: make(chan error, 1),
-		want: map[string]int64{}, last: map[string]uint64{}}
+		want: map[string]int64{}, last: map[string]uint64{}, sku: sku}
 	go func() {
 		defer close(p.done)
 		for {
@@ -113,7 +121,7 @@ func (e *env) publish(t *testing.T) *publisher {
 			}
 			// No cancellation: an event stored but not acknowledged
 			// would be missing from want.
-			sku := strconv.Itoa(rand.IntN(32))
+			sku := p.sku()
 			rc, err := e.cmds.Record(context.Background(), sellable.Command{Kind: sellable.Adjustment, LocationID: p.loc, SKU: sku, Count: 2})
 			if err != nil {
 				p.done <- err

@@ -212,7 +212,7 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) (flight,
 			return flight{}, err // the message may be fine: retry, never dead-letter
 		}
 		if err != nil {
-			f, err := p.deadLetter(m, meta.Sequence.Stream, err)
+			f, err := p.deadLetter(ctx, m, meta.Sequence.Stream, err)
 			if err != nil {
 				return flight{}, err
 			}
@@ -255,7 +255,9 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) (flight,
 		if err != nil {
 			return flight{}, err
 		}
-		f, err := p.js.PublishMsgAsync(msg)
+		// Waits for room in the connection's async window, shared with
+		// the other partitions, rather than fail (kv.PublishAsync).
+		f, err := kv.PublishAsync(ctx, p.js, msg)
 		if err != nil {
 			return flight{}, fmt.Errorf("publish change %s: %w", streams.KeyToken(keys[i]), err)
 		}
@@ -267,11 +269,11 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) (flight,
 
 // deadLetter sends m to the dead-letter stream with the reason, built by
 // deadLetterMsg so that it always fits in one message.
-func (p *partition) deadLetter(m jetstream.Msg, seq uint64, reason error) (jetstream.PubAckFuture, error) {
+func (p *partition) deadLetter(ctx context.Context, m jetstream.Msg, seq uint64, reason error) (jetstream.PubAckFuture, error) {
 	why := reason.Error()
 	p.log.Warn("dead-lettering event", "partition", p.id, "seq", seq, "subject", clip(m.Subject(), maxDeadValue), "reason", clip(why, maxDeadReason))
 	dl := deadLetterMsg(p.id, m.Subject(), m.Headers(), m.Data(), seq, why, p.js.Conn().MaxPayload())
-	f, err := p.js.PublishMsgAsync(dl)
+	f, err := kv.PublishAsync(ctx, p.js, dl)
 	if err != nil {
 		return nil, fmt.Errorf("dead-letter seq %d: %w", seq, err)
 	}

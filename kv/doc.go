@@ -12,7 +12,11 @@
 // locations are spread over all partitions); no index is kept. In the data flow the
 // calculator writes here and the query API and the load tool read. Writes
 // are compare-and-set on the entry revision: a stale owner can never
-// overwrite a newer value. Callers never see revisions.
+// overwrite a newer value. Callers never see revisions. A key the writer
+// has not cached is read first, or, while such keys are mostly new, written
+// blind as a create (expected revision 0) and read only if that conflicts
+// (writer.go, freshness). PublishAsync waits for room in a connection's
+// window of async publishes instead of failing when it is full.
 //
 // Ensure is how every bucket of the project (the view, the calculators'
 // leases and offsets, the registry) is opened: created when missing, used

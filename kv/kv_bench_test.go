@@ -139,3 +139,68 @@ func bump(k sellable.Key, cur sellable.Position) (sellable.Position, bool) {
 	cur.UpdatedAt = time.Now().UTC()
 	return cur, true
 }
+
+// What a key the writer's cache misses costs, read first or created
+// blind, when the keys are new (a growing catalogue: the blind create is
+// one write) and when they already exist (a warm view after a restart:
+// the blind create fails, then the key is read and written). One op is
+// one batch of 100 keys, as a calculator writes them; keys/s is the
+// figure to compare. Each side runs on its own server.
+func BenchmarkWriterMissedKeys(b *testing.B) {
+	const batch = 100
+	for _, c := range []struct {
+		name       string
+		blind, old bool
+	}{
+		{"new/read-first", false, false},
+		{"new/create-blind", true, false},
+		{"existing/read-first", false, true},
+		{"existing/create-blind", true, true},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			s, store := benchStore(b)
+			ctx := context.Background()
+			next := 0
+			keysOf := func() []sellable.Key {
+				keys := make([]sellable.Key, batch)
+				for i := range keys {
+					keys[i] = sellable.Key{LocationID: "L", SKU: fmt.Sprint("k", next)}
+					next++
+				}
+				return keys
+			}
+			var batches [][]sellable.Key
+			if c.old {
+				// Write the keys the benchmark will miss, with another
+				// writer, so that they exist and nobody caches them.
+				pre := store.Writer(s.JS, 0)
+				for range 200 {
+					keys := keysOf()
+					if _, err := pre.Update(ctx, keys, add(1)); err != nil {
+						b.Fatal(err)
+					}
+					batches = append(batches, keys)
+				}
+			}
+			w := store.Writer(s.JS, 0, kv.WithCacheKeys(0))
+			kv.ForceBlindCreates(w, c.blind)
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				var keys []sellable.Key
+				if c.old {
+					keys = batches[i%len(batches)]
+				} else {
+					keys = keysOf()
+				}
+				i++
+				if _, err := w.Update(ctx, keys, add(1)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(i*batch)/b.Elapsed().Seconds(), "keys/s")
+			st := w.Stats()
+			b.ReportMetric(float64(st.Reads)/float64(i*batch), "reads/key")
+		})
+	}
+}

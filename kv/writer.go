@@ -49,6 +49,29 @@ type Writer struct {
 	cache   *cache
 	rebuild RebuildFunc
 	rebuilt prometheus.Counter
+	// fresh estimates how often a key the cache misses is absent from
+	// the bucket; it decides whether such a key is created blind or read
+	// first (createFirst).
+	fresh freshness
+	stats WriterStats
+	m     writerMetrics
+}
+
+// WriterStats counts what a Writer did, for tests and benchmarks; the
+// same figures go to /metrics by partition.
+type WriterStats struct {
+	// Reads are keys read from the bucket before a write.
+	Reads uint64
+	// Creates are keys written without a read, expecting none there;
+	// CreateConflicts those of them that were there after all.
+	Creates, CreateConflicts uint64
+	// Stalls are publishes that waited for room in the connection's
+	// window of unacknowledged publishes.
+	Stalls uint64
+}
+
+type writerMetrics struct {
+	reads, creates, createConflicts prometheus.Counter
 }
 
 type entry struct {
@@ -99,6 +122,11 @@ func (s *Store) Writer(js jetstream.JetStream, p int, opts ...WriterOption) *Wri
 			evictions: metrics.WriterCacheEvictions.WithLabelValues(label),
 		}),
 		rebuilt: metrics.KeysRebuilt.WithLabelValues(label),
+		m: writerMetrics{
+			reads:           metrics.WriterReads.WithLabelValues(label),
+			creates:         metrics.WriterCreates.WithLabelValues(label),
+			createConflicts: metrics.WriterCreateConflicts.WithLabelValues(label),
+		},
 	}
 	for _, o := range opts {
 		o(w)
@@ -125,6 +153,9 @@ func putPrefix(js jetstream.JetStream, bucket string) string {
 	return api + "$KV." + bucket + "."
 }
 
+// Stats is what the writer did so far.
+func (w *Writer) Stats() WriterStats { return w.stats }
+
 // CachedKeys is how many keys the cache holds now.
 func (w *Writer) CachedKeys() int { return w.cache.len() }
 
@@ -141,13 +172,23 @@ type UpdateFunc func(k sellable.Key, cur sellable.Position) (next sellable.Posit
 // compare-and-set, all in flight at once. On a revision conflict it
 // re-reads the key and runs fn again. It returns each key's resulting
 // position, in the order of keys.
+//
+// A key the cache misses is either read first or, while most such keys
+// turn out new (freshness), folded from the zero position and written
+// as a create, expecting no message on its subject: a key that existed
+// after all (or was deleted, leaving a marker) fails that expectation
+// and is then read and folded again, so the outcome is the same as
+// reading first; only the cost differs.
 func (w *Writer) Update(ctx context.Context, keys []sellable.Key, fn UpdateFunc) ([]sellable.Position, error) {
 	out := make([]sellable.Position, len(keys))
 	pending := make([]int, len(keys))
 	for i := range keys {
 		pending[i] = i
 	}
-	for attempt := 0; len(pending) > 0; attempt++ {
+	// mustRead marks keys known to be in the bucket (a conflict said
+	// so): they are read, never created blind again.
+	mustRead := make([]bool, len(keys))
+	for attempt := 0; len(pending) > 0; {
 		if attempt == maxAttempts {
 			return nil, fmt.Errorf("%w: %d keys in %s", ErrConflict, len(pending), w.bucket.Bucket())
 		}
@@ -156,38 +197,48 @@ func (w *Writer) Update(ctx context.Context, keys []sellable.Key, fn UpdateFunc)
 				return nil, err
 			}
 		}
+		var contended bool
 		var err error
-		if pending, err = w.round(ctx, keys, pending, out, fn); err != nil {
+		if pending, contended, err = w.round(ctx, keys, pending, mustRead, out, fn); err != nil {
 			return nil, err
+		}
+		// A create that found its key is no contention: the key is read
+		// in the next round at once, without backing off.
+		if contended {
+			attempt++
 		}
 	}
 	return out, nil
 }
 
 type inflight struct {
-	idx int
-	key string // streams.KeyToken(keys[idx]), encoded once
-	pos sellable.Position
-	ack jetstream.PubAckFuture
+	idx    int
+	key    string // streams.KeyToken(keys[idx]), encoded once
+	pos    sellable.Position
+	create bool // written blind, expecting no message on its subject
+	ack    jetstream.PubAckFuture
 }
 
-// round writes the pending keys once and returns those that conflicted.
-func (w *Writer) round(ctx context.Context, keys []sellable.Key, pending []int, out []sellable.Position, fn UpdateFunc) ([]int, error) {
+// round writes the pending keys once and returns those that conflicted,
+// and whether any conflict was with another writer rather than a blind
+// create finding its key.
+func (w *Writer) round(ctx context.Context, keys []sellable.Key, pending []int, mustRead []bool, out []sellable.Position, fn UpdateFunc) ([]int, bool, error) {
 	flights := make([]inflight, 0, len(pending))
 	for _, i := range pending {
 		ks := streams.KeyToken(keys[i])
-		cur, from, err := w.current(ctx, keys[i], ks)
+		cur, from, err := w.current(ctx, keys[i], ks, mustRead[i])
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		next, changed := fn(keys[i], cur.pos)
-		if !changed && from == fromCache {
+		if !changed && (from == fromCache || from == fromCreate) {
 			// Nothing to write happens only on replays, when another
-			// writer may have moved the key on since we cached it: report
-			// what the bucket holds, not what we remember.
+			// writer may have moved the key on since we cached it, or
+			// when the key was never read: report what the bucket
+			// holds, not what we remember or assumed.
 			w.cache.remove(ks)
-			if cur, from, err = w.current(ctx, keys[i], ks); err != nil {
-				return nil, err
+			if cur, from, err = w.current(ctx, keys[i], ks, true); err != nil {
+				return nil, false, err
 			}
 			next, changed = fn(keys[i], cur.pos)
 		}
@@ -202,16 +253,21 @@ func (w *Writer) round(ctx context.Context, keys []sellable.Key, pending []int, 
 		}
 		data, err := EncodeValue(next)
 		if err != nil {
-			return nil, fmt.Errorf("kv: encode %s: %w", ks, err)
+			return nil, false, fmt.Errorf("kv: encode %s: %w", ks, err)
 		}
 		msg := &nats.Msg{Subject: w.prefix + ks, Data: data}
-		ack, err := w.js.PublishMsgAsync(msg, jetstream.WithExpectLastSequencePerSubject(cur.rev))
+		ack, err := publishAsync(ctx, w.js, msg, &w.stats.Stalls, jetstream.WithExpectLastSequencePerSubject(cur.rev))
 		if err != nil {
-			return nil, fmt.Errorf("kv: put %s: %w", ks, err)
+			return nil, false, fmt.Errorf("kv: put %s: %w", ks, err)
 		}
-		flights = append(flights, inflight{idx: i, key: ks, pos: next, ack: ack})
+		if from == fromCreate {
+			w.stats.Creates++
+			w.m.creates.Inc()
+		}
+		flights = append(flights, inflight{idx: i, key: ks, pos: next, create: from == fromCreate, ack: ack})
 	}
 	var conflicts []int
+	contended := false
 	var firstErr error
 	for _, f := range flights {
 		ks := f.key
@@ -219,19 +275,30 @@ func (w *Writer) round(ctx context.Context, keys []sellable.Key, pending []int, 
 		case pa := <-f.ack.Ok():
 			w.cache.put(ks, entry{pos: f.pos, rev: pa.Sequence})
 			out[f.idx] = f.pos
+			if f.create {
+				w.fresh.observe(true)
+			}
 		case err := <-f.ack.Err():
 			w.cache.remove(ks)
 			if isRevisionMismatch(err) {
 				conflicts = append(conflicts, f.idx)
+				mustRead[f.idx] = true
+				if f.create {
+					w.stats.CreateConflicts++
+					w.m.createConflicts.Inc()
+					w.fresh.observe(false)
+				} else {
+					contended = true
+				}
 			} else if firstErr == nil {
 				firstErr = fmt.Errorf("kv: put %s: %w", ks, err)
 			}
 		case <-ctx.Done():
 			w.cache.clear() // unknown outcomes: trust nothing
-			return nil, ctx.Err()
+			return nil, false, ctx.Err()
 		}
 	}
-	return conflicts, firstErr
+	return conflicts, contended, firstErr
 }
 
 // source says where current found a key's entry.
@@ -241,19 +308,31 @@ const (
 	fromCache   source = iota
 	fromBucket         // read; absent keys read as the zero entry
 	fromRebuild        // a delete or purge marker, with the position rebuilt
+	fromCreate         // not read: assumed absent, written as a create
 )
 
-// current returns the entry of key k (encoded ks), from the cache or read
-// from the bucket.
-func (w *Writer) current(ctx context.Context, k sellable.Key, ks string) (entry, source, error) {
+// current returns the entry of key k (encoded ks), from the cache, read
+// from the bucket, or, unless mustRead, assumed absent when keys the
+// cache misses are mostly new.
+func (w *Writer) current(ctx context.Context, k sellable.Key, ks string, mustRead bool) (entry, source, error) {
 	if e, ok := w.cache.get(ks); ok {
 		return e, fromCache, nil
 	}
+	if !mustRead && w.fresh.createFirst() {
+		return entry{}, fromCreate, nil
+	}
+	w.stats.Reads++
+	w.m.reads.Inc()
 	e, deleted, err := w.read(ctx, ks)
 	if err != nil {
 		return entry{}, 0, err
 	}
 	if !deleted {
+		// Only a read without a conflict behind it samples the keys the
+		// cache misses; a conflict already counted its key as not new.
+		if !mustRead {
+			w.fresh.observe(e.rev == 0)
+		}
 		w.cache.put(ks, e)
 		return e, fromBucket, nil
 	}
@@ -267,6 +346,43 @@ func (w *Writer) current(ctx context.Context, k sellable.Key, ks string) (entry,
 	}
 	w.rebuilt.Inc()
 	return e, fromRebuild, nil
+}
+
+// freshness is a moving estimate of the share of cache misses whose key
+// is absent from the bucket. Creating blind costs one write when the key
+// is new, and a failed write, a read and a write when it is not; reading
+// first always costs a read and a write. So a writer creates blind while
+// most misses are new keys (a catalogue growing, or a view built from
+// scratch) and reads first while most are not (a warm view replayed after
+// a restart, or a cache too small for the keys in use). It starts at 0,
+// reading first: a restarted writer over a warm view then never pays a
+// failed create per key, and one over new keys switches after a few
+// dozen reads that found nothing. Reads and creates both keep sampling
+// it, so it follows the mix as it changes.
+type freshness struct {
+	p float64
+	// force pins the choice, for benchmarks that price each side
+	// (export_test.go): > 0 always creates blind, < 0 always reads.
+	force int
+}
+
+// freshnessWeight is the weight of the newest sample: about the last 32
+// misses count.
+const freshnessWeight = 1.0 / 32
+
+func (f *freshness) observe(isNew bool) {
+	x := 0.0
+	if isNew {
+		x = 1
+	}
+	f.p += (x - f.p) * freshnessWeight
+}
+
+func (f *freshness) createFirst() bool {
+	if f.force != 0 {
+		return f.force > 0
+	}
+	return f.p > 0.5
 }
 
 // read returns key's entry in the bucket and whether it is a delete or

@@ -19,12 +19,16 @@ const (
 	// server's own ceiling, the reference of every HTTP figure.
 	ModeCeiling Mode = "ceiling"
 	ModeAll     Mode = "all"
+	// ModeSweep is ingest at several catalogue sizes (Config.Sweep) with
+	// the server's memory after each, after a baseline (issue 15.4).
+	ModeSweep Mode = "sweep"
 )
 
 // Modes lists every mode: those ModeAll runs in its order, then ModeAll,
 // then ModeReservations (which needs the reservations API, issue 12) and
-// ModeFeed (the live feed, issue 14), which ModeAll leaves out.
-var Modes = []Mode{ModeBaseline, ModeCeiling, ModeIngest, ModeFreshness, ModeQueries, ModeCommands, ModeAll, ModeReservations, ModeFeed}
+// ModeFeed (the live feed, issue 14) and ModeSweep (catalogue sizes,
+// issue 15), which ModeAll leaves out.
+var Modes = []Mode{ModeBaseline, ModeCeiling, ModeIngest, ModeFreshness, ModeQueries, ModeCommands, ModeAll, ModeReservations, ModeFeed, ModeSweep}
 
 // Via is how events reach the system.
 type Via string
@@ -111,6 +115,13 @@ type Config struct {
 	Subscribers int
 	// FeedDuration is how long ModeFeed publishes.
 	FeedDuration time.Duration
+
+	// Sweep is the steps of ModeSweep (ParseSweep, DefaultSweep).
+	Sweep []SweepStep
+	// PID is the server's process id, whose /proc/<pid>/status ModeSweep
+	// reads (VmRSS and VmHWM); 0 reads process_resident_memory_bytes
+	// from its /metrics instead.
+	PID int
 
 	// Progress shows progress bars on the progress writer.
 	Progress bool
@@ -204,6 +215,14 @@ func (c Config) Validate() error {
 	}
 	if c.FeedDuration <= 0 || c.FeedDuration > time.Hour {
 		errs = append(errs, fmt.Errorf("--feed-duration %v not in (0, 1h]", c.FeedDuration))
+	}
+	for _, st := range c.Sweep {
+		if st.Keys > 10_000_000 || st.events(c) > 100_000_000 {
+			errs = append(errs, fmt.Errorf("--sweep step %s: at most 10m keys and 100m events", st))
+		}
+	}
+	if c.PID < 0 {
+		errs = append(errs, fmt.Errorf("--pid %d must be >= 0", c.PID))
 	}
 	if c.VerifyPoll <= 0 {
 		errs = append(errs, errors.New("--verify-poll must be positive"))

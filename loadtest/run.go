@@ -106,6 +106,18 @@ func plan(mode Mode, cfg Config) []step {
 		return steps
 	case ModeFeed:
 		return []step{func(ctx context.Context, t *target, w io.Writer) (Section, error) { return t.feed(ctx, cfg, w) }}
+	case ModeSweep:
+		sweep := cfg.Sweep
+		if len(sweep) == 0 {
+			sweep, _ = ParseSweep(DefaultSweep)
+		}
+		steps := []step{baseline}
+		for i, st := range sweep {
+			steps = append(steps, func(ctx context.Context, t *target, w io.Writer) (Section, error) {
+				return t.sweepStep(ctx, cfg, i, st, w)
+			})
+		}
+		return steps
 	case ModeAll:
 		steps := []step{baseline, ceiling}
 		if cfg.Via == "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -382,4 +383,54 @@ func TestRunIngestAvroAgainstEmbeddedSystem(t *testing.T) {
 	if _, err := sys.Wire.Events.DecodeEvent(ctx, m.Data); err != nil {
 		t.Errorf("last event is not the system's Avro: %v", err)
 	}
+}
+
+// A small sweep against a real system: a baseline, then one ingest per
+// step on keys of its own, each with its applied rate related to the
+// baseline and the server's memory (this process's, the server being
+// embedded) before and after.
+func TestRunSweepAgainstEmbeddedSystem(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives a whole embedded system")
+	}
+	httpURL, natsURL := startSystem(t)
+	cfg := loadtest.DefaultConfig()
+	cfg.HTTPURL, cfg.NATSURL = httpURL, natsURL
+	cfg.Events, cfg.Keys, cfg.Window, cfg.Progress = 200, 20, 64, false
+	steps, err := loadtest.ParseSweep("20:uniform:200,50:zipf:300")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Sweep, cfg.PID = steps, os.Getpid()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rep, err := loadtest.Run(ctx, loadtest.ModeSweep, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Sections) != 3 || rep.Sections[0].Mode != loadtest.ModeBaseline {
+		t.Fatalf("sections %+v", rep.Sections)
+	}
+	for i, s := range rep.Sections[1:] {
+		if s.Mode != loadtest.ModeSweep || s.Error != "" || !strings.Contains(s.Settings, "step="+steps[i].String()) {
+			t.Fatalf("step %d: %+v", i, s)
+		}
+		applied, ok := s.Get("applied end to end")
+		if !ok || applied.Value <= 0 || applied.VsBaseline == nil || *applied.VsBaseline <= 0 {
+			t.Fatalf("step %d: applied %+v, want a rate related to the baseline", i, applied)
+		}
+		if acked, _ := s.Get("events acked"); int(acked.Value) != []int{200, 300}[i] {
+			t.Fatalf("step %d: %v events acked", i, acked.Value)
+		}
+		for _, name := range []string{"RSS before", "RSS after", "RSS peak (VmHWM)"} {
+			if m, ok := s.Get(name); !ok || m.Value < 1<<20 || m.Unit != loadtest.Bytes {
+				t.Fatalf("step %d: %s = %+v", i, name, m)
+			}
+		}
+	}
+	var sb strings.Builder
+	if err := rep.WriteTable(&sb); err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + sb.String())
 }

@@ -44,8 +44,32 @@ var (
 	}, []string{"partition"})
 	WriterCacheMisses = auto.NewCounterVec(prometheus.CounterOpts{
 		Name: "inventory_kv_writer_cache_misses_total",
-		Help: "KV writer lookups that read the bucket, by partition.",
+		Help: "KV writer lookups not answered from its cache (a read or a blind create follows), by partition.",
 	}, []string{"partition"})
+	// WriterReads counts the keys the writer read from the bucket before
+	// writing them: cache misses it could not create blind, and keys
+	// whose blind create found them already there.
+	WriterReads = auto.NewCounterVec(prometheus.CounterOpts{
+		Name: "inventory_kv_writer_reads_total",
+		Help: "Keys the KV writer read from its bucket before writing them, by partition.",
+	}, []string{"partition"})
+	// WriterCreates and WriterCreateConflicts count the writes of keys
+	// the cache missed that were sent without a read, as creates; a
+	// conflict means the key existed and was read and folded again.
+	WriterCreates = auto.NewCounterVec(prometheus.CounterOpts{
+		Name: "inventory_kv_writer_creates_total",
+		Help: "Keys the KV writer wrote without reading them first (create with expected revision 0), by partition.",
+	}, []string{"partition"})
+	WriterCreateConflicts = auto.NewCounterVec(prometheus.CounterOpts{
+		Name: "inventory_kv_writer_create_conflicts_total",
+		Help: "Creates of the KV writer that found the key already there (then read and folded again), by partition.",
+	}, []string{"partition"})
+	// PublishStalls counts async publishes that found the connection's
+	// window of unacknowledged publishes full and waited for room.
+	PublishStalls = auto.NewCounter(prometheus.CounterOpts{
+		Name: "inventory_publish_stalls_total",
+		Help: "Async publishes of the calculator that waited for room in the connection's window of unacknowledged publishes.",
+	})
 	// WriterCacheEvictions counts keys dropped to keep the cache bounded.
 	WriterCacheEvictions = auto.NewCounterVec(prometheus.CounterOpts{
 		Name: "inventory_kv_writer_cache_evictions_total",

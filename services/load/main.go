@@ -2,7 +2,7 @@
 // reports throughput, freshness and query latency against the raw
 // JetStream publish rate of the same server:
 //
-//	go run ./services/load <baseline|ceiling|ingest|freshness|queries|commands|all|reservations|feed> [flags]
+//	go run ./services/load <baseline|ceiling|ingest|freshness|queries|commands|all|reservations|feed|sweep> [flags]
 //
 // It targets 127.0.0.1 only unless --allow-remote is given. See
 // BENCHMARKS.md for the method and the figures.
@@ -53,6 +53,8 @@ func main() {
 	fs.IntVar(&c.Reservations, "reservations", d.Reservations, "reservations: carts per section")
 	fs.IntVar(&c.Subscribers, "subscribers", d.Subscribers, "feed: GET /inventory/changes held open at once")
 	fs.DurationVar(&c.FeedDuration, "feed-duration", d.FeedDuration, "feed: how long adjustments are published")
+	sweep := fs.String("sweep", loadtest.DefaultSweep, "sweep: steps KEYS[:uniform|zipf|zipf=S[:EVENTS]], comma-separated (events default max(--events, KEYS))")
+	fs.IntVar(&c.PID, "pid", 0, "sweep: the server's pid, to read VmRSS/VmHWM from /proc (default: process_resident_memory_bytes from /metrics)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	quiet := fs.Bool("quiet", false, "no progress bars")
 	mode, args := "", os.Args[1:]
@@ -63,6 +65,11 @@ func main() {
 		c.Via = loadtest.Via(*via)
 		c.Format = loadtest.Format(*format)
 		c.Progress = !*quiet
+		steps, err := loadtest.ParseSweep(*sweep)
+		if err != nil {
+			return err
+		}
+		c.Sweep = steps
 		return run(ctx, mode, fs, c, *asJSON)
 	})
 }
@@ -70,7 +77,7 @@ func main() {
 func usage(fs *flag.FlagSet) func() {
 	return func() {
 		fmt.Fprintf(fs.Output(), "usage: load <%s|%s|%s|%s|%s|%s|%s|%s|%s> [flags]\n\n", loadtest.ModeIngest, loadtest.ModeFreshness,
-			loadtest.ModeQueries, loadtest.ModeCommands, loadtest.ModeBaseline, loadtest.ModeCeiling, loadtest.ModeAll, loadtest.ModeReservations, loadtest.ModeFeed)
+			loadtest.ModeQueries, loadtest.ModeCommands, loadtest.ModeBaseline, loadtest.ModeCeiling, loadtest.ModeAll, loadtest.ModeReservations, loadtest.ModeFeed, loadtest.ModeSweep)
 		fs.PrintDefaults()
 	}
 }

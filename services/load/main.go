@@ -76,7 +76,7 @@ func main() {
 
 func usage(fs *flag.FlagSet) func() {
 	return func() {
-		fmt.Fprintf(fs.Output(), "usage: load <%s|%s|%s|%s|%s|%s|%s|%s|%s> [flags]\n\n", loadtest.ModeIngest, loadtest.ModeFreshness,
+		fmt.Fprintf(fs.Output(), "usage: load <%s|%s|%s|%s|%s|%s|%s|%s|%s|%s> [flags]\n\n", loadtest.ModeIngest, loadtest.ModeFreshness,
 			loadtest.ModeQueries, loadtest.ModeCommands, loadtest.ModeBaseline, loadtest.ModeCeiling, loadtest.ModeAll, loadtest.ModeReservations, loadtest.ModeFeed, loadtest.ModeSweep)
 		fs.PrintDefaults()
 	}

@@ -69,14 +69,7 @@ func (r stringRule) check(v string) error {
 // pathRules are the string rules of operation opID's path parameters in
 // the document.
 func pathRules(opID string) map[string]stringRule {
-	ops, err := documentOperations()
-	if err != nil {
-		panic(err) // the document is embedded: a build defect the tests catch
-	}
-	route := ops[opID]
-	if route == nil {
-		panic("api: no operation " + opID + " in openapi.yaml")
-	}
+	route := documentRoute(opID)
 	rules := map[string]stringRule{}
 	for _, ref := range route.Operation.Parameters {
 		p := ref.Value

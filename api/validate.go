@@ -78,14 +78,7 @@ func validateOp(opID string) echo.MiddlewareFunc {
 // validateWith is validateOp with kin-openapi's options (the benchmark
 // measures what validating bodies would cost).
 func validateWith(opID string, opts *openapi3filter.Options) echo.MiddlewareFunc {
-	ops, err := documentOperations()
-	if err != nil {
-		panic(err) // the document is embedded: a build defect the tests catch
-	}
-	route := ops[opID]
-	if route == nil {
-		panic("api: no operation " + opID + " in openapi.yaml")
-	}
+	route := documentRoute(opID)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			req := c.Request()
@@ -167,6 +160,20 @@ func refusal(err error) error {
 		return &sellable.FieldError{Field: re.Parameter.Name, Err: errors.New(reason)}
 	}
 	return &sellable.FieldError{Field: fieldOf(re.Parameter.Name), Err: errors.New(reason)}
+}
+
+// documentRoute is operation opID of the embedded document; a missing
+// one panics, the document being part of the build (the tests catch it).
+func documentRoute(opID string) *routers.Route {
+	ops, err := documentOperations()
+	if err != nil {
+		panic(err)
+	}
+	route := ops[opID]
+	if route == nil {
+		panic("api: no operation " + opID + " in openapi.yaml")
+	}
+	return route
 }
 
 // withValidation gives every operation of tag in the document the

@@ -435,7 +435,7 @@ func TestChangesFeedDropsAClientThatStopsReading(t *testing.T) {
 // same, with the reason, instead of lagging further unseen.
 func TestChangesFeedDropsASubscriberBehindTheStream(t *testing.T) {
 	const queue = 8
-	f := newFeedStack(t, func(c *jsfeed.Config) { c.Queue, c.Pull = queue, 1 }, nil)
+	f := newFeedStack(t, func(c *jsfeed.Config) { c.Queue, c.Behind, c.Pull = queue, queue, 1 }, nil)
 	r, _ := f.subscribe(t, "?location=behind")
 	// A burst: far more changes than a queue holds reach the stream at
 	// once, while the consumer fetches them one at a time.
@@ -468,6 +468,39 @@ func TestChangesFeedDropsASubscriberBehindTheStream(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// A burst that puts the hub more than a queue, but less than Behind,
+// behind the stream is read through: no subscriber is dropped for a
+// moment's lag of the whole process (a bound of one queue dropped every
+// subscriber of a load run).
+func TestChangesFeedReadsThroughABurst(t *testing.T) {
+	const queue, burst = 64, 300
+	f := newFeedStack(t, func(c *jsfeed.Config) { c.Queue, c.Behind, c.Pull = queue, 10*burst, 1 }, nil)
+	r, _ := f.subscribe(t, "?location=burst")
+	for i := range burst {
+		m, err := wire.ChangeMsg(sellable.Position{LocationID: "burst", SKU: strconv.Itoa(i), Count: int64(i), Seq: uint64(i + 1), UpdatedAt: time.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.sys.JS.PublishMsgAsync(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-f.sys.JS.PublishAsyncComplete()
+	for got := 0; got < burst; {
+		ev, err := r.next()
+		if err != nil {
+			t.Fatalf("after %d changes: %v", got, err)
+		}
+		switch {
+		case ev.Event == "change":
+			got++
+		case ev.Comment != "":
+		default:
+			t.Fatalf("after %d changes: %+v, want only changes", got, ev)
+		}
+	}
 }
 
 // A server that shuts down ends its feeds with a "closed" event rather

@@ -34,6 +34,8 @@ type member struct {
 	sub   *feed.Subscription
 	f     feed.Filter
 	queue int
+	// behind is Config.Behind: how far the hub may be behind the stream.
+	behind int
 	// live is set once the member takes the hub's changes straight into
 	// its queue; until then (while it replays) they go to buf.
 	live atomic.Bool
@@ -182,14 +184,14 @@ func (m *member) buffer(ch feed.Change) bool {
 
 // offer queues a live change. A member is dropped when its queue
 // overflows (feed.Subscription.Offer), and when the hub itself is more
-// than a queue behind the stream: the changes it has not read yet wait
-// in the stream, where no queue's bound sees them, and a member behind
-// by that much is as slow as one whose queue overflows. The stream's
-// count is every change, not only those a filter selects, so a filtered
-// member is judged conservatively.
+// than Config.Behind changes behind the stream: those wait in the
+// stream, where no queue's bound sees them, and a member served that
+// late is told rather than left behind silently. The stream's count is
+// every change, not only those a filter selects, so a filtered member
+// is judged conservatively.
 func (m *member) offer(ch feed.Change, pending uint64) {
-	if pending > uint64(m.queue) {
-		m.sub.Close(fmt.Errorf("%w: more than %d changes waiting (%d of them in the stream)", feed.ErrSlowConsumer, m.queue, pending))
+	if pending > uint64(m.behind) {
+		m.sub.Close(fmt.Errorf("%w: the feed is more than %d changes behind (%d of them in the stream)", feed.ErrSlowConsumer, m.behind, pending))
 		return
 	}
 	m.sub.Offer(ch)

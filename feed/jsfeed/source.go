@@ -21,6 +21,14 @@ type Config struct {
 	// dropped (feed.ErrSlowConsumer). A resuming subscriber buffers as
 	// many live changes while it replays.
 	Queue int
+	// Behind is how many changes the hub's one consumer may be behind
+	// the stream before every live subscriber is dropped as slow. Unlike
+	// a queue's bound it guards no memory (the changes wait in the
+	// stream) but the subscribers' freshness: the whole process is
+	// behind, not one reader, so it is set well above a burst, which
+	// the hub reads through in a moment (a bound of one queue dropped
+	// all 100 subscribers of a load run within 1.3 s, BENCHMARKS.md).
+	Behind int
 	// Pull is how many changes the hub's consumer, and the consumer of a
 	// subscriber that replays, fetch ahead from the server.
 	Pull int
@@ -35,9 +43,10 @@ type Config struct {
 }
 
 // DefaultConfig holds 1,024 waiting changes per subscriber (about 300
-// KB) and at most 1,000 subscribers.
+// KB), at most 1,000 subscribers, and lets the hub fall 16,384 changes
+// behind the stream (about 3 s at 5,000 changes/s).
 func DefaultConfig() Config {
-	return Config{Queue: 1024, Pull: 256, MaxSubscribers: 1000, Logger: slog.Default()}
+	return Config{Queue: 1024, Behind: 16384, Pull: 256, MaxSubscribers: 1000, Logger: slog.Default()}
 }
 
 // Validate reports every setting out of range.
@@ -45,6 +54,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.Queue < 1 {
 		errs = append(errs, fmt.Errorf("jsfeed: queue %d must be at least 1", c.Queue))
+	}
+	if c.Behind < 1 {
+		errs = append(errs, fmt.Errorf("jsfeed: behind %d must be at least 1", c.Behind))
 	}
 	if c.Pull < 1 {
 		errs = append(errs, fmt.Errorf("jsfeed: pull %d must be at least 1", c.Pull))
@@ -110,7 +122,7 @@ func (s *Source) Subscribe(ctx context.Context, f feed.Filter, c feed.Cursor) (*
 		return nil, fmt.Errorf("%w: %d open", feed.ErrTooManySubscribers, s.cfg.MaxSubscribers)
 	}
 	sub := feed.NewSubscription(s.cfg.Queue, c.After)
-	m := &member{sub: sub, f: f, queue: s.cfg.Queue}
+	m := &member{sub: sub, f: f, queue: s.cfg.Queue, behind: s.cfg.Behind}
 	if c.Resume {
 		// Attached before the replay starts, so that every live change
 		// from here on is either replayed or buffered.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -128,16 +129,34 @@ func (sec *Section) addMemory(samples []memSample, errs int) {
 // gauges reads the named series from /metrics in one request; each must
 // be there (unlabelled, as the process and Go collectors' are).
 func (h *httpClient) gauges(ctx context.Context, names ...string) (map[string]float64, error) {
+	body, err := h.metrics(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer body.Close()
+	return parseGauges(body, names...)
+}
+
+// metrics is the body of the server's /metrics.
+func (h *httpClient) metrics(ctx context.Context) (io.ReadCloser, error) {
 	resp, err := h.c.Metrics(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
 		return nil, fmt.Errorf("loadtest: GET /metrics: status %d", resp.StatusCode)
 	}
+	return resp.Body, nil
+}
+
+// parseGauges reads the named unlabelled series from the Prometheus text
+// format; each must be there. A line longer than 1 MiB is an error, not
+// a reason to grow without bound.
+func parseGauges(r io.Reader, names ...string) (map[string]float64, error) {
 	out := make(map[string]float64, len(names))
-	sc := bufio.NewScanner(resp.Body)
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
 	for sc.Scan() {
 		name, value, ok := strings.Cut(sc.Text(), " ")
 		if !ok {
@@ -145,9 +164,11 @@ func (h *httpClient) gauges(ctx context.Context, names ...string) (map[string]fl
 		}
 		for _, n := range names {
 			if name == n {
-				if v, err := strconv.ParseFloat(strings.TrimSpace(value), 64); err == nil {
-					out[n] = v
+				v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+				if err != nil {
+					return nil, fmt.Errorf("loadtest: /metrics %s %q: %w", n, value, err)
 				}
+				out[n] = v
 			}
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -154,14 +153,14 @@ func (t *target) sweepStep(ctx context.Context, cfg Config, i int, st SweepStep,
 	c.Keys, c.Skew, c.Events, c.Sequential = st.Keys, st.Skew, st.events(cfg), false
 	c.Prefix = fmt.Sprintf("%s-s%d", cfg.Prefix, i)
 	mem := memorySource(cfg)
-	before, berr := readMemory(ctx, mem)
+	before, berr := t.readMemory(ctx, mem)
 	sec, err := t.ingest(ctx, c, ViaNATS, progress)
 	sec.Mode = ModeSweep
 	sec.Settings = fmt.Sprintf("step=%s memory=%s; %s", st, mem, sec.Settings)
 	if err != nil {
 		return sec, err
 	}
-	after, aerr := readMemory(ctx, mem)
+	after, aerr := t.readMemory(ctx, mem)
 	if err := errors.Join(berr, aerr); err != nil {
 		return sec, fmt.Errorf("loadtest: server memory: %w", err)
 	}
@@ -197,7 +196,7 @@ func (m memSource) String() string {
 	return m.metrics
 }
 
-func readMemory(ctx context.Context, src memSource) (memory, error) {
+func (t *target) readMemory(ctx context.Context, src memSource) (memory, error) {
 	if src.pid > 0 {
 		f, err := os.Open(fmt.Sprintf("/proc/%d/status", src.pid))
 		if err != nil {
@@ -206,19 +205,12 @@ func readMemory(ctx context.Context, src memSource) (memory, error) {
 		defer f.Close()
 		return parseProcStatus(f)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, src.metrics, nil)
+	body, err := t.http.metrics(ctx)
 	if err != nil {
 		return memory{}, err
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return memory{}, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return memory{}, fmt.Errorf("GET %s: %s", src.metrics, resp.Status)
-	}
-	rss, err := parseMetric(resp.Body, "process_resident_memory_bytes")
+	defer body.Close()
+	rss, err := parseMetric(body, "process_resident_memory_bytes")
 	return memory{rss: rss}, err
 }
 
@@ -255,24 +247,15 @@ func parseProcStatus(r io.Reader) (memory, error) {
 	return m, nil
 }
 
-// parseMetric reads the value of an unlabelled gauge from the Prometheus
-// text format.
+// parseMetric reads the value of an unlabelled gauge of bytes from the
+// Prometheus text format.
 func parseMetric(r io.Reader, name string) (uint64, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) != 2 || f[0] != name {
-			continue
-		}
-		v, err := strconv.ParseFloat(f[1], 64)
-		if err != nil || v < 0 {
-			return 0, fmt.Errorf("%s %q: not a byte count", name, f[1])
-		}
-		return uint64(v), nil
-	}
-	if err := sc.Err(); err != nil {
+	g, err := parseGauges(r, name)
+	if err != nil {
 		return 0, err
 	}
-	return 0, fmt.Errorf("no %s in /metrics", name)
+	if v := g[name]; v >= 0 {
+		return uint64(v), nil
+	}
+	return 0, fmt.Errorf("loadtest: /metrics %s %v: not a byte count", name, g[name])
 }

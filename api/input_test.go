@@ -103,6 +103,14 @@ func TestInvalidUTF8AndC1ControlsGet400NamingTheField(t *testing.T) {
 			t.Errorf("POST %s: %d %v", body, status, out)
 		}
 	}
+	// The same bytes in a path: neither parameter check refuses them
+	// (TestPositionCheckAgreesWithTheDocument), the key does.
+	for _, path := range []string{"/inventory/locations/STL/skus/a%ffb", "/inventory/locations/a%fe/skus/1"} {
+		status, body := s.do(t, http.MethodGet, path, "")
+		if status != http.StatusBadRequest || body["field"] == nil {
+			t.Errorf("GET %s: %d %v, want 400 naming the field", path, status, body)
+		}
+	}
 	if n := s.storedEvents(t); n != 3 {
 		t.Fatalf("stored %d events, want the 3 valid ones", n)
 	}

@@ -60,6 +60,10 @@ func TestPositionCheckAgreesWithTheDocument(t *testing.T) {
 		{"wait in microseconds", path("STL", "1") + "?minSeq=1&wait=5us", "", false, http.StatusBadRequest},
 		{"wait too long", path("STL", "1") + "?minSeq=1&wait=11s", "", false, http.StatusBadRequest},
 		{"header not a number", path("STL", "1"), "x", false, http.StatusBadRequest},
+		// Neither check refuses it; the handler does, with the key
+		// (sellable.ErrIDNotUTF8), after both.
+		{"invalid UTF-8 in the SKU", "/inventory/locations/STL/skus/x%ff", "", false, http.StatusNoContent},
+		{"a 64 KiB SKU", path("STL", strings.Repeat("x", 64<<10)), "", true, http.StatusBadRequest},
 	}
 	for _, c := range cases {
 		run := func(e *echo.Echo) *httptest.ResponseRecorder {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync/atomic"
+	"strings"
 	"testing"
 	"time"
 
@@ -295,4 +296,36 @@ func TestOlderReadNeverReplacesANewerRead(t *testing.T) {
 	if len(m.fills) != 0 {
 		t.Fatalf("fills left: %d", len(m.fills))
 	}
+}
+
+// What the view buckets should never hold (only the calculator and an
+// admin write them) does not stop a watch: a key that is no view key is
+// skipped, a value that does not decode answers an error for its key
+// alone, and the next good value of that key is served.
+func TestHostileBucketContentStopsNothing(t *testing.T) {
+	f := start(t, 10, true)
+	ctx := context.Background()
+	k := sellable.Key{LocationID: "L", SKU: "bad"}
+	part := streams.Partition(k, 2)
+	b, err := f.stack.JS.KeyValue(ctx, kv.BucketName(part))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Put(ctx, "no-dot-in-this-key", []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+	rev, err := b.Put(ctx, streams.KeyToken(k), []byte("\x00not a value{"+strings.Repeat("[", 10000)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.delivered(part, rev)
+	if got, _, err := f.model.Answer(ctx, "L", "bad"); err == nil {
+		t.Fatalf("an undecodable value answered %q", got)
+	}
+	other := pos("L", "other", 1, 1)
+	f.delivered(f.put(t, other))
+	f.answerIs(t, other) // the watch went on
+	good := pos("L", "bad", 3, 7)
+	f.delivered(f.put(t, good))
+	f.answerIs(t, good)
 }

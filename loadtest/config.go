@@ -53,6 +53,22 @@ const (
 	FormatAvro Format = "avro"
 )
 
+// Until is how an ingest knows its events are applied.
+type Until string
+
+// The completion signals of an ingest.
+const (
+	// UntilView waits until a KV watch of the view shows every key's
+	// last event: what clients see, key by key, at the cost of one
+	// delivery to the tool per view update.
+	UntilView Until = "view"
+	// UntilStatus polls GET /calculator/status until every partition's
+	// lastSeq reaches its last acked event: the pipeline's own signal,
+	// free for the server (see applied.go). The --http target must serve
+	// a calculator (the all-in-one does).
+	UntilStatus Until = "status"
+)
+
 // Config is one run's settings. Zero values are not defaults: start from
 // DefaultConfig.
 type Config struct {
@@ -97,6 +113,8 @@ type Config struct {
 	Duration time.Duration
 	// Timeout bounds the wait for the view to catch up after publishing.
 	Timeout time.Duration
+	// Until is the completion signal of ingest and sweep runs.
+	Until Until
 
 	// VerifyHTTPEvery sends one in this many freshness events as an HTTP
 	// POST and polls GET until it shows; 0 disables.
@@ -144,6 +162,7 @@ func DefaultConfig() Config {
 		FreshnessRate:   5000,
 		Duration:        10 * time.Second,
 		Timeout:         2 * time.Minute,
+		Until:           UntilView,
 		VerifyHTTPEvery: 100,
 		VerifyPoll:      time.Millisecond,
 		Reservations:    DefaultReservations,
@@ -172,6 +191,11 @@ func (c Config) Validate() error {
 	case FormatJSON, FormatAvro:
 	default:
 		errs = append(errs, fmt.Errorf("--format %q: want json or avro", c.Format))
+	}
+	switch c.Until {
+	case UntilView, UntilStatus:
+	default:
+		errs = append(errs, fmt.Errorf("--until %q: want view or status", c.Until))
 	}
 	if c.Events < 1 || c.Events > 100_000_000 {
 		errs = append(errs, fmt.Errorf("--events %d not in 1..100000000", c.Events))

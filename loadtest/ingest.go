@@ -10,36 +10,56 @@ import (
 // ingest sends cfg.Events events over cfg.Keys keys as fast as the
 // window allows (or at cfg.Rate) and measures events accepted per second
 // (acks) and applied per second (until every key's view reflects its
-// last event, counted from the first publish).
+// last event, or with UntilStatus every partition's calculator reports
+// it, counted from the first publish).
 func (t *target) ingest(ctx context.Context, cfg Config, via Via, progress io.Writer) (Section, error) {
 	sec := Section{Mode: ModeIngest, Via: via, Settings: fmt.Sprintf("events=%d keys=%d %s rate=%s %s",
 		cfg.Events, cfg.Keys, keyOrder(cfg), rateSetting(cfg.Rate), inflightSetting(via, cfg))}
 	if via == ViaNATS {
 		sec.Settings += " format=" + string(cfg.Format)
 	}
+	sec.Settings += " until=" + string(cfg.Until)
 	ks := newKeySet(cfg.Prefix, cfg.Keys)
-	v, err := watchView(ctx, t.js, t.partitions, ks)
-	if err != nil {
-		return sec, err
+	var v *view
+	var a *applied
+	onAck := func(ack ack) { v.track(ack, false) }
+	if cfg.Until == UntilStatus {
+		a = newApplied(t.http, ks, t.partitions)
+		if err := a.check(ctx); err != nil {
+			return sec, err
+		}
+		onAck = a.track
+	} else {
+		var err error
+		if v, err = watchView(ctx, t.js, t.partitions, ks); err != nil {
+			return sec, err
+		}
+		defer v.close()
 	}
-	defer v.close()
 
 	b := newBar(progress, int64(cfg.Events), "ingest via "+string(via), "ev")
 	st, err := t.drive(ctx, driveOpts{
 		via: via, n: cfg.Events, rate: cfg.Rate, src: generatorFor(cfg, cfg.Seed), keys: ks,
 		conc: cfg.Concurrency, batch: cfg.Batch, window: cfg.Window, bar: b,
-		onAck: func(a ack) { v.track(a, false) },
+		onAck: onAck,
 	})
 	b.finish()
 	if err != nil {
 		return sec, sendError(err, st)
 	}
-	var wb *bar
-	if n := v.behind(); n > 0 {
-		wb = newBar(progress, int64(n), "  view catching up", "keys")
+	var done time.Time
+	if a != nil {
+		wb := newBar(progress, int64(t.partitions), "  calculator catching up", "partitions")
+		done, err = a.wait(ctx, cfg.Timeout, wb)
+		wb.finish()
+	} else {
+		var wb *bar
+		if n := v.behind(); n > 0 {
+			wb = newBar(progress, int64(n), "  view catching up", "keys")
+		}
+		done, err = v.wait(ctx, cfg.Timeout, wb)
+		wb.finish()
 	}
-	done, err := v.wait(ctx, cfg.Timeout, wb)
-	wb.finish()
 	if err != nil {
 		return sec, err
 	}
@@ -59,8 +79,10 @@ func (t *target) ingest(ctx context.Context, cfg Config, via Via, progress io.Wr
 	sec.add("apply time", applied.Seconds(), Seconds)
 	sec.add("view lag after last ack", max(done.Sub(st.lastAck), 0).Seconds(), Seconds)
 	latencyOf("send→ack", st.ackLatency, false)
-	sec.add("hottest key share", v.hottest(), Ratio)
-	sec.count("kv updates seen", int(v.updates.Load()))
+	if v != nil {
+		sec.add("hottest key share", v.hottest(), Ratio)
+		sec.count("kv updates seen", int(v.updates.Load()))
+	}
 	return sec, nil
 }
 

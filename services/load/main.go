@@ -47,6 +47,7 @@ func main() {
 	fs.Float64Var(&c.FreshnessRate, "freshness-rate", d.FreshnessRate, "events/s of the freshness step of all")
 	fs.DurationVar(&c.Duration, "duration", d.Duration, "length of freshness, queries and commands runs")
 	fs.DurationVar(&c.Timeout, "timeout", d.Timeout, "deadline for the view to catch up after publishing (commands: after the run)")
+	until := fs.String("until", string(d.Until), "ingest, sweep: completion signal: view (a KV watch sees every key's last event) or status (GET /calculator/status: every partition's lastSeq)")
 	fs.IntVar(&c.VerifyHTTPEvery, "verify-http", d.VerifyHTTPEvery, "freshness: 1 in N events as HTTP POST polled with GET (0 = off)")
 	fs.DurationVar(&c.VerifyPoll, "verify-poll", d.VerifyPoll, "interval of the GET poll of --verify-http")
 	fs.Float64Var(&c.WithIngestRate, "with-ingest-rate", 0, "queries: run an ingest at this rate meanwhile (events/s)")
@@ -64,6 +65,7 @@ func main() {
 	app.MainArgs(f, args, func(ctx context.Context, _ *slog.Logger) error {
 		c.Via = loadtest.Via(*via)
 		c.Format = loadtest.Format(*format)
+		c.Until = loadtest.Until(*until)
 		c.Progress = !*quiet
 		steps, err := loadtest.ParseSweep(*sweep)
 		if err != nil {

@@ -148,7 +148,7 @@ func Of(r Role, partitions int) (Permissions, error) {
 	// it anyway except where a wildcard covers it (the mutator's); the
 	// deny says so for every role.
 	if r != Admin {
-		p.deny = append(p.deny, streams.SellableFilter)
+		p.deny = append(p.deny, streams.SellableRepublish)
 	}
 	// The programs find their schemas in the registry's bucket, where
 	// `inventory admin apply` registered them; only the registry program

@@ -76,8 +76,8 @@ func TestOnlyAdminManages(t *testing.T) {
 		if may("inventory.sellable.STL.1") != (r == natsauth.Admin) {
 			t.Errorf("%s may publish inventory.sellable.STL.1", r)
 		}
-		if r != natsauth.Admin && !slices.Contains(p.PublishDeny, streams.SellableFilter) {
-			t.Errorf("%s: publish deny %v lacks %s", r, p.PublishDeny, streams.SellableFilter)
+		if r != natsauth.Admin && !slices.Contains(p.PublishDeny, streams.SellableRepublish) {
+			t.Errorf("%s: publish deny %v lacks %s", r, p.PublishDeny, streams.SellableRepublish)
 		}
 		// Only the intake import (and the admin) may publish on intake
 		// subjects: the relay trusts their Nats-Request-Info.

@@ -27,12 +27,25 @@ import (
 // and it takes nothing away. A role that may not update streams (see
 // natsauth) gets a warning instead, and `inventory admin apply` adds it.
 func Ensure(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig, log *slog.Logger) (jetstream.KeyValue, error) {
+	return ensure(ctx, js, cfg, log, &upgrades{})
+}
+
+// upgrades remembers, over the buckets one program opens, whether an
+// upgrade was refused: a refused stream update is a permission violation
+// the server answers with no reply, so each attempt costs its whole
+// timeout, and one refusal says the others would be refused too.
+type upgrades struct{ refused bool }
+
+// upgradeTimeout bounds one upgrade: a refused one never gets an answer.
+const upgradeTimeout = 2 * time.Second
+
+func ensure(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig, log *slog.Logger, up *upgrades) (jetstream.KeyValue, error) {
 	if log == nil {
 		log = slog.Default()
 	}
 	b, err := js.KeyValue(ctx, cfg.Bucket)
 	if err == nil {
-		return b, check(ctx, js, b, cfg, log)
+		return b, check(ctx, js, b, cfg, log, up)
 	}
 	if !errors.Is(err, jetstream.ErrBucketNotFound) {
 		return nil, fmt.Errorf("kv: open %s: %w", cfg.Bucket, err)
@@ -49,7 +62,7 @@ func Ensure(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueC
 
 // check warns about the settings of an existing bucket that differ from
 // want and applies the upgrades among them.
-func check(ctx context.Context, js jetstream.JetStream, b jetstream.KeyValue, want jetstream.KeyValueConfig, log *slog.Logger) error {
+func check(ctx context.Context, js jetstream.JetStream, b jetstream.KeyValue, want jetstream.KeyValueConfig, log *slog.Logger, up *upgrades) error {
 	st, err := b.Status(ctx)
 	if err != nil {
 		return fmt.Errorf("kv: status %s: %w", want.Bucket, err)
@@ -62,7 +75,14 @@ func check(ctx context.Context, js jetstream.JetStream, b jetstream.KeyValue, wa
 		if !c.Upgrade {
 			continue
 		}
-		if err := addRepublish(ctx, js, st, want); err != nil {
+		err := errors.New("an earlier upgrade was refused")
+		if !up.refused {
+			uctx, cancel := context.WithTimeout(ctx, upgradeTimeout)
+			err = addRepublish(uctx, js, st, want)
+			cancel()
+			up.refused = err != nil
+		}
+		if err != nil {
 			log.Warn("cannot add the bucket's republish; live subscribers of its changes get none until `inventory admin apply` adds it",
 				"bucket", want.Bucket, "err", err)
 		} else {

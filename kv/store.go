@@ -96,8 +96,9 @@ func Open(ctx context.Context, js jetstream.JetStream, c Config) (*Store, error)
 		return nil, fmt.Errorf("kv: partitions %d < 1", c.Partitions)
 	}
 	s := &Store{buckets: make([]jetstream.KeyValue, c.Partitions), logs: make([]jetstream.Stream, c.Partitions)}
+	up := &upgrades{}
 	for p := range s.buckets {
-		b, err := Ensure(ctx, js, BucketConfig(p, c), c.Logger)
+		b, err := ensure(ctx, js, BucketConfig(p, c), c.Logger, up)
 		if err != nil {
 			return nil, err
 		}

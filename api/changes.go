@@ -199,7 +199,7 @@ func cursor(ctx context.Context, c echo.Context, src ChangeSource) (feed.Cursor,
 	}
 	after, err := feed.ParseCursor(v, n)
 	if err != nil {
-		return nil, &sellable.FieldError{Field: field, Err: fmt.Errorf("must be the id of a change this feed sent (%d numbers joined by \".\") or 0 for the start: %w", n, err)}
+		return nil, &sellable.FieldError{Field: field, Err: err}
 	}
 	return after, nil
 }

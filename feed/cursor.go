@@ -84,7 +84,12 @@ func ParseCursor(s string, n int) (Cursor, error) {
 		return nil, fmt.Errorf("%w: %d characters, longer than any id of this feed (%d numbers joined by \".\")", ErrCursor, len(s), n)
 	}
 	if parts := strings.Count(s, ".") + 1; parts != n {
-		return nil, fmt.Errorf("%w: %d numbers, this feed's ids have %d joined by \".\" (one per partition), or 0 for the start", ErrCursor, parts, n)
+		hint := ""
+		if parts == 1 {
+			// Most likely an id of the feed before ids were cursors.
+			hint = " (a single number is an id of the earlier feed on one stream: start again with 0)"
+		}
+		return nil, fmt.Errorf("%w: %d number(s), this feed's ids have %d joined by \".\" (one per partition), or are 0 for the start%s", ErrCursor, parts, n, hint)
 	}
 	c := make(Cursor, n)
 	for i := range c {

@@ -39,10 +39,10 @@ func TestParseCursorRefusals(t *testing.T) {
 		t.Errorf("0: %v %v, want the start of 4 partitions", c, err)
 	}
 	for _, tc := range []struct{ text, says string }{
-		{"", "1 numbers"},
-		{"5", "1 numbers"},         // an id of the single-stream feed
-		{"1.2.3", "3 numbers"},     // wrong count
-		{"1.2.3.4.5", "5 numbers"}, // wrong count
+		{"", "1 number(s)"},
+		{"5", "earlier feed"},         // an id of the single-stream feed
+		{"1.2.3", "3 number(s)"},     // wrong count
+		{"1.2.3.4.5", "5 number(s)"}, // wrong count
 		{"1..3.4", "number 2 is empty"},
 		{"1.2.3.", "number 4 is empty"},
 		{".1.2.3", "number 1 is empty"},

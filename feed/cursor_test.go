@@ -40,7 +40,7 @@ func TestParseCursorRefusals(t *testing.T) {
 	}
 	for _, tc := range []struct{ text, says string }{
 		{"", "1 number(s)"},
-		{"5", "earlier feed"},         // an id of the single-stream feed
+		{"5", "earlier feed"},        // an id of the single-stream feed
 		{"1.2.3", "3 number(s)"},     // wrong count
 		{"1.2.3.4.5", "5 number(s)"}, // wrong count
 		{"1..3.4", "number 2 is empty"},

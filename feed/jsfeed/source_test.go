@@ -432,33 +432,37 @@ func newest(chs []feed.Change) map[sellable.Key]int64 {
 }
 
 // A delete or purge marker in a bucket (an operator's `nats kv del`) is
-// no change: neither the hub nor a replay sends it, and the next value
-// of the key is sent as usual.
+// no change: neither the hub nor a replay sends it (it would read as an
+// undecodable value, and be logged), and the changes after it are sent
+// as usual.
 func TestHubSkipsDeleteMarkers(t *testing.T) {
 	h := newHubStack(t, nil)
-	k := sellable.Key{LocationID: "X", SKU: "deleted"}
-	p := streams.Partition(k, partitions)
+	ctx := context.Background()
+	k, j, m := sellable.Key{LocationID: "X", SKU: "deleted"}, sellable.Key{LocationID: "X", SKU: "next"}, sellable.Key{LocationID: "X", SKU: "purged"}
 	start := h.last(t)
 	sub := h.subscribe(t, feed.Filter{}, nil)
 	h.put(t, k)
 	read(t, sub, 1)
-	if err := h.buckets[p].Delete(context.Background(), streams.KeyToken(k)); err != nil {
+	// A bucket keeps one message per key: the delete marker replaces
+	// k's value and stays, the newest of k, for the replay below.
+	if err := h.buckets[streams.Partition(k, partitions)].Delete(ctx, streams.KeyToken(k)); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.buckets[p].Purge(context.Background(), streams.KeyToken(k)); err != nil {
-		t.Fatal(err)
+	next := h.put(t, j)
+	if c := read(t, sub, 1); c[0].Seq != next[0].seq || c[0].Position.SKU != "next" {
+		t.Errorf("after a delete marker: %d %+v, want the value at %v", c[0].Seq, c[0].Position, next[0])
 	}
-	again := h.put(t, k)
-	if c := read(t, sub, 1); c[0].Seq != again[0].seq || c[0].Position.SKU != "deleted" {
-		t.Errorf("after the markers: %d %+v, want the value at %d", c[0].Seq, c[0].Position, again[0].seq)
+	h.put(t, m)
+	read(t, sub, 1)
+	if err := h.buckets[streams.Partition(m, partitions)].Purge(ctx, streams.KeyToken(m)); err != nil {
+		t.Fatal(err)
 	}
 	quiet(t, sub)
-	// A replay over the markers: the purge removed the first value and
-	// the delete marker; only the purge marker and the new value are
-	// stored, and only the value is sent.
+	// A replay from the start reads k's delete marker, j's value and
+	// m's purge marker: only j is sent.
 	replayed := h.subscribe(t, feed.Filter{}, start)
-	if c := read(t, replayed, 1); c[0].Seq != again[0].seq {
-		t.Errorf("replay: %d, want the value at %d", c[0].Seq, again[0].seq)
+	if c := read(t, replayed, 1); c[0].Seq != next[0].seq {
+		t.Errorf("replay: %d@%d, want the value at %v", c[0].Seq, c[0].Partition, next[0])
 	}
 	quiet(t, replayed)
 	if strings.Contains(h.log.String(), "undecodable") {
@@ -558,4 +562,28 @@ func TestSubscribeRefusesACursorOfAnotherLength(t *testing.T) {
 	if _, err := h.src.Subscribe(context.Background(), feed.Filter{}, feed.Cursor{1, 2}); !errors.Is(err, feed.ErrCursor) {
 		t.Errorf("2 parts for %d partitions: %v, want ErrCursor", partitions, err)
 	}
+}
+
+// A cursor ahead of what the hub has read (a client that got its id
+// from an instance whose hub was further on) gets nothing it already
+// has: the member waits for the hub to pass its cursor before it takes
+// the hub's changes as they are.
+func TestHubResumeAheadOfTheHubSendsNothingTwice(t *testing.T) {
+	h := newHubStack(t, nil)
+	// Keys of partition 0 only.
+	var keys []sellable.Key
+	for i := 0; len(keys) < 10; i++ {
+		if k := (sellable.Key{LocationID: "F", SKU: strconv.Itoa(i)}); streams.Partition(k, partitions) == 0 {
+			keys = append(keys, k)
+		}
+	}
+	cur := h.last(t)
+	// The hub starts with this subscriber, at the streams' ends.
+	sub := h.subscribe(t, feed.Filter{}, cur.With(0, cur[0]+5))
+	stored := h.put(t, keys...)
+	got := read(t, sub, 5)
+	if err := samePerPartition(where(got), stored[5:]); err != nil {
+		t.Fatal(err)
+	}
+	quiet(t, sub)
 }

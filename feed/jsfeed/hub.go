@@ -88,12 +88,12 @@ type part struct {
 }
 
 // resuming prepares m to replay n partitions from after, buffering up to
-// queue live changes per partition meanwhile.
-func (m *member) resuming(n, queue int, after feed.Cursor) {
+// m.queue live changes per partition meanwhile. The buffers grow as
+// changes come rather than being allocated whole: N partitions' worth
+// for each of many subscribers resuming at once (after a restart) would
+// be megabytes each, mostly never used.
+func (m *member) resuming(n int, after feed.Cursor) {
 	m.parts = make([]part, n)
-	for p := range m.parts {
-		m.parts[p] = part{buf: make([]feed.Change, 0, queue), spare: make([]feed.Change, 0, queue)}
-	}
 	m.replaying = n
 	m.cur = after
 	m.poked = make(chan struct{}, 1)
@@ -277,7 +277,7 @@ func (m *member) buffer(ch feed.Change) bool {
 		return false
 	}
 	pt := &m.parts[ch.Partition]
-	if len(pt.buf) == cap(pt.buf) {
+	if len(pt.buf) >= m.queue {
 		if pt.met {
 			m.sub.Close(fmt.Errorf("%w: more than %d changes waiting", feed.ErrSlowConsumer, m.queue))
 			return true

@@ -224,5 +224,6 @@ func (m *member) tryLive(h *hub) bool {
 		}
 	}
 	m.live.Store(true)
+	m.parts = nil // the hub no longer buffers for a live member
 	return true
 }

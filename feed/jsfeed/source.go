@@ -167,7 +167,7 @@ func (s *Source) Subscribe(ctx context.Context, f feed.Filter, after feed.Cursor
 	if after != nil {
 		// Attached before the replays start, so that every live change
 		// from here on is either replayed or buffered.
-		m.resuming(n, s.cfg.Queue, after)
+		m.resuming(n, after)
 	} else {
 		m.live.Store(true)
 	}

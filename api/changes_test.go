@@ -450,11 +450,14 @@ func TestChangesFeedDropsAClientThatStopsReading(t *testing.T) {
 // behind in the stream rather than in its queue: it is dropped all the
 // same, with the reason, instead of lagging further unseen.
 func TestChangesFeedDropsASubscriberBehindTheStream(t *testing.T) {
-	const queue = 8
-	f := newFeedStack(t, func(c *jsfeed.Config) { c.Queue, c.Behind, c.Pull = queue, queue, 1 }, nil)
+	// A queue larger than the burst, so that only the hub's allowance
+	// can drop it: with a queue of the allowance's size, the hub reading
+	// two partitions at once filled it first as often as not.
+	const queue, behind = 256, 8
+	f := newFeedStack(t, func(c *jsfeed.Config) { c.Queue, c.Behind, c.Pull = queue, behind, 1 }, nil)
 	r, _ := f.subscribe(t, "?location=behind")
-	// A burst: far more changes than a queue holds reach the stream at
-	// once, while the consumer fetches them one at a time.
+	// A burst: far more changes than the hub may lag reach the streams
+	// at once, while its consumers fetch them one at a time.
 	for i := range 200 {
 		f.putAsync(t, sellable.Position{LocationID: "behind", SKU: strconv.Itoa(i), Count: int64(i), Seq: uint64(i + 1), UpdatedAt: time.Now()})
 	}
@@ -463,6 +466,9 @@ func TestChangesFeedDropsASubscriberBehindTheStream(t *testing.T) {
 		ev, err := r.next()
 		if err != nil {
 			t.Fatalf("feed ended without a dropped event: %v", err)
+		}
+		if ev.Comment == "heartbeat" {
+			t.Fatal("a quiet feed and no dropped event: the burst was read through")
 		}
 		if ev.Event == "change" || ev.Comment != "" {
 			continue
@@ -485,7 +491,11 @@ func TestChangesFeedDropsASubscriberBehindTheStream(t *testing.T) {
 // moment's lag of the whole process (a bound of one queue dropped every
 // subscriber of a load run).
 func TestChangesFeedReadsThroughABurst(t *testing.T) {
-	const queue, burst = 64, 300
+	// The burst is several queues long, so that the old allowance of one
+	// queue would drop the subscriber; the queue is large enough that a
+	// reader on a busy machine keeps within it while two partitions'
+	// consumers deliver at once.
+	const queue, burst = 128, 600
 	f := newFeedStack(t, func(c *jsfeed.Config) { c.Queue, c.Behind, c.Pull = queue, 10*burst, 1 }, nil)
 	r, _ := f.subscribe(t, "?location=burst")
 	for i := range burst {

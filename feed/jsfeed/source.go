@@ -17,17 +17,17 @@ import (
 
 // Config bounds what the subscribers of one process may hold.
 type Config struct {
-	// Queue is how many live changes may wait for one subscriber, in its
-	// queue or still in the stream ahead of the hub; one more and it is
-	// dropped (feed.ErrSlowConsumer). A resuming subscriber buffers as
-	// many live changes while it replays.
+	// Queue is how many live changes may wait for one subscriber in its
+	// queue; one more and it is dropped (feed.ErrSlowConsumer). A
+	// resuming subscriber buffers as many live changes per partition
+	// while it replays (the buffers grow as changes come).
 	Queue int
 	// Behind is how many changes the hub's consumers may be behind the
 	// view's streams, summed over the partitions (the changes stored that
 	// the hub has not read, whichever bucket holds them), before every
 	// live subscriber is dropped as slow. Unlike
 	// a queue's bound it guards no memory (the changes wait in the
-	// stream) but the subscribers' freshness: the whole process is
+	// streams) but the subscribers' freshness: the whole process is
 	// behind, not one reader, so it is set well above a burst, which
 	// the hub reads through in a moment (a bound of one queue dropped
 	// all 100 subscribers of a load run within 1.3 s, BENCHMARKS.md).
@@ -50,7 +50,8 @@ type Config struct {
 
 // DefaultConfig holds 1,024 waiting changes per subscriber (about 300
 // KB), at most 1,000 subscribers, and lets the hub fall 16,384 changes
-// behind the stream (about 3 s at 5,000 changes/s).
+// behind the streams, all partitions together (about 3 s at 5,000
+// changes/s).
 func DefaultConfig() Config {
 	return Config{Queue: 1024, Behind: 16384, Pull: 256, MaxSubscribers: 1000, Logger: slog.Default()}
 }

@@ -31,15 +31,15 @@ type CommandRecorder interface {
 // RegisterCommands mounts the operations tagged commands in openapi.yaml
 // through their generated server (gen/commands): POST
 // /inventory/adjustment, POST /inventory/reservation and POST
-// /inventory/batch, each with its body limit and the document's request
-// validation.
+// /inventory/batch, each with its body limit and the document's rules
+// for its header and media type (commandCheck).
 func RegisterCommands(e *echo.Echo, r CommandRecorder) {
 	commands.RegisterHandlersWithOptions(e, commandServer{r}, commands.RegisterHandlersOptions{
-		OperationMiddlewares: withValidation("commands", map[string][]echo.MiddlewareFunc{
+		OperationMiddlewares: withCheck("commands", map[string][]echo.MiddlewareFunc{
 			"adjust":  {limitBody(MaxBodyBytes)},
 			"reserve": {limitBody(MaxBodyBytes)},
 			"batch":   {limitBody(MaxBatchBodyBytes)},
-		}),
+		}, commandCheck),
 	})
 }
 

@@ -3,8 +3,8 @@ package api
 import (
 	"bytes"
 	"encoding/json"
-	"math"
 	"maps"
+	"math"
 	"reflect"
 	"slices"
 	"strings"

@@ -170,7 +170,15 @@ func retryAfterBusy(c echo.Context, err error) {
 // pass (commandBody) rather than through readObject's map: the same
 // answers, without a decoder walking it token by token.
 func decodeCommand(body io.Reader) (sellable.Command, error) {
-	data, err := readBody(body)
+	buf := bodyBuffers.Get().(*[]byte)
+	data, err := readBodyInto((*buf)[:0], body)
+	// The command holds copies (unquote), nothing of data.
+	defer func() {
+		if cap(data) <= maxPooledBody {
+			*buf = data[:0]
+			bodyBuffers.Put(buf)
+		}
+	}()
 	if err != nil {
 		return sellable.Command{}, err
 	}
@@ -183,6 +191,14 @@ func decodeCommand(body io.Reader) (sellable.Command, error) {
 	}
 	return b.command()
 }
+
+// bodyBuffers hold single commands' bodies while they are decoded: a
+// body read with io.ReadAll was two allocations per POST.
+var bodyBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// maxPooledBody is the largest buffer bodyBuffers keeps: every valid
+// command fits (maxCommandBytes).
+const maxPooledBody = 4 << 10
 
 // commandFields reads locationId, sku and count from a decoded object.
 func commandFields(fields map[string]json.RawMessage) (sellable.Command, error) {

@@ -115,7 +115,12 @@ func limitBody(n int64) echo.MiddlewareFunc {
 			if req.ContentLength > n {
 				return tooLarge(n)
 			}
-			req.Body = http.MaxBytesReader(c.Response(), req.Body, n)
+			// A server's request body with a length (≥ 0; -1 is unknown,
+			// as when chunked) ends at that length: only a body without
+			// one needs the reader that stops at n.
+			if req.ContentLength < 0 {
+				req.Body = http.MaxBytesReader(c.Response(), req.Body, n)
+			}
 			return next(c)
 		}
 	}

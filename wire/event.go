@@ -129,4 +129,3 @@ func deref(s *string) string {
 	}
 	return *s
 }
-

@@ -36,7 +36,7 @@ type CommandRecorder interface {
 // /inventory/batch, each with its body limit and the document's rules
 // for its header and media type (commandCheck).
 func RegisterCommands(e *echo.Echo, r CommandRecorder) {
-	commands.RegisterHandlersWithOptions(e, commandServer{r}, commands.RegisterHandlersOptions{
+	commands.RegisterHandlersWithOptions(composedRouter{e}, commandServer{r}, commands.RegisterHandlersOptions{
 		OperationMiddlewares: withCheck("commands", map[string][]echo.MiddlewareFunc{
 			"adjust":  {limitBody(MaxBodyBytes)},
 			"reserve": {limitBody(MaxBodyBytes)},

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/sellable/inventory/api/gen/commands"
 )
 
 // BenchmarkServerMiddleware is what NewServer's middleware (recover, the
@@ -36,12 +38,17 @@ func BenchmarkServerMiddleware(b *testing.B) {
 func BenchmarkCommandRoute(b *testing.B) {
 	const body = `{"locationId":"wrk-L1","sku":"wrk-000001","count":"1"}`
 	for _, mw := range []struct {
-		name string
-		mw   echo.MiddlewareFunc
-	}{{"document", validateOp("adjust")}, {"hand", commandCheck("adjust")}} {
+		name     string
+		mw       echo.MiddlewareFunc
+		composed bool // the middleware applied once (composedRouter), not per request
+	}{{"document", validateOp("adjust"), false}, {"hand", commandCheck("adjust"), false}, {"hand-composed", commandCheck("adjust"), true}} {
 		b.Run(mw.name, func(b *testing.B) {
 			e := echo.New()
-			e.POST("/inventory/adjustment", func(c echo.Context) error {
+			var router commands.EchoRouter = e
+			if mw.composed {
+				router = composedRouter{e}
+			}
+			router.POST("/inventory/adjustment", func(c echo.Context) error {
 				if _, err := decodeCommand(c.Request().Body); err != nil {
 					return err
 				}

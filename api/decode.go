@@ -31,13 +31,35 @@ var (
 func readBody(body io.Reader) ([]byte, error) {
 	data, err := io.ReadAll(body)
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, tooLarge(tooBig.Limit)
-		}
-		return nil, &sellable.FieldError{Field: "body", Err: fmt.Errorf("could not be read: %w", err)}
+		return nil, readError(err)
 	}
 	return data, nil
+}
+
+// readBodyInto is readBody appending to dst, as io.ReadAll does to a
+// buffer of its own.
+func readBodyInto(dst []byte, body io.Reader) ([]byte, error) {
+	for {
+		if len(dst) == cap(dst) {
+			dst = append(dst, 0)[:len(dst)]
+		}
+		n, err := body.Read(dst[len(dst):cap(dst)])
+		dst = dst[:len(dst)+n]
+		if err == io.EOF {
+			return dst, nil
+		}
+		if err != nil {
+			return dst, readError(err)
+		}
+	}
+}
+
+func readError(err error) error {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return tooLarge(tooBig.Limit)
+	}
+	return &sellable.FieldError{Field: "body", Err: fmt.Errorf("could not be read: %w", err)}
 }
 
 // readObject reads a JSON object's members, each key once, with the

@@ -88,11 +88,17 @@
 // (BENCHMARKS.md, "Request validation"). A refusal is a 400 (415 for the
 // media type) naming the parameter in the error body below.
 //
-// One exception: the point query (getPosition), answered from memory,
-// runs checkPosition (positioncheck.go) instead, the same rules read
-// from the same document without kin-openapi's cost per request, held
-// to its verdicts by TestPositionCheckAgreesWithTheDocument. Its answer
-// is written by AppendPosition, not encoding/json.
+// Two exceptions, the hottest routes: the point query (getPosition),
+// answered from memory, runs checkPosition (positioncheck.go) instead,
+// the same rules read from the same document without kin-openapi's cost
+// per request, held to its verdicts by
+// TestPositionCheckAgreesWithTheDocument; its answer is written by
+// AppendPosition, not encoding/json. The commands (adjust, reserve,
+// batch) run commandCheck (commandcheck.go): the media type and the
+// Idempotency-Key header's rules from the document, held to
+// validateOp's verdicts by TestCommandCheckAgreesWithTheDocument, with
+// their middleware applied once at registration (composedRouter); a
+// single command's answer is written by appendCommandAnswer.
 //
 // # Error bodies
 //

@@ -1,8 +1,10 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"maps"
+	"math"
 	"reflect"
 	"slices"
 	"strings"
@@ -78,6 +80,30 @@ func TestAnswerTypesMatchTheGeneratedOnes(t *testing.T) {
 		jsonFields(reflect.TypeOf(c.gen), "", gen)
 		if !maps.Equal(ours, gen) {
 			t.Errorf("%s has members %v, the document's schema %v", c.name, slices.Sorted(maps.Keys(ours)), slices.Sorted(maps.Keys(gen)))
+		}
+	}
+}
+
+// TestCommandAnswerIsTheJSONAnswer holds the hand-written answer of a
+// single command to what encoding/json, as Echo's c.JSON uses it (HTML
+// escaping, a trailing newline), writes for the same CommandResponse:
+// identifiers that need escaping, extreme counts, the optional members
+// present and absent, a duplicate.
+func TestCommandAnswerIsTheJSONAnswer(t *testing.T) {
+	for _, r := range []CommandResponse{
+		{LocationID: "STL", SKU: "123123", Count: 100, Stream: "INVENTORY", Seq: 1, Partition: 2},
+		{LocationID: `a"b\c`, SKU: "<&>", Count: math.MinInt64, Reason: "shrink", Reference: "PO-1\u2028x",
+			Stream: "INVENTORY", Seq: math.MaxUint64, Partition: 7, Duplicate: true},
+		{LocationID: "ünï\u2028cødé", SKU: "tab\there\x7f", Count: math.MaxInt64, Reference: "r"},
+		{Reason: "recount"},
+		{},
+	} {
+		var want bytes.Buffer
+		if err := json.NewEncoder(&want).Encode(r); err != nil {
+			t.Fatal(err)
+		}
+		if got := appendCommandAnswer(nil, r); !bytes.Equal(got, want.Bytes()) {
+			t.Errorf("appendCommandAnswer(%+v)\n got %s\nwant %s", r, got, want.Bytes())
 		}
 	}
 }

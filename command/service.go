@@ -49,6 +49,8 @@ type Service struct {
 	codec      wire.EventCodec
 	partitions int
 	idKey      []byte
+	// contentType is every message's Content-Type header value, shared.
+	contentType []string
 }
 
 // Option is an optional behaviour of a Service.
@@ -70,6 +72,9 @@ func WithAsyncWindow(n int) Option {
 // NewService publishes with codec into a stream of the given partitions.
 func NewService(js jetstream.JetStream, codec wire.EventCodec, partitions int, opts ...Option) *Service {
 	s := &Service{js: js, codec: codec, partitions: partitions, window: AsyncWindow}
+	if codec != nil { // nil in a Service only listed, as when routes are enumerated
+		s.contentType = []string{codec.ContentType()}
+	}
 	for _, o := range opts {
 		o(s)
 	}
@@ -220,13 +225,16 @@ func (s *Service) message(c sellable.Command) (*nats.Msg, sellable.Key, error) {
 	if err != nil {
 		return nil, e.Key, fmt.Errorf("command: encode: %w", err)
 	}
-	msg := nats.NewMsg(streams.EventSubject(e.Kind, e.Key))
-	msg.Data = data
-	msg.Header.Set(streams.HeaderContentType, s.codec.ContentType())
+	// The header map is built directly (the keys are canonical, as Set
+	// would make them), with room for the idempotency headers, and the
+	// content type's value is the Service's one slice, which nothing
+	// writes to: Set allocated a slice per header per command.
+	h := make(nats.Header, 4)
+	h[streams.HeaderContentType] = s.contentType
 	if e.Source != "" {
-		msg.Header.Set(streams.HeaderSource, e.Source)
+		h[streams.HeaderSource] = []string{e.Source}
 	}
-	return msg, e.Key, nil
+	return &nats.Msg{Subject: streams.EventSubject(e.Kind, e.Key), Data: data, Header: h}, e.Key, nil
 }
 
 func (s *Service) receipt(ack *jetstream.PubAck, k sellable.Key) sellable.Receipt {

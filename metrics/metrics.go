@@ -2,6 +2,8 @@ package metrics
 
 import (
 	"net/http"
+	"strconv"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
@@ -184,3 +186,26 @@ func (r *recorder) MustRegister(cs ...prometheus.Collector) {
 
 // Handler serves the default registry.
 func Handler() http.Handler { return promhttp.Handler() }
+
+// httpLabels are the labels of one series of HTTPRequestSeconds.
+type httpLabels struct {
+	method, route string
+	status        int
+}
+
+// httpObservers are HTTPRequestSeconds' series by labels, resolved once:
+// WithLabelValues hashes the three labels and takes the vector's lock
+// on every request, and the status must be formatted first. The map
+// holds exactly the series the vector holds (nothing deletes them).
+var httpObservers sync.Map // httpLabels → prometheus.Observer
+
+// HTTPRequestObserver is HTTPRequestSeconds' series for a request of
+// method to route answered with status.
+func HTTPRequestObserver(method, route string, status int) prometheus.Observer {
+	k := httpLabels{method, route, status}
+	if o, ok := httpObservers.Load(k); ok {
+		return o.(prometheus.Observer)
+	}
+	o, _ := httpObservers.LoadOrStore(k, HTTPRequestSeconds.WithLabelValues(method, route, strconv.Itoa(status)))
+	return o.(prometheus.Observer)
+}

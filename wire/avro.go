@@ -517,17 +517,36 @@ func (a *AvroEvents) EncodeEvent(e sellable.Event) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("wire: avro: no schema for event kind %v", e.Kind)
 	}
-	ae := &avroEvent{LocationID: e.Key.LocationID, SKU: e.Key.SKU, Count: e.Count, ReservationID: e.ReservationID,
-		Reason: optional(string(e.Reason)), Reference: optional(e.Reference)}
-	if e.Source != "" {
-		ae.Source = &e.Source
+	sc := avroScratches.Get().(*avroScratch)
+	sc.ev = avroEvent{LocationID: e.Key.LocationID, SKU: e.Key.SKU, Count: e.Count, ReservationID: e.ReservationID}
+	sc.reason, sc.reference, sc.source = string(e.Reason), e.Reference, e.Source
+	if sc.reason != "" {
+		sc.ev.Reason = &sc.reason
 	}
-	b, err := encode(w, ae)
+	if sc.reference != "" {
+		sc.ev.Reference = &sc.reference
+	}
+	if sc.source != "" {
+		sc.ev.Source = &sc.source
+	}
+	b, err := encode(w, &sc.ev)
+	*sc = avroScratch{} // keep no strings of the event alive in the pool
+	avroScratches.Put(sc)
 	if err != nil {
 		return nil, fmt.Errorf("wire: avro: encode %v: %w", e.Kind, err)
 	}
 	return b, nil
 }
+
+// avroScratch is an event's record and the strings its optional fields
+// point to, pooled: built per event, the record and each pointer were
+// an allocation of every command's encode.
+type avroScratch struct {
+	ev                        avroEvent
+	reason, reference, source string
+}
+
+var avroScratches = sync.Pool{New: func() any { return new(avroScratch) }}
 
 // DecodeEvent reads an Adjustment or Reservation record written with any
 // registered version of its schema, asking the registry within ctx for a

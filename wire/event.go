@@ -129,12 +129,3 @@ func deref(s *string) string {
 	}
 	return *s
 }
-
-// optional is nil for the empty string, which encodes as an absent
-// optional field.
-func optional(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}

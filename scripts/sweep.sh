@@ -13,7 +13,7 @@
 # PROFILE_AFTER seconds (default 60) into each step, into
 # <dir>/cpu-<n>.pb.gz (go tool pprof -top <dir>/cpu-1.pb.gz), and a heap
 # profile at the end of each step, <dir>/heap-<n>.pb.gz, with the
-# server's /metrics (<dir>/metrics-<n>.txt). cpu_us/ev is the
+# server's /metrics (<dir>/metrics-<n>.txt). cpu_us/ev is the all-in-one's user+system CPU
 # over the step per event; lost counts "lease lost" in its log. With
 # BASELINE=step, each step's baseline publishes over the step's own
 # number of keys, uniformly (--keys K --skew 0), instead of --keys.

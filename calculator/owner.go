@@ -168,14 +168,7 @@ func (o *owner) renew(ctx context.Context) {
 		case r.err == nil:
 			o.held[r.p] = r.rev
 		case errors.Is(r.err, jetstream.ErrKeyRevisionMismatch):
-			// An earlier renewal may have been stored though its answer
-			// was lost; then the watch shows the lease in our name.
-			if l, ok := o.view.leases[r.p]; ok && l.owner == o.leases.self && l.rev > o.held[r.p] {
-				o.held[r.p] = l.rev
-				continue
-			}
-			o.c.log.Warn("lease lost", "partition", r.p)
-			o.lose(r.p)
+			o.recheck(ctx, r.p)
 		default:
 			// Unknown outcome: keep the partition; the next round tells.
 			o.c.log.Warn("lease renewal failed", "partition", r.p, "err", r.err)
@@ -186,6 +179,50 @@ func (o *owner) renew(ctx context.Context) {
 			o.c.stats.restarted(p)
 			o.c.start(p) // the worker failed: start it again from its checkpoint
 		}
+	}
+}
+
+// recheck settles a renewal of p the server refused, by asking it who
+// holds p now. On a starved machine (a busy process, a long collector
+// pause, the connection's queues full of the partitions' writes) a
+// renewal may be stored after its answer timed out, or none may arrive
+// within the TTL at all; neither means another instance took p, and
+// stopping the worker would restart the partition with an empty cache
+// and a new consumer over every subject of its events. So:
+//   - the lease in this instance's name at a newer revision (a renewal
+//     stored whose answer was lost): keep it at that revision;
+//   - no lease (it expired): take it again at once, worker untouched;
+//   - another owner, or it took the free lease first: lost, stop.
+//
+// Keeping the worker across an expiry is safe for the same reason a
+// doubled owner is (TestDoubledOwnerAppliesEachEventOnce): the view's
+// writes are compare-and-set with per-key sequences, so a worker whose
+// cache another owner's writes made stale fails its write and reads
+// again; the lease only keeps owners from duplicating work.
+func (o *owner) recheck(ctx context.Context, p int) {
+	if o.releasing[p] {
+		// Handing off anyway: the worker is stopping.
+		o.c.log.Warn("lease lost", "partition", p)
+		o.lose(p)
+		return
+	}
+	ctx, cancel := o.ioCtx(ctx)
+	defer cancel()
+	rev, err := o.leases.reclaim(ctx, p)
+	switch {
+	case err == nil:
+		if rev != o.held[p] {
+			o.c.log.Warn("lease kept after a refused renewal", "partition", p, "revision", rev)
+		}
+		o.held[p] = rev
+		o.view.leases[p] = lease{owner: o.leases.self, rev: rev, seen: time.Now()}
+		delete(o.view.freeSince, p)
+	case errors.Is(err, errLeaseTaken):
+		o.c.log.Warn("lease lost", "partition", p)
+		o.lose(p)
+	default:
+		// Unknown: keep the partition; the next round tells.
+		o.c.log.Warn("lease check failed", "partition", p, "err", err)
 	}
 }
 

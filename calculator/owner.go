@@ -140,8 +140,8 @@ func (o *owner) ioCtx(ctx context.Context) (context.Context, context.CancelFunc)
 
 // renew heartbeats, renews every held lease (together: one round trip,
 // not one per partition) and restarts a worker that failed.
-func (o *owner) renew(ctx context.Context) {
-	ctx, cancel := o.ioCtx(ctx)
+func (o *owner) renew(parent context.Context) {
+	ctx, cancel := o.ioCtx(parent)
 	defer cancel()
 	type result struct {
 		p   int
@@ -163,17 +163,20 @@ func (o *owner) renew(ctx context.Context) {
 	}
 	wg.Wait()
 	close(results)
+	var refused []int
 	for r := range results {
 		switch {
 		case r.err == nil:
 			o.held[r.p] = r.rev
 		case errors.Is(r.err, jetstream.ErrKeyRevisionMismatch):
-			o.recheck(ctx, r.p)
+			refused = append(refused, r.p)
 		default:
 			// Unknown outcome: keep the partition; the next round tells.
 			o.c.log.Warn("lease renewal failed", "partition", r.p, "err", r.err)
 		}
 	}
+	// A round of its own: the renewals may have used up theirs.
+	o.recheck(parent, refused)
 	for p := range o.held {
 		if !o.releasing[p] && !o.c.isRunning(p) {
 			o.c.stats.restarted(p)
@@ -182,47 +185,63 @@ func (o *owner) renew(ctx context.Context) {
 	}
 }
 
-// recheck settles a renewal of p the server refused, by asking it who
-// holds p now. On a starved machine (a busy process, a long collector
-// pause, the connection's queues full of the partitions' writes) a
-// renewal may be stored after its answer timed out, or none may arrive
-// within the TTL at all; neither means another instance took p, and
-// stopping the worker would restart the partition with an empty cache
-// and a new consumer over every subject of its events. So:
+// recheck settles renewals the server refused, by asking it who holds
+// each partition now (together: one round trip, not one per partition).
+// On a starved machine (a busy process, a long collector pause, the
+// connection's queues full of the partitions' writes) a renewal may be
+// stored after its answer timed out, or none may arrive within the TTL
+// at all; neither means another instance took the partition, and
+// stopping the worker would restart it with an empty cache and a new
+// consumer over every subject of its events. So, per partition:
 //   - the lease in this instance's name at a newer revision (a renewal
 //     stored whose answer was lost): keep it at that revision;
 //   - no lease (it expired): take it again at once, worker untouched;
-//   - another owner, or it took the free lease first: lost, stop.
+//   - another owner, or it took the free lease first: lost, stop;
+//   - no answer: keep it for now; the next round tells.
 //
 // Keeping the worker across an expiry is safe for the same reason a
 // doubled owner is (TestDoubledOwnerAppliesEachEventOnce): the view's
 // writes are compare-and-set with per-key sequences, so a worker whose
 // cache another owner's writes made stale fails its write and reads
 // again; the lease only keeps owners from duplicating work.
-func (o *owner) recheck(ctx context.Context, p int) {
-	if o.releasing[p] {
-		// Handing off anyway: the worker is stopping.
-		o.c.log.Warn("lease lost", "partition", p)
-		o.lose(p)
-		return
+func (o *owner) recheck(ctx context.Context, refused []int) {
+	type result struct {
+		p   int
+		rev uint64
+		err error
 	}
+	results := make(chan result, len(refused))
 	ctx, cancel := o.ioCtx(ctx)
 	defer cancel()
-	rev, err := o.leases.reclaim(ctx, p)
-	switch {
-	case err == nil:
-		if rev != o.held[p] {
-			o.c.log.Warn("lease kept after a refused renewal", "partition", p, "revision", rev)
+	var wg sync.WaitGroup
+	for _, p := range refused {
+		if o.releasing[p] {
+			// Handing off anyway: the worker is stopping.
+			results <- result{p, 0, errLeaseTaken}
+			continue
 		}
-		o.held[p] = rev
-		o.view.leases[p] = lease{owner: o.leases.self, rev: rev, seen: time.Now()}
-		delete(o.view.freeSince, p)
-	case errors.Is(err, errLeaseTaken):
-		o.c.log.Warn("lease lost", "partition", p)
-		o.lose(p)
-	default:
-		// Unknown: keep the partition; the next round tells.
-		o.c.log.Warn("lease check failed", "partition", p, "err", err)
+		wg.Go(func() {
+			rev, err := o.leases.reclaim(ctx, p)
+			results <- result{p, rev, err}
+		})
+	}
+	wg.Wait()
+	close(results)
+	for r := range results {
+		switch {
+		case r.err == nil:
+			if r.rev != o.held[r.p] {
+				o.c.log.Warn("lease kept after a refused renewal", "partition", r.p, "revision", r.rev)
+			}
+			o.held[r.p] = r.rev
+			o.view.leases[r.p] = lease{owner: o.leases.self, rev: r.rev, seen: time.Now()}
+			delete(o.view.freeSince, r.p)
+		case errors.Is(r.err, errLeaseTaken):
+			o.c.log.Warn("lease lost", "partition", r.p)
+			o.lose(r.p)
+		default:
+			o.c.log.Warn("lease check failed", "partition", r.p, "err", r.err)
+		}
 	}
 }
 

@@ -285,7 +285,8 @@ func formatBytes(n int64) string {
 // otherwise (BENCHMARKS.md "A million keys in bounded memory"). After a
 // million distinct keys its live heap is 1.0–1.4 GB, most of it the
 // embedded server's, and without a limit the collector let RSS reach
-// 2.8 GB; at 2 GiB RSS stayed under 2 GB for 11–18 % more CPU per event.
+// 2.8 GB; at 2 GiB RSS stayed under 2 GB for about 10–20 % more CPU per
+// event.
 // A smaller catalogue (RSS 200–650 MB up to 100 000 keys) never reaches
 // it and pays nothing; a limit near the live heap (1.5 GiB: +38 %,
 // 1 GiB: +153 %) costs more than the memory is worth, so a catalogue

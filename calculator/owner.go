@@ -206,9 +206,10 @@ func (o *owner) renew(parent context.Context) {
 // again; the lease only keeps owners from duplicating work.
 func (o *owner) recheck(ctx context.Context, refused []int) {
 	type result struct {
-		p   int
-		rev uint64
-		err error
+		p       int
+		rev     uint64
+		retaken bool
+		err     error
 	}
 	results := make(chan result, len(refused))
 	ctx, cancel := o.ioCtx(ctx)
@@ -217,22 +218,25 @@ func (o *owner) recheck(ctx context.Context, refused []int) {
 	for _, p := range refused {
 		if o.releasing[p] {
 			// Handing off anyway: the worker is stopping.
-			results <- result{p, 0, errLeaseTaken}
+			results <- result{p, 0, false, errLeaseTaken}
 			continue
 		}
 		wg.Go(func() {
-			rev, err := o.leases.reclaim(ctx, p)
-			results <- result{p, rev, err}
+			rev, retaken, err := o.leases.reclaim(ctx, p)
+			results <- result{p, rev, retaken, err}
 		})
 	}
 	wg.Wait()
 	close(results)
 	for r := range results {
 		switch {
+		case r.err == nil && r.retaken:
+			o.c.log.Warn("lease expired and taken again", "partition", r.p, "revision", r.rev)
+		case r.err == nil && r.rev != o.held[r.p]:
+			o.c.log.Warn("lease kept after a late renewal", "partition", r.p, "revision", r.rev)
+		}
+		switch {
 		case r.err == nil:
-			if r.rev != o.held[r.p] {
-				o.c.log.Warn("lease kept after a refused renewal", "partition", r.p, "revision", r.rev)
-			}
 			o.held[r.p] = r.rev
 			o.view.leases[r.p] = lease{owner: o.leases.self, rev: r.rev, seen: time.Now()}
 			delete(o.view.freeSince, r.p)

@@ -91,26 +91,26 @@ var errLeaseTaken = errors.New("calculator: lease held by another instance")
 
 // reclaim is the lease on p in this instance's name after a renewal was
 // refused: the current revision if the bucket shows it in our name, a new
-// one if it expired and we take it again first; errLeaseTaken if another
-// instance holds it.
-func (l *leases) reclaim(ctx context.Context, p int) (uint64, error) {
+// one if it expired and we take it again first (retaken); errLeaseTaken
+// if another instance holds it.
+func (l *leases) reclaim(ctx context.Context, p int) (rev uint64, retaken bool, err error) {
 	e, err := l.kv.Get(ctx, partitionKey(p))
 	switch {
 	case err == nil && string(e.Value()) == l.self:
-		return e.Revision(), nil
+		return e.Revision(), false, nil
 	case err == nil:
-		return 0, errLeaseTaken
+		return 0, false, errLeaseTaken
 	case errors.Is(err, jetstream.ErrKeyNotFound):
 		rev, ok, err := l.acquire(ctx, p)
 		if err != nil {
-			return 0, err
+			return 0, false, err
 		}
 		if !ok {
-			return 0, errLeaseTaken
+			return 0, false, errLeaseTaken
 		}
-		return rev, nil
+		return rev, true, nil
 	default:
-		return 0, err
+		return 0, false, err
 	}
 }
 

@@ -80,7 +80,8 @@ const AdminUsage = `usage: inventory admin plan|apply [flags]
 plan        shows how the streams and buckets on --nats-url differ from the
             settings given (flags and environment, as for the services)
 apply       shows the same differences and changes the streams and buckets
-            to match; a partition count is never changed (see README)
+            to match, deleting retired streams (SELLABLE: once no older
+            program runs); a partition count is never changed (see README)
 nats-users  writes one NATS user (nkey) per role into DIR: nats-users.conf,
             the server's accounts block with each role's permissions, the
             publisher in an account of its own whose events the mutators

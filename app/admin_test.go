@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,6 +82,74 @@ func TestStartWarnsAndAdminApplyChanges(t *testing.T) {
 	err := Admin(ctx, []string{"apply", "--nats-url", s.ClientURL(), "--partitions", "4"}, &strings.Builder{}, logs.Logger())
 	if err == nil || !strings.Contains(err.Error(), "partitions: existing 2, wanted 4") {
 		t.Fatalf("apply with another partition count: %v", err)
+	}
+}
+
+// A deployment of the version that stored each change twice (the view
+// buckets without RePublish, and the stream SELLABLE) upgrades itself
+// where that only adds: the buckets republish at the first start. SELLABLE
+// would now capture every republished change, a second store again, so
+// the programs warn while it exists, `inventory admin plan` lists its
+// deletion, and `apply` deletes it (once no older program publishes into
+// it: that is the operator's call, hence not done at start).
+func TestUpgradeRetiresSellableStream(t *testing.T) {
+	s := natstest.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	topo := Topology{Partitions: 2, Replicas: 1}
+	// The older version's SELLABLE and view buckets.
+	if _, err := s.JS.CreateStream(ctx, jetstream.StreamConfig{Name: streams.SellableStream,
+		Subjects: []string{streams.SellableFilter}, Storage: jetstream.FileStorage, MaxMsgsPerSubject: 1}); err != nil {
+		t.Fatal(err)
+	}
+	for p := range topo.Partitions {
+		old := kv.BucketConfig(p, kv.Config{Partitions: topo.Partitions, Replicas: 1})
+		old.RePublish = nil
+		if _, err := s.JS.CreateKeyValue(ctx, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	logs := logtest.New()
+	pipe, err := OpenPipeline(ctx, s.JS, topo, DefaultCalculatorSettings(), logs.Logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "retired stream still exists") || !strings.Contains(logs.String(), "stream="+streams.SellableStream) {
+		t.Errorf("start log lacks the retired stream's warning:\n%s", logs.String())
+	}
+	for p := range topo.Partitions {
+		st, err := s.JS.Stream(ctx, kv.StreamName(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.CachedInfo().Config.RePublish == nil {
+			t.Fatalf("bucket %d not upgraded to republish", p)
+		}
+	}
+	_ = pipe
+
+	args := []string{"--nats-url", s.ClientURL(), "--partitions", "2"}
+	plan := admin(t, append([]string{"plan"}, args...)...)
+	if !strings.Contains(plan, "~ stream SELLABLE exists: existing yes, wanted no (retired)") {
+		t.Fatalf("plan lacks the deletion of SELLABLE:\n%s", plan)
+	}
+	if _, err := s.JS.Stream(ctx, streams.SellableStream); err != nil {
+		t.Fatalf("plan changed something: %v", err)
+	}
+	admin(t, append([]string{"apply"}, args...)...)
+	if _, err := s.JS.Stream(ctx, streams.SellableStream); !errors.Is(err, jetstream.ErrStreamNotFound) {
+		t.Fatalf("SELLABLE after apply: %v, want deleted", err)
+	}
+	if out := admin(t, append([]string{"plan"}, args...)...); !strings.Contains(out, "nothing to change") {
+		t.Errorf("plan after apply:\n%s", out)
+	}
+	// And a fresh start does not create it again.
+	if err := EnsureStreams(ctx, s.JS, topo, logs.Logger()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.JS.Stream(ctx, streams.SellableStream); !errors.Is(err, jetstream.ErrStreamNotFound) {
+		t.Fatalf("SELLABLE after a start: %v, want absent", err)
 	}
 }
 

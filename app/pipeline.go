@@ -168,7 +168,7 @@ func NewCalculator(ctx context.Context, js jetstream.JetStream, store *kv.Store,
 	var calc *calculator.Calculator
 	err := Retry(ctx, log, "start calculator", func(ctx context.Context) error {
 		var err error
-		calc, err = calculator.New(ctx, calculator.Deps{JS: js, Store: store, Events: w.Decoders, Changes: w.Changes}, cfg)
+		calc, err = calculator.New(ctx, calculator.Deps{JS: js, Store: store, Events: w.Decoders}, cfg)
 		return err
 	})
 	return calc, err

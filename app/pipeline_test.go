@@ -42,7 +42,7 @@ func TestIdempotencyWindowReachesTheEventStream(t *testing.T) {
 		if err := app.EnsureStreams(ctx, s.JS, common.Topology, slog.New(slog.DiscardHandler)); err != nil {
 			t.Fatal(err)
 		}
-		for name, want := range map[string]time.Duration{streams.EventStream: c.want, streams.SellableStream: 2 * time.Minute} {
+		for name, want := range map[string]time.Duration{streams.EventStream: c.want, streams.DeadLetterStream: 2 * time.Minute} {
 			st, err := s.JS.Stream(ctx, name)
 			if err != nil {
 				t.Fatal(err)

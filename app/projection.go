@@ -24,7 +24,7 @@ func ProjectionFlags(f Flags, defHosts string) func(w Wire, log *slog.Logger) pr
 		cfg := def
 		cfg.Hosts = projection.ParseHosts(*hosts)
 		cfg.Keyspace, cfg.Replication, cfg.MaxInFlight = *keyspace, *replication, *inFlight
-		cfg.Changes, cfg.Logger = w.Changes, log
+		cfg.Logger = log
 		return cfg
 	}
 }
@@ -44,7 +44,7 @@ func ProjectionAPI(svc *projection.Service, nc *nats.Conn, events *query.EventLo
 // RunProjection runs the projection of cfg in s and returns its API
 // (ProjectionAPI) with the feed, dead letters and console (RegisterLive),
 // decoding events with w's decoders. The projection
-// waits for Scylla and for the SELLABLE stream itself.
+// waits for Scylla and for the view buckets' streams itself.
 func RunProjection(s *Session, cfg projection.Config, w Wire) (*echo.Echo, error) {
 	svc, err := projection.New(s.JS, cfg)
 	if err != nil {
@@ -52,7 +52,7 @@ func RunProjection(s *Session, cfg projection.Config, w Wire) (*echo.Echo, error
 	}
 	s.Go(svc.Run)
 	e := ProjectionAPI(svc, s.NC, query.NewEventLog(s.JS, w.Decoders), s.Log)
-	if err := RegisterLive(e, s.JS, cfg.Changes, s.Log); err != nil {
+	if err := RegisterLive(e, s.JS, w.Changes, s.Log); err != nil {
 		return nil, err
 	}
 	return e, nil

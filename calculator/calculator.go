@@ -21,7 +21,6 @@ type Calculator struct {
 	js      jetstream.JetStream
 	store   *kv.Store
 	codecs  *wire.Codecs
-	changes *wire.ChangeCodec
 	cfg     Config
 	log     *slog.Logger
 	leases  *leases
@@ -61,7 +60,7 @@ func New(ctx context.Context, d Deps, cfg Config) (*Calculator, error) {
 		return nil, err
 	}
 	return &Calculator{
-		js: js, store: store, codecs: d.Events, changes: d.Changes, cfg: cfg,
+		js: js, store: store, codecs: d.Events, cfg: cfg,
 		log:    cfg.Logger.With("instance", cfg.InstanceID),
 		leases: l, offsets: o,
 		stats:   Stats{stallAfter: cfg.StallAfter},
@@ -99,7 +98,7 @@ func (c *Calculator) start(p int) {
 	c.mu.Unlock()
 	part := &partition{
 		id: p, js: c.js, offsets: c.offsets,
-		codecs: c.codecs, changes: c.changes, cfg: c.cfg, log: c.log, stats: &c.stats,
+		codecs: c.codecs, cfg: c.cfg, log: c.log, stats: &c.stats,
 	}
 	part.writer = c.store.Writer(c.js, p, kv.WithCacheKeys(c.cfg.writerCacheKeys()), kv.WithRebuild(part.rebuild))
 	c.stats.started(p, time.Now())

@@ -52,13 +52,12 @@ func (r *memRegistry) SchemaByID(_ context.Context, id int) (string, error) {
 	return "", fmt.Errorf("schema %d: %w", id, wire.ErrSchemaNotFound)
 }
 
-// codecSet is one way messages are written: what command.Service encodes
-// events with, what the calculator decodes them with and writes changes in.
+// codecSet is one way events are written: what command.Service encodes
+// them with and what the calculator decodes them with.
 type codecSet struct {
 	name     string
 	events   wire.EventCodec
 	decoders *wire.Codecs
-	changes  *wire.ChangeCodec
 }
 
 // benchWires are JSON (hand-published events) and Avro (the all-in-one).
@@ -70,13 +69,9 @@ func benchWires(b *testing.B) []codecSet {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ch, err := wire.NewAvroChanges(ctx, reg, wire.AvroConfig{})
-	if err != nil {
-		b.Fatal(err)
-	}
 	return []codecSet{
-		{name: "json", events: wire.JSON{}, decoders: wire.NewCodecs(), changes: wire.NewChangeCodec(nil)},
-		{name: "avro", events: ev, decoders: wire.NewCodecs(ev), changes: wire.NewChangeCodec(ch)},
+		{name: "json", events: wire.JSON{}, decoders: wire.NewCodecs()},
+		{name: "avro", events: ev, decoders: wire.NewCodecs(ev)},
 	}
 }
 
@@ -183,13 +178,13 @@ func benchPartition(b *testing.B, w codecSet) *partition {
 	cfg := DefaultConfig()
 	cfg.Partitions = 1
 	cfg.Logger = slog.New(slog.DiscardHandler)
-	return &partition{id: 0, js: s.JS, writer: s.View.Writer(s.JS, 0), codecs: w.decoders, changes: w.changes,
+	return &partition{id: 0, js: s.JS, writer: s.View.Writer(s.JS, 0), codecs: w.decoders,
 		cfg: cfg, log: cfg.Logger, stats: &Stats{}}
 }
 
 // BenchmarkProcess runs batches through partition.process against an
-// embedded server: decode, fold, one compare-and-set KV write per key,
-// one sellable change per key, all acks awaited. One op is one event, so
+// embedded server: decode, fold, one compare-and-set KV write per key
+// (which the bucket republishes), all acks awaited. One op is one event, so
 // ns/op compares across batch sizes. Events are Zipf over 100 keys: a
 // batch of 1000 touches about 60 keys, so it writes 60 values, not 1000.
 func BenchmarkProcess(b *testing.B) {
@@ -230,7 +225,7 @@ func BenchmarkPipeline(b *testing.B) {
 	cfg := DefaultConfig()
 	cfg.Partitions, cfg.LeaseTTL = s.Streams.Partitions, time.Second
 	cfg.Logger = slog.New(slog.DiscardHandler)
-	calc, err := New(context.Background(), Deps{JS: s.JS, Store: s.View, Events: w.decoders, Changes: w.changes}, cfg)
+	calc, err := New(context.Background(), Deps{JS: s.JS, Store: s.View, Events: w.decoders}, cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

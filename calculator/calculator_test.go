@@ -179,31 +179,27 @@ func TestGarbageIsDeadLetteredAndPartitionGoesOn(t *testing.T) {
 	}
 }
 
-func TestPublishesSellableChanges(t *testing.T) {
+// A change reaches inventory.sellable.<loc>.<sku> as the view bucket's
+// value, republished by the server with its stream's headers, and is not
+// stored anywhere else: SELLABLE is not created.
+func TestChangesAreTheViewsRepublishedValues(t *testing.T) {
 	e := setup(t)
+	live := e.liveChanges(t)
 	e.startCalculator(t, "c1")
-	ctx := context.Background()
 	e.record(t, sellable.Adjustment, "STL", "ch", 5)
 	seq := e.record(t, sellable.Reservation, "STL", "ch", 2)
-	stream, err := e.JS.Stream(ctx, streams.SellableStream)
-	if err != nil {
-		t.Fatal(err)
+	waitLive(t, live, "STL", "ch", seq)
+	k := sellable.Key{LocationID: "STL", SKU: "ch"}
+	c := live()[len(live())-1]
+	if c.subject != streams.SellableSubject(k) || c.pos.Count != 3 || c.pos.Seq != seq || c.pos.LocationID != "STL" || c.pos.SKU != "ch" {
+		t.Fatalf("live change %+v, want count 3 seq %d on %s", c, seq, streams.SellableSubject(k))
 	}
-	subject := streams.SellableSubject(sellable.Key{LocationID: "STL", SKU: "ch"})
-	poll.Until(t, 5*time.Second, "sellable change", func() error {
-		m, err := stream.GetLastMsgForSubject(ctx, subject)
-		if err != nil {
-			return err
-		}
-		p, err := wire.DecodeChange(m.Header, m.Data)
-		if err != nil {
-			return err
-		}
-		if p.Count != 3 || p.Seq != seq {
-			return fmt.Errorf("change %+v, want count 3 seq %d", p, seq)
-		}
-		return nil
-	})
+	if want := kv.StreamName(streams.Partition(k, partitions)); c.stream != want {
+		t.Fatalf("Nats-Stream %q, want %q", c.stream, want)
+	}
+	if _, err := e.JS.Stream(context.Background(), streams.SellableStream); !errors.Is(err, jetstream.ErrStreamNotFound) {
+		t.Fatalf("stream %s: %v, want not found (retired)", streams.SellableStream, err)
+	}
 }
 
 // Instances split the partitions between them, and when one goes the
@@ -257,16 +253,10 @@ func TestNewRequiresEveryDependency(t *testing.T) {
 	cfg := calculator.DefaultConfig()
 	cfg.Partitions = partitions
 	_, err := calculator.New(context.Background(), calculator.Deps{}, cfg)
-	for _, want := range []string{"jetstream", "store", "event codecs", "change codec"} {
+	for _, want := range []string{"jetstream", "store", "event codecs"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("New without dependencies: error %v does not name %q", err, want)
 		}
-	}
-	e := setup(t)
-	d := calculator.JSONDeps(e.JS, e.store)
-	d.Changes = nil
-	if _, err := calculator.New(context.Background(), d, cfg); err == nil || !strings.Contains(err.Error(), "change codec") {
-		t.Fatalf("New without a change codec: error %v, want one naming it", err)
 	}
 }
 

@@ -10,24 +10,23 @@ import (
 )
 
 // Deps are what an instance works with, opened by the caller: Config
-// holds settings, Deps the connection, the view and the wire formats.
+// holds settings, Deps the connection, the view and the event decoders.
 // Every field is required, so a forgotten codec is an error at New rather
-// than a calculator that quietly writes JSON; JSONDeps names the JSON-only
-// choice.
+// than a calculator that quietly reads JSON only; JSONDeps names the
+// JSON-only choice. There is no change codec: the view's own value is the
+// change (kv.BucketConfig).
 type Deps struct {
 	JS jetstream.JetStream
 	// Store is the view; it must have Config.Partitions partitions.
 	Store *kv.Store
 	// Events decodes stored events, by their Content-Type.
 	Events *wire.Codecs
-	// Changes encodes the sellable changes the instance announces.
-	Changes *wire.ChangeCodec
 }
 
-// JSONDeps reads events and writes changes as JSON only: for tests and
-// for a setup without a schema registry.
+// JSONDeps reads events as JSON only: for tests and for a setup without
+// a schema registry.
 func JSONDeps(js jetstream.JetStream, store *kv.Store) Deps {
-	return Deps{JS: js, Store: store, Events: wire.NewCodecs(), Changes: wire.NewChangeCodec(nil)}
+	return Deps{JS: js, Store: store, Events: wire.NewCodecs()}
 }
 
 // Validate reports every missing dependency.
@@ -41,9 +40,6 @@ func (d Deps) Validate() error {
 	}
 	if d.Events == nil {
 		errs = append(errs, errors.New("calculator: event codecs are required"))
-	}
-	if d.Changes == nil {
-		errs = append(errs, errors.New("calculator: change codec is required (JSONDeps for JSON only)"))
 	}
 	return errors.Join(errs...)
 }

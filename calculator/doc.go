@@ -1,6 +1,9 @@
 // Package calculator is the stream processor: it folds the events of each
-// partition of the INVENTORY stream into that partition's KV bucket and
-// announces every new value on inventory.sellable.<loc>.<sku>.
+// partition of the INVENTORY stream into that partition's KV bucket. The
+// compare-and-set write is the change: the bucket republishes it on
+// inventory.sellable.<loc>.<sku> and its stream is the change log the
+// projector and the feed read (kv.BucketConfig); nothing else is
+// published but dead letters.
 //
 // Instances share the partitions through leases in a KV bucket (see
 // ownership.go); the owner of a partition reads it in stream order with an
@@ -36,10 +39,10 @@
 // stuck stop never holds up the other partitions. Exactly-once effect
 // does not depend on the leases: every value records the last event
 // sequence it reflects and is written with compare-and-set, so replays and
-// a briefly doubled owner skip what is already applied. Announcements are
-// kept once each the same way, by sequence rather than by a Nats-Msg-Id
-// (announce.go): a replayed value is published again only when SELLABLE
-// lacks it. The same makes it
+// a briefly doubled owner skip what is already applied. A key whose fold
+// changes nothing is not written, so a replay republishes nothing and
+// every value reaches subscribers once, with no Nats-Msg-Id to track.
+// The same makes it
 // safe to leave a batch that never ends behind when a partition stops,
 // so a stuck decode never holds up a shutdown; such a batch, or a worker
 // that keeps failing at the same place, is reported as stalled (stats.go).

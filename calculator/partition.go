@@ -23,15 +23,9 @@ type partition struct {
 	writer  *kv.Writer
 	offsets *offsets
 	codecs  *wire.Codecs
-	changes *wire.ChangeCodec
 	cfg     Config
 	log     *slog.Logger
 	stats   *Stats
-	// sellable is the change stream, looked up on the first replay.
-	sellable jetstream.Stream
-	// unannounced folds without publishing changes: for benchmarks only,
-	// to price SELLABLE as the second store of each change (issue 15).
-	unannounced bool
 	// abandoned is set when a stop left a batch in process: its goroutine
 	// may still use the writer, which is then left alone.
 	abandoned bool
@@ -74,10 +68,13 @@ func (p *partition) run(ctx context.Context) error {
 	defer cc.Stop()
 	p.log.Info("partition started", "partition", p.id, "from", start+1)
 
-	// A batch is done once its KV writes succeeded and its announcements
-	// (changes, dead letters) were acknowledged. The acks of one batch
-	// are awaited after the next batch's KV writes, so their round trip
-	// overlaps useful work; only a done batch moves the checkpoint.
+	// A batch is done once its KV writes succeeded and its dead letters
+	// were acknowledged. The acks of one batch's dead letters are awaited
+	// after the next batch's KV writes, so their round trip overlaps
+	// useful work; only a done batch moves the checkpoint. The KV write
+	// is the change itself: its bucket republishes it to live
+	// subscribers and its stream is the change log (kv.BucketConfig), so
+	// nothing else is announced.
 	through := start // highest sequence fully done
 	saved := start
 	var pending flight
@@ -126,7 +123,7 @@ func (p *partition) run(ctx context.Context) error {
 	}
 }
 
-// flight is a processed batch whose announcements may be unacknowledged.
+// flight is a processed batch whose dead letters may be unacknowledged.
 type flight struct {
 	last uint64
 	acks []jetstream.PubAckFuture
@@ -138,7 +135,7 @@ func (p *partition) stop(settle func(context.Context) error, saved, through *uin
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := settle(ctx); err != nil {
-		p.log.Warn("announcements unconfirmed at stop; the next owner replays them", "partition", p.id, "err", err)
+		p.log.Warn("dead letters unconfirmed at stop; the next owner replays them", "partition", p.id, "err", err)
 	}
 	if *through <= *saved {
 		return nil
@@ -189,10 +186,12 @@ func (p *partition) processOrAbandon(ctx context.Context, batch []jetstream.Msg)
 	}
 }
 
-// process applies one batch: dead-letters what cannot be decoded, folds
-// the rest per key in one compare-and-set write each, then announces the
-// new values. It returns the batch's last stream sequence with the acks
-// of its announcements still to come.
+// process applies one batch: dead-letters what cannot be decoded and
+// folds the rest per key in one compare-and-set write each. It returns
+// the batch's last stream sequence with the acks of its dead letters
+// still to come. A key whose fold changes nothing (a replay from an older
+// checkpoint, a briefly doubled owner) is not written, so its bucket
+// republishes nothing: every value reaches inventory.sellable.> once.
 func (p *partition) process(ctx context.Context, batch []jetstream.Msg) (flight, error) {
 	var last, lag uint64
 	if p.fold == nil {
@@ -221,50 +220,18 @@ func (p *partition) process(ctx context.Context, batch []jetstream.Msg) (flight,
 		}
 		fold.add(ev, meta.Sequence.Stream, meta.Timestamp.UTC())
 	}
-	keys := fold.keys
 	began := time.Now()
-	// replayed holds the keys whose value the batch left as it was (see
-	// announced); nil, so free, while nothing is replayed.
-	var replayed map[sellable.Key]bool
-	positions, err := p.writer.Update(ctx, keys, func(k sellable.Key, cur sellable.Position) (sellable.Position, bool) {
+	_, err := p.writer.Update(ctx, fold.keys, func(k sellable.Key, cur sellable.Position) (sellable.Position, bool) {
 		cur.LocationID, cur.SKU = k.LocationID, k.SKU
 		changed := fold.apply(k, &cur)
-		if changed {
-			delete(replayed, k) // the writer may ask again after a conflict
-		} else {
-			if replayed == nil {
-				replayed = make(map[sellable.Key]bool)
-			}
-			replayed[k] = true
-		}
 		return cur, changed
 	})
 	if err != nil {
 		return flight{}, err
 	}
 	metrics.KVWriteSeconds.Observe(time.Since(began).Seconds())
-	// Sized once: the acks outlive this batch (they are awaited after the
-	// next one), so unlike the fold this slice cannot be reused.
-	pending := make([]jetstream.PubAckFuture, len(dead), len(dead)+len(positions))
-	copy(pending, dead)
-	for i, pos := range positions {
-		if p.unannounced || replayed[keys[i]] && p.announced(ctx, pos) {
-			continue
-		}
-		msg, err := p.changes.ChangeMsg(pos)
-		if err != nil {
-			return flight{}, err
-		}
-		// Waits for room in the connection's async window, shared with
-		// the other partitions, rather than fail (kv.PublishAsync).
-		f, err := kv.PublishAsync(ctx, p.js, msg)
-		if err != nil {
-			return flight{}, fmt.Errorf("publish change %s: %w", streams.KeyToken(keys[i]), err)
-		}
-		pending = append(pending, f)
-	}
 	p.stats.add(p.id, len(batch)-len(dead), len(dead), last, lag)
-	return flight{last: last, acks: pending}, nil
+	return flight{last: last, acks: dead}, nil
 }
 
 // deadLetter sends m to the dead-letter stream with the reason, built by

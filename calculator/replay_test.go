@@ -2,51 +2,108 @@ package calculator_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sellable/inventory/internal/poll"
+	"github.com/sellable/inventory/kv"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
-	"github.com/sellable/inventory/wire"
 )
 
-// wantChange waits until SELLABLE's last change for loc/sku reflects seq.
-func (e *env) wantChange(t *testing.T, sellStream jetstream.Stream, loc, sku string, seq uint64) {
-	t.Helper()
-	subject := streams.SellableSubject(sellable.Key{LocationID: loc, SKU: sku})
-	poll.Until(t, 10*time.Second, "change of "+loc+"/"+sku, func() error {
-		m, err := sellStream.GetLastMsgForSubject(context.Background(), subject)
-		if err != nil {
-			return err
-		}
-		p, err := wire.DecodeChange(m.Header, m.Data)
-		if err != nil {
-			return err
-		}
-		if p.Seq != seq {
-			return fmt.Errorf("change at seq %d, want %d", p.Seq, seq)
-		}
-		return nil
-	})
+// liveChange is one message on inventory.sellable.>, as a subscriber
+// sees it.
+type liveChange struct {
+	subject string
+	pos     sellable.Position
+	stream  string // Nats-Stream: the bucket's stream
+	seq     uint64 // Nats-Sequence: its sequence there
 }
 
-// A replay (here of the whole log, as after a crash that lost every
-// checkpoint) announces again only the values SELLABLE lacks: one whose
-// announcement was lost (its owner died between the view write and the
-// change's ack) is published, the others are not stored a second time.
-// Changes carry no Nats-Msg-Id, so this holds however long ago they were
-// first announced, not only within a duplicate window.
-func TestReplayAnnouncesOnlyWhatSellableLacks(t *testing.T) {
-	e := setup(t)
-	ctx := context.Background()
-	sellStream, err := e.JS.Stream(ctx, streams.SellableStream)
+// liveChanges subscribes to every change the view buckets republish and
+// returns what arrived so far.
+func (e *env) liveChanges(t *testing.T) func() []liveChange {
+	t.Helper()
+	var mu sync.Mutex
+	var got []liveChange
+	var bad []error
+	sub, err := e.NC.Subscribe(streams.SellableFilter, func(m *nats.Msg) {
+		mu.Lock()
+		defer mu.Unlock()
+		p, err := kv.DecodeValue(m.Data)
+		seq, serr := strconv.ParseUint(m.Header.Get(jetstream.SequenceHeader), 10, 64)
+		if err != nil || serr != nil {
+			bad = append(bad, fmt.Errorf("%s %q %v: %w", m.Subject, m.Data, m.Header, errors.Join(err, serr)))
+			return
+		}
+		got = append(got, liveChange{subject: m.Subject, pos: p, stream: m.Header.Get(jetstream.StreamHeader), seq: seq})
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := e.NC.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sub.Unsubscribe() })
+	return func() []liveChange {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(bad) > 0 {
+			t.Fatalf("undecodable live changes: %v", bad)
+		}
+		return append([]liveChange(nil), got...)
+	}
+}
+
+// waitLive waits until a live change of loc/sku reflects seq.
+func waitLive(t *testing.T, live func() []liveChange, loc, sku string, seq uint64) {
+	t.Helper()
+	subject := streams.SellableSubject(sellable.Key{LocationID: loc, SKU: sku})
+	poll.Until(t, 10*time.Second, "live change of "+loc+"/"+sku, func() error {
+		for _, c := range live() {
+			if c.subject == subject && c.pos.Seq >= seq {
+				return nil
+			}
+		}
+		return fmt.Errorf("no live change at seq %d", seq)
+	})
+}
+
+// stored is how many values (and markers) the view buckets ever stored:
+// the sum of their streams' last sequences.
+func (e *env) stored(t *testing.T) uint64 {
+	t.Helper()
+	var n uint64
+	for i := range e.store.Partitions() {
+		s, err := e.JS.Stream(context.Background(), kv.StreamName(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := s.Info(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += info.State.LastSeq
+	}
+	return n
+}
+
+// Every value the calculator writes reaches inventory.sellable.> once,
+// through its bucket's RePublish, and nothing else does: a replay (here
+// of the whole log, as after a crash that lost every checkpoint) folds
+// to the values already stored, writes nothing and so republishes
+// nothing, however long ago they were written.
+func TestReplayRepublishesNothing(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	live := e.liveChanges(t)
 	_, stop := e.startCalculator(t, "c1")
 	const keys = 6
 	last := map[string]uint64{}
@@ -56,19 +113,14 @@ func TestReplayAnnouncesOnlyWhatSellableLacks(t *testing.T) {
 		last[sku] = e.record(t, sellable.Reservation, "STL", sku, 1)
 	}
 	for sku, seq := range last {
-		e.wantChange(t, sellStream, "STL", sku, seq)
+		waitLive(t, live, "STL", sku, seq)
 	}
 	stop()
+	before := len(live())
+	if s := e.stored(t); uint64(before) != s {
+		t.Fatalf("%d live changes for %d values stored", before, s)
+	}
 
-	lost := streams.SellableSubject(sellable.Key{LocationID: "STL", SKU: "0"})
-	if err := sellStream.Purge(ctx, jetstream.WithPurgeSubject(lost)); err != nil {
-		t.Fatal(err)
-	}
-	info, err := sellStream.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	before := info.State.LastSeq
 	offsets, err := e.JS.Stream(ctx, "KV_calculator_offsets")
 	if err != nil {
 		t.Fatal(err)
@@ -76,22 +128,28 @@ func TestReplayAnnouncesOnlyWhatSellableLacks(t *testing.T) {
 	if err := offsets.Purge(ctx); err != nil {
 		t.Fatal(err)
 	}
-
 	e.startCalculator(t, "c2")
-	e.wantChange(t, sellStream, "STL", "0", last["0"])
 	// One new event per key after the replay: once each one's change is
-	// stored, every replayed event of its partition has been processed.
+	// live, every replayed event of its partition has been processed.
 	for sku := range last {
 		last[sku] = e.record(t, sellable.Adjustment, "STL", sku, 1)
 	}
 	for sku, seq := range last {
-		e.wantChange(t, sellStream, "STL", sku, seq)
+		waitLive(t, live, "STL", sku, seq)
 	}
-	info, err = sellStream.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
+	all := live()
+	if got := len(all) - before; got != keys {
+		t.Fatalf("%d live changes after the replay, want %d (one per new event; the replay rewrites nothing)", got, keys)
 	}
-	if got, want := info.State.LastSeq-before, uint64(1+keys); got != want {
-		t.Fatalf("%d changes stored after the replay, want %d (the lost one and one per new event)", got, want)
+	if s := e.stored(t); uint64(len(all)) != s {
+		t.Fatalf("%d live changes for %d values stored", len(all), s)
+	}
+	seen := map[string]bool{}
+	for _, c := range all {
+		id := c.subject + "@" + strconv.FormatUint(c.pos.Seq, 10)
+		if seen[id] {
+			t.Fatalf("value %s reached subscribers twice", id)
+		}
+		seen[id] = true
 	}
 }

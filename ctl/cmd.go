@@ -216,25 +216,20 @@ func watchCmd(o *options, log *slog.Logger) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "watch",
 		Short: "Print sellable changes as they happen, until interrupted",
-		Long: `Print one line per sellable change (decoded from Avro with the schema
-registry's schemas, or JSON) as the calculators announce them, until Ctrl-C.`,
+		Long: `Print one line per sellable change (the view bucket's value, which the
+bucket republishes on inventory.sellable.<loc>.<sku>) as the calculators
+write them, until Ctrl-C.`,
 		Example: "  inventoryctl watch --location STL",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			nc, js, err := o.connect()
+			nc, _, err := o.connect()
 			if err != nil {
 				return err
 			}
 			defer nc.Close()
-			octx, cancel := timeout(cmd)
-			defer cancel()
-			w, err := app.OpenWire(octx, js, app.Topology{Replicas: 1}, log)
-			if err != nil {
-				return fmt.Errorf("open schema registry: %w", err)
-			}
-			return Watch(ctx, nc, w.Changes, WatchSubject(loc, sku), cmd.OutOrStdout())
+			return Watch(ctx, nc, WatchSubject(loc, sku), cmd.OutOrStdout())
 		},
 	}
 	c.Flags().StringVar(&loc, "location", "", "only this location")

@@ -8,9 +8,9 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/sellable/inventory/kv"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
-	"github.com/sellable/inventory/wire"
 )
 
 // WatchSubject is the subject of the sellable changes of loc and sku, an
@@ -27,10 +27,12 @@ func WatchSubject(loc, sku string) string {
 }
 
 // Watch prints one line per sellable change on subject (see
-// WatchSubject) until ctx ends. changes decodes them (Avro with the
-// registry's schemas, or JSON). A change it cannot decode is reported on
-// its line and watching goes on: an operator wants to see it.
-func Watch(ctx context.Context, nc *nats.Conn, changes *wire.ChangeCodec, subject string, out io.Writer) error {
+// WatchSubject) until ctx ends. A change is the view bucket's value as
+// the bucket republishes it (kv.BucketConfig), read with kv.DecodeValue;
+// a key deleted or purged from the view (to have it rebuilt) is printed
+// as such. A change it cannot decode is reported on its line and
+// watching goes on: an operator wants to see it.
+func Watch(ctx context.Context, nc *nats.Conn, subject string, out io.Writer) error {
 	ch := make(chan *nats.Msg, 256)
 	sub, err := nc.ChanSubscribe(subject, ch)
 	if err != nil {
@@ -46,7 +48,11 @@ func Watch(ctx context.Context, nc *nats.Conn, changes *wire.ChangeCodec, subjec
 		case <-ctx.Done():
 			return nil
 		case m := <-ch:
-			p, err := changes.DecodeChange(ctx, m.Header, m.Data)
+			if kv.IsMarker(m.Header) {
+				fmt.Fprintf(out, "%s deleted from the view (rebuilt from the log on its next event)\n", m.Subject)
+				continue
+			}
+			p, err := kv.DecodeValue(m.Data)
 			if err != nil {
 				fmt.Fprintf(out, "%s undecodable change: %v\n", m.Subject, err)
 				continue

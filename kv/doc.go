@@ -1,6 +1,11 @@
 // Package kv holds the sellable view: one JetStream KV bucket per
 // partition, sellable_p<i>, each written by the one calculator that owns
-// the partition and read by any query instance.
+// the partition and read by any query instance. The buckets are the one
+// store of each change (issue 15.2): each republishes every value it
+// stores on inventory.sellable.<loc>.<sku> (BucketConfig's RePublish, which
+// Ensure adds to an older bucket), and its stream KV_sellable_p<i>
+// (StreamName, KeyOfSubject, IsMarker) is the change log the projector
+// and the feed consume.
 //
 // Values are kv's own versioned JSON documents (value.go: {"v":1,
 // "locationId":…,"count":…,…}), converted to and from sellable.Position

@@ -14,8 +14,8 @@ import (
 // unacknowledged async publishes makes it wait for room, until ctx ends,
 // rather than fail. The window (WithPublishAsyncMaxPending) belongs to
 // the connection, and every partition of a calculator publishes through
-// it: up to a batch of KV writes and a batch of change announcements
-// each, eight partitions together well over the window when every key of
+// it: up to a batch of KV writes and of dead letters each, eight
+// partitions together well over the window when every key of
 // a batch is distinct. nats.go gives up on a publish that found no room
 // for its stall wait (200 ms) with ErrTooManyStalledMsgs, which used to
 // stop the partition and restart it from its checkpoint; a full window is

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sellable/inventory/sellable"
@@ -23,15 +25,49 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// BucketConfig is the definition of partition p's bucket.
+// BucketConfig is the definition of partition p's bucket. The bucket is
+// the one store of each change (issue 15.2): its stream KV_<bucket> is
+// the change log downstream readers consume, and the server republishes
+// every value it stores to inventory.sellable.<loc>.<sku> for live
+// subscribers, so nobody publishes changes a second time.
 func BucketConfig(p int, c Config) jetstream.KeyValueConfig {
+	name := BucketName(p)
 	return jetstream.KeyValueConfig{
-		Bucket:      BucketName(p),
+		Bucket:      name,
 		Description: "Sellable quantity per location and SKU, partition " + strconv.Itoa(p),
 		History:     1,
 		Storage:     jetstream.FileStorage,
 		Replicas:    max(c.Replicas, 1),
+		RePublish:   Republish(name),
 	}
+}
+
+// Republish maps bucket's keys "<loc>.<sku>" (streams.KeyToken) to their
+// live subjects, streams.SellableSubject: $KV.<bucket>.<loc>.<sku> →
+// inventory.sellable.<loc>.<sku>, the payload the stored value as it is.
+func Republish(bucket string) *jetstream.RePublish {
+	return &jetstream.RePublish{Source: keyPrefix(bucket) + ">", Destination: streams.SellableRepublish}
+}
+
+// keyPrefix is the subject prefix of bucket's keys in its stream.
+func keyPrefix(bucket string) string { return "$KV." + bucket + "." }
+
+// StreamName is the stream behind partition p's bucket: its change log,
+// one message per value written (and per delete or purge marker).
+func StreamName(p int) string { return "KV_" + BucketName(p) }
+
+// Subject is where partition p's bucket stores k's value: a put of key
+// "<loc>.<sku>" is a message on $KV.<bucket>.<loc>.<sku>.
+func Subject(p int, k sellable.Key) string { return keyPrefix(BucketName(p)) + streams.KeyToken(k) }
+
+// KeyOfSubject is the position whose value a message of partition p's
+// bucket stream stores, read from its subject $KV.<bucket>.<loc>.<sku>.
+func KeyOfSubject(p int, subject string) (sellable.Key, error) {
+	tok, ok := strings.CutPrefix(subject, keyPrefix(BucketName(p)))
+	if !ok {
+		return sellable.Key{}, fmt.Errorf("kv: subject %q is not a key of bucket %s", subject, BucketName(p))
+	}
+	return streams.ParseKeyToken(tok)
 }
 
 // BucketConfigs are the definitions of every partition's bucket.
@@ -60,8 +96,9 @@ func Open(ctx context.Context, js jetstream.JetStream, c Config) (*Store, error)
 		return nil, fmt.Errorf("kv: partitions %d < 1", c.Partitions)
 	}
 	s := &Store{buckets: make([]jetstream.KeyValue, c.Partitions), logs: make([]jetstream.Stream, c.Partitions)}
+	up := &upgrades{}
 	for p := range s.buckets {
-		b, err := Ensure(ctx, js, BucketConfig(p, c), c.Logger)
+		b, err := ensure(ctx, js, BucketConfig(p, c), c.Logger, up)
 		if err != nil {
 			return nil, err
 		}
@@ -124,3 +161,8 @@ func get(ctx context.Context, b jetstream.KeyValue, key string) (sellable.Positi
 	}
 	return pos, e.Revision(), nil
 }
+
+// IsMarker reports whether a message of a bucket's stream (or its
+// republished copy on inventory.sellable.>) with headers h is a delete or
+// purge marker rather than a value: readers of the change log skip them.
+func IsMarker(h nats.Header) bool { return isMarker(h) }

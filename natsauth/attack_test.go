@@ -155,6 +155,39 @@ func TestReaderCannotPublish(t *testing.T) {
 	poll.Until(t, 5*time.Second, "the server refusing "+subject, v.refused(subject))
 }
 
+// Nobody forges a change: every role but the admin is refused a publish
+// on inventory.sellable.>, where only the view buckets' republish (inside
+// the server) puts the values they stored. A live subscriber (the
+// reader) receives nothing from the attempts.
+func TestNoRolePublishesChanges(t *testing.T) {
+	d := secured(t)
+	rnc, _, _ := d.connect(t, natsauth.Reader)
+	live, err := rnc.SubscribeSync(streams.SellableFilter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rnc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	subject := streams.SellableSubject(key)
+	forged := []byte(`{"v":1,"locationId":"STL","sku":"123123","count":1000000,"seq":1}`)
+	for _, r := range natsauth.Roles {
+		if r == natsauth.Admin {
+			continue
+		}
+		t.Run(string(r), func(t *testing.T) {
+			nc, _, v := d.connect(t, r)
+			if err := nc.Publish(subject, forged); err != nil {
+				t.Fatal(err)
+			}
+			poll.Until(t, 5*time.Second, "the server refusing "+subject, v.refused(subject))
+		})
+	}
+	if m, err := live.NextMsg(200 * time.Millisecond); err == nil {
+		t.Fatalf("a forged change reached a subscriber: %s %q", m.Subject, m.Data)
+	}
+}
+
 // The embedded server refuses to be reachable from the network by anyone
 // (issue 13.2) unless told so.
 func TestEmbeddedServerRefusesOpenNetworkListen(t *testing.T) {

@@ -23,7 +23,7 @@ const (
 	Admin      Role = "admin"
 	Mutator    Role = "mutator"    // the command API: publishes events
 	Calculator Role = "calculator" // folds INVENTORY into the view; serves queries
-	Projector  Role = "projector"  // sellable-service: reads SELLABLE
+	Projector  Role = "projector"  // sellable-service: reads the view buckets' streams
 	Registry   Role = "registry"   // the schema registry program
 	Publisher  Role = "publisher"  // `nats pub` of adjustments and reservations
 	Reader     Role = "reader"     // reads the view and the changes
@@ -132,13 +132,23 @@ func Of(r Role, partitions int) (Permissions, error) {
 	for i := range views {
 		views[i] = kv.BucketName(i)
 	}
-	events, changes, dlq := streams.EventStream, streams.SellableStream, streams.DeadLetterStream
+	events, dlq := streams.EventStream, streams.DeadLetterStream
 	reg, secrets := registry.DefaultBucket, SecretsBucket
-	// Every program checks all three streams at start.
+	// Every program checks the streams at start, and whether the retired
+	// ones are still there (streams.Ensure warns about them).
 	programs := func() {
 		p.cleanup = true
-		p.info(events, changes, dlq, streams.ScheduleStream)
+		p.info(events, dlq, streams.ScheduleStream)
+		p.info(streams.Retired...)
 		p.subscribe(inbox)
+	}
+	// Nobody publishes changes: the view buckets' RePublish does, inside
+	// the server (kv.BucketConfig), so a change on inventory.sellable.>
+	// is always a value the bucket stored. The allow lists would refuse
+	// it anyway except where a wildcard covers it (the mutator's); the
+	// deny says so for every role.
+	if r != Admin {
+		p.deny = append(p.deny, streams.SellableRepublish)
 	}
 	// The programs find their schemas in the registry's bucket, where
 	// `inventory admin apply` registered them; only the registry program
@@ -152,7 +162,7 @@ func Of(r Role, partitions int) (Permissions, error) {
 		// <loc>.<sku>, as the event stream's transform takes them), but not
 		// the calculator's changes.
 		p.publish(allKinds)
-		p.deny = append(p.deny, streams.SellableFilter, "inventory.deadletter.>")
+		p.deny = append(p.deny, "inventory.deadletter.>")
 		// The secret that keys its Nats-Msg-Ids.
 		p.readBucket(secrets)
 		// A duplicate ack is checked against the stored original.
@@ -177,11 +187,7 @@ func Of(r Role, partitions int) (Permissions, error) {
 	case Calculator:
 		programs()
 		p.read(events)
-		p.publish(streams.SellableFilter, "inventory.deadletter.>")
-		// A replay looks up the last change of a position before
-		// announcing it again (calculator.announced): messages only, no
-		// consumer.
-		p.publish(jsAPI+"STREAM.MSG.GET."+changes, jsAPI+"DIRECT.GET."+changes+".>")
+		p.publish("inventory.deadletter.>")
 		p.readBucket(reg)
 		// The leases and the replay points.
 		for _, b := range calculator.BucketConfigs(calculator.DefaultConfig()) {
@@ -192,7 +198,11 @@ func Of(r Role, partitions int) (Permissions, error) {
 		}
 	case Projector:
 		programs()
-		p.durable(changes)
+		// One durable consumer on each view bucket's stream
+		// (projection.ConsumerConfig).
+		for _, v := range views {
+			p.durable("KV_" + v)
+		}
 		p.readBucket(reg)
 	case Registry:
 		programs()
@@ -203,8 +213,9 @@ func Of(r Role, partitions int) (Permissions, error) {
 		p.publish(eventSubjects...)
 		p.subscribe(inbox)
 	case Reader:
+		// The live changes the buckets republish, and the buckets
+		// themselves: their keys and their streams (the change log).
 		p.subscribe(inbox, streams.SellableFilter)
-		p.read(changes)
 		p.readBucket(reg)
 		for _, v := range views {
 			p.readBucket(v)

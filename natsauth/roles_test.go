@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -14,6 +15,7 @@ import (
 	"github.com/sellable/inventory/kv"
 	"github.com/sellable/inventory/natsauth"
 	"github.com/sellable/inventory/natsembed"
+	"github.com/sellable/inventory/projection"
 	"github.com/sellable/inventory/registry"
 	"github.com/sellable/inventory/streams"
 )
@@ -37,7 +39,7 @@ func TestOnlyAdminManages(t *testing.T) {
 		}
 	}
 	managed = append(managed, "$JS.API.ACCOUNT.PURGE.X", "$JS.API.SERVER.REMOVE", "$JS.API.META.LEADER.STEPDOWN")
-	people := []string{"$JS.API.CONSUMER.DELETE." + streams.SellableStream + ".projector"}
+	people := []string{"$JS.API.CONSUMER.DELETE." + kv.StreamName(0) + "." + projection.ConsumerName("projector", 0)}
 
 	for _, r := range natsauth.Roles {
 		p, err := natsauth.Of(r, topology.Partitions)
@@ -62,11 +64,20 @@ func TestOnlyAdminManages(t *testing.T) {
 				t.Errorf("%s may publish %s: %v", r, s, may(s))
 			}
 		}
-		// Only the calculator announces changes and dead letters.
-		for _, s := range []string{"inventory.sellable.STL.1", "inventory.deadletter.3", "inventory.deadletter.a.b"} {
+		// Only the calculator publishes dead letters.
+		for _, s := range []string{"inventory.deadletter.3", "inventory.deadletter.a.b"} {
 			if may(s) != (r == natsauth.Admin || r == natsauth.Calculator) {
 				t.Errorf("%s may publish %s: %v", r, s, may(s))
 			}
+		}
+		// Nobody publishes changes: the view buckets republish what they
+		// store, so a change on inventory.sellable.> is always a stored
+		// value. The deny is explicit for every role.
+		if may("inventory.sellable.STL.1") != (r == natsauth.Admin) {
+			t.Errorf("%s may publish inventory.sellable.STL.1", r)
+		}
+		if r != natsauth.Admin && !slices.Contains(p.PublishDeny, streams.SellableRepublish) {
+			t.Errorf("%s: publish deny %v lacks %s", r, p.PublishDeny, streams.SellableRepublish)
 		}
 		// Only the intake import (and the admin) may publish on intake
 		// subjects: the relay trusts their Nats-Request-Info.

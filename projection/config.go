@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/sellable/inventory/wire"
 )
 
 // Config sets where the projection lives and how the projector consumes.
@@ -29,18 +27,17 @@ type Config struct {
 	// hanging.
 	Timeout        time.Duration
 	ConnectTimeout time.Duration
-	// Consumer is the durable consumer's name on the SELLABLE stream.
-	// Empty means "projector_<keyspace>": each keyspace is a projection
-	// of its own and must see every change, while the instances that
-	// write one keyspace share its consumer.
+	// Consumer names the durable consumers, "<Consumer>_p<i>" on each
+	// view bucket's stream KV_sellable_p<i> (ConsumerName). Empty means
+	// "projector_<keyspace>": each keyspace is a projection of its own
+	// and must see every change, while the instances that write one
+	// keyspace share its consumers.
 	Consumer string
 	// MaxInFlight bounds the writes under way at once.
 	MaxInFlight int
 	// MinBackoff and MaxBackoff bound the wait after a failed write before
 	// the message is redelivered and before new writes are attempted.
 	MinBackoff, MaxBackoff time.Duration
-	// Changes decodes sellable changes, Avro or JSON; nil reads JSON only.
-	Changes *wire.ChangeCodec
 	// Logger receives progress and failures; nil discards.
 	Logger *slog.Logger
 }

@@ -1,12 +1,16 @@
 // Package projection is the Scylla side of the data flow: the projector
-// copies every sellable change (stream SELLABLE, one message per position
-// holding its newest value) into a CQL table, and the Reader serves
-// positions and per-location listings from that table. Changes are read
-// through wire's ChangeCodec (JSON or Avro, by Content-Type) and stored as
-// the table's own row type.
+// copies every sellable change into a CQL table, and the Reader serves
+// positions and per-location listings from that table. The changes are
+// the view buckets' own streams KV_sellable_p<i> (one message per
+// position holding its newest value, then each change: the one store of
+// a change, issue 15.2), read through one durable consumer per bucket,
+// "<consumer>_p<i>", over the partition count of the event stream. A
+// value is decoded with kv.DecodeValue, checked against its key, and
+// stored as the table's own row type; delete and purge markers (an
+// operator deleting a view key to have it rebuilt) are skipped.
 //
-//	SELLABLE ──durable pull consumer──▶ Projector ──upsert──▶ sellable table ──▶ Reader ──▶ api
-//	                                                      └─▶ sellable_by_sku ─┘
+//	KV_sellable_p<i> ──durable pull consumer each──▶ Projector ──upsert──▶ sellable table ──▶ Reader ──▶ api
+//	                                                               └─▶ sellable_by_sku ─┘
 //
 // Each change is written twice: to sellable (one partition per location,
 // for the point query and a location's listing) and to sellable_by_sku

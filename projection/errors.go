@@ -5,9 +5,9 @@ import "errors"
 var (
 	// ErrConfig means a setting is missing or out of range.
 	ErrConfig = errors.New("projection: invalid config")
-	// ErrBadChange means a message on the sellable stream cannot be
+	// ErrBadChange means a message of a view bucket's stream cannot be
 	// projected whatever the retries: undecodable, or naming another
-	// position than its subject. The projector terminates it.
+	// position than its key. The projector terminates it.
 	ErrBadChange = errors.New("projection: bad sellable change")
 	// ErrBadPageToken means a list page token that this service did not
 	// hand out.

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sellable/inventory/kv"
+	"github.com/sellable/inventory/projection"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
 )
@@ -56,12 +58,17 @@ func TestProjectorSurvivesDatabaseOutage(t *testing.T) {
 
 	second := batch(1000, 100) // 50 updates and 50 new positions
 	eventually(t, 30*time.Second, "projector tried and held on", func() bool {
-		c, err := js.Consumer(context.Background(), streams.SellableStream, testConsumer)
-		if err != nil {
-			return false
+		for i := range streams.DefaultPartitions {
+			c, err := js.Consumer(context.Background(), kv.StreamName(i), projection.ConsumerName(testConsumer, i))
+			if err != nil {
+				return false
+			}
+			info, err := c.Info(context.Background())
+			if err == nil && info.NumAckPending > 0 && info.NumRedelivered > 0 {
+				return true
+			}
 		}
-		info, err := c.Info(context.Background())
-		return err == nil && info.NumAckPending > 0 && info.NumRedelivered > 0
+		return false
 	})
 
 	cassandra(t, "start")

@@ -11,7 +11,6 @@ import (
 
 	"github.com/sellable/inventory/internal/stacktest"
 	"github.com/sellable/inventory/projection"
-	"github.com/sellable/inventory/wire"
 )
 
 // TestMeasureProjection reports, without asserting on them, the
@@ -36,7 +35,7 @@ func TestMeasureProjection(t *testing.T) {
 
 	// Backlog first, then start the projector on it.
 	for i := range backlog {
-		m, _ := wire.ChangeMsg(pos(fmt.Sprint("B", i%100), fmt.Sprint("s", i), int64(i), 0, uint64(i+1)))
+		m := viewMsg(t, pos(fmt.Sprint("B", i%100), fmt.Sprint("s", i), int64(i), 0, uint64(i+1)))
 		if _, err := js.PublishMsgAsync(m); err != nil {
 			t.Fatal(err)
 		}

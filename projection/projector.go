@@ -5,22 +5,26 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/sellable/inventory/kv"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
-	"github.com/sellable/inventory/wire"
 )
 
-// Projector copies sellable changes into the store through a durable pull
-// consumer. Writes run concurrently, at most cfg.MaxInFlight at once; a
-// message is acked only once its write succeeded, so the consumer's place
-// is exactly what is in the table. Order does not matter: each write
-// carries its seq as timestamp.
+// Projector copies sellable changes into the store: every value stored in
+// the view buckets, read from their own streams KV_sellable_p<i> through
+// one durable pull consumer per bucket (the buckets are the one store of
+// each change, issue 15.2). Writes run concurrently, at most
+// cfg.MaxInFlight at once over all partitions; a message is acked only
+// once its write succeeded, so each consumer's place is exactly what is
+// in the table. Order does not matter: each write carries its seq as
+// timestamp.
 type Projector struct {
 	js    jetstream.JetStream
 	store *Store
@@ -45,14 +49,18 @@ func NewProjector(js jetstream.JetStream, store *Store, cfg Config) (*Projector,
 // Written is the number of changes written so far.
 func (p *Projector) Written() uint64 { return p.written.Load() }
 
-// ConsumerConfig is the projector's durable consumer: every change from
-// the start (the stream keeps one per position, so that is a snapshot),
-// explicit acks, never given up on.
-func ConsumerConfig(name string) jetstream.ConsumerConfig {
+// ConsumerName is the durable consumer of partition i's bucket stream for
+// a projection whose consumers are called name.
+func ConsumerName(name string, i int) string { return name + "_p" + strconv.Itoa(i) }
+
+// ConsumerConfig is the projector's durable consumer of partition i's
+// bucket stream: every value from the start (the bucket keeps one per
+// position, so that is a snapshot, then the changes), explicit acks,
+// never given up on.
+func ConsumerConfig(name string, i int) jetstream.ConsumerConfig {
 	return jetstream.ConsumerConfig{
-		Durable:       name,
-		Description:   "Scylla projection of sellable changes",
-		FilterSubject: streams.SellableFilter,
+		Durable:       ConsumerName(name, i),
+		Description:   "Scylla projection of the sellable view, partition " + strconv.Itoa(i),
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       30 * time.Second,
@@ -62,7 +70,7 @@ func ConsumerConfig(name string) jetstream.ConsumerConfig {
 }
 
 // Run projects until ctx ends, then lets the writes under way finish and
-// returns nil. While the stream is missing or NATS is unreachable it
+// returns nil. While the streams are missing or NATS is unreachable it
 // retries.
 func (p *Projector) Run(ctx context.Context) error {
 	wait := backoff{min: p.cfg.MinBackoff, max: 2 * time.Second}
@@ -81,33 +89,59 @@ func (p *Projector) Run(ctx context.Context) error {
 	return nil
 }
 
+// consume reads every partition's bucket stream until ctx ends or one
+// of them fails. The partition count is the event stream's, as every
+// reader of the view learns it (streams.Partitions).
 func (p *Projector) consume(ctx context.Context) error {
-	cons, err := p.js.CreateOrUpdateConsumer(ctx, streams.SellableStream, ConsumerConfig(p.cfg.consumer()))
+	n, err := streams.Partitions(ctx, p.js)
 	if err != nil {
-		return fmt.Errorf("projection: consumer %s: %w", p.cfg.consumer(), err)
+		return fmt.Errorf("projection: %w", err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(2 * p.cfg.MaxInFlight))
-	if err != nil {
-		return fmt.Errorf("projection: consume: %w", err)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	iters := make([]jetstream.MessagesContext, n)
+	for i := range iters {
+		name := ConsumerName(p.cfg.consumer(), i)
+		cons, err := p.js.CreateOrUpdateConsumer(ctx, kv.StreamName(i), ConsumerConfig(p.cfg.consumer(), i))
+		if err != nil {
+			return fmt.Errorf("projection: consumer %s on %s: %w", name, kv.StreamName(i), err)
+		}
+		it, err := cons.Messages(jetstream.PullMaxMessages(max(2*p.cfg.MaxInFlight/n, 16)))
+		if err != nil {
+			return fmt.Errorf("projection: consume %s: %w", kv.StreamName(i), err)
+		}
+		iters[i] = it
+		stop := context.AfterFunc(ctx, it.Stop)
+		defer stop()
+		defer it.Stop()
 	}
-	stop := context.AfterFunc(ctx, it.Stop)
-	defer stop()
-	defer it.Stop()
-	p.log.Info("projector consuming", "stream", streams.SellableStream, "consumer", p.cfg.consumer())
+	p.log.Info("projector consuming", "streams", kv.StreamName(0)+"…"+kv.StreamName(n-1), "consumer", ConsumerName(p.cfg.consumer(), 0)+"…")
 
 	// Writes outlive ctx so that what was taken is finished and acked on
 	// shutdown; each is bounded by the driver's query timeout.
 	wctx := context.WithoutCancel(ctx)
 	slots := make(chan struct{}, p.cfg.MaxInFlight)
-	var wg sync.WaitGroup
-	defer wg.Wait()
+	var writes, readers sync.WaitGroup
+	defer writes.Wait()
+	for i, it := range iters {
+		readers.Go(func() {
+			cancel(p.read(ctx, wctx, i, it, slots, &writes))
+		})
+	}
+	readers.Wait()
+	return context.Cause(ctx)
+}
+
+// read hands partition i's messages to writers until its iterator
+// closes or ctx ends, and returns why it stopped.
+func (p *Projector) read(ctx, wctx context.Context, i int, it jetstream.MessagesContext, slots chan struct{}, writes *sync.WaitGroup) error {
 	for {
 		msg, err := it.Next()
 		if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-			return err
+			return fmt.Errorf("projection: %s: %w", kv.StreamName(i), err)
 		}
 		if err != nil {
-			p.log.Debug("projector: pull", "err", err) // missed heartbeat: the iterator re-pulls
+			p.log.Debug("projector: pull", "stream", kv.StreamName(i), "err", err) // missed heartbeat: the iterator re-pulls
 			continue
 		}
 		// After a failed write no new one starts until the backoff is
@@ -117,21 +151,35 @@ func (p *Projector) consume(ctx context.Context) error {
 			_ = msg.Nak()
 			return err
 		}
-		slots <- struct{}{}
-		wg.Go(func() {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			_ = msg.Nak()
+			return ctx.Err()
+		}
+		writes.Go(func() {
 			defer func() { <-slots }()
-			p.handle(wctx, msg, gen)
+			p.handle(wctx, i, msg, gen)
 		})
 	}
 }
 
-func (p *Projector) handle(ctx context.Context, msg jetstream.Msg, gen uint64) {
-	pos, err := decode(ctx, p.cfg.Changes, msg)
+func (p *Projector) handle(ctx context.Context, i int, msg jetstream.Msg, gen uint64) {
+	if kv.IsMarker(msg.Headers()) {
+		// An operator deleted the view key to have it rebuilt: the
+		// calculator writes the rebuilt value on the key's next event,
+		// which comes here as a change. The row stays until then.
+		_ = msg.Ack()
+		return
+	}
+	pos, err := decode(i, msg)
 	if err == nil {
 		err = checkChange(pos)
 	}
-	if errors.Is(err, wire.ErrRegistry) {
-		// The change may be fine; the schema registry is not reachable.
+	if errors.Is(err, kv.ErrValueVersion) {
+		// Written by a newer version: fine, but not for this one. Keep
+		// it for the projector that replaces this one rather than lose it.
+		p.log.Warn("projector: value of a newer version; upgrade the projector", "subject", msg.Subject(), "err", err)
 		_ = msg.NakWithDelay(p.cfg.MaxBackoff)
 		return
 	}
@@ -162,15 +210,22 @@ func (p *Projector) handle(ctx context.Context, msg jetstream.Msg, gen uint64) {
 	}
 }
 
-// decode reads a change and checks that it is about the position its
-// subject names.
-func decode(ctx context.Context, changes *wire.ChangeCodec, msg jetstream.Msg) (sellable.Position, error) {
-	pos, err := changes.DecodeChange(ctx, msg.Headers(), msg.Data())
+// decode reads a view value from partition i's bucket stream and checks
+// that it is about the position its key names.
+func decode(i int, msg jetstream.Msg) (sellable.Position, error) {
+	k, err := kv.KeyOfSubject(i, msg.Subject())
+	if err != nil {
+		return sellable.Position{}, fmt.Errorf("%w: %w", ErrBadChange, err)
+	}
+	pos, err := kv.DecodeValue(msg.Data())
+	if errors.Is(err, kv.ErrValueVersion) {
+		return pos, err
+	}
 	if err != nil {
 		return pos, fmt.Errorf("%w: %w", ErrBadChange, err)
 	}
-	if want := streams.SellableSubject(sellable.Key{LocationID: pos.LocationID, SKU: pos.SKU}); want != msg.Subject() {
-		return pos, fmt.Errorf("%w: body names %s", ErrBadChange, want)
+	if got := (sellable.Key{LocationID: pos.LocationID, SKU: pos.SKU}); got != k {
+		return pos, fmt.Errorf("%w: value of key %s names %s", ErrBadChange, streams.KeyToken(k), streams.KeyToken(got))
 	}
 	return pos, nil
 }

@@ -8,18 +8,21 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sellable/inventory/api"
+	"github.com/sellable/inventory/internal/logtest"
 	"github.com/sellable/inventory/internal/stacktest"
+	"github.com/sellable/inventory/kv"
 	"github.com/sellable/inventory/projection"
 	"github.com/sellable/inventory/query"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
-	"github.com/sellable/inventory/wire"
 )
 
 // runService starts a real NATS with the streams and a projection
@@ -43,26 +46,41 @@ func runService(t *testing.T, cfg projection.Config) (jetstream.JetStream, *proj
 	return srv.JS, svc
 }
 
-func publish(t testing.TB, js jetstream.JetStream, p sellable.Position) {
+// viewMsg is p as the calculator stores it: a put of its key in its
+// partition's view bucket (of stacktest's default partition count).
+func viewMsg(t testing.TB, p sellable.Position) *nats.Msg {
 	t.Helper()
-	m, err := wire.ChangeMsg(p)
+	k := sellable.Key{LocationID: p.LocationID, SKU: p.SKU}
+	data, err := kv.EncodeValue(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := js.PublishMsg(context.Background(), m); err != nil {
+	return &nats.Msg{Subject: kv.Subject(streams.Partition(k, streams.DefaultPartitions), k), Data: data}
+}
+
+// publish writes p into the view, as the calculator does.
+func publish(t testing.TB, js jetstream.JetStream, p sellable.Position) {
+	t.Helper()
+	if _, err := js.PublishMsg(context.Background(), viewMsg(t, p)); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// caughtUp reports whether the projector has settled every stored change.
+// caughtUp reports whether the projector has settled every stored change
+// of every partition.
 func caughtUp(t testing.TB, js jetstream.JetStream) bool {
 	t.Helper()
-	c, err := js.Consumer(context.Background(), streams.SellableStream, testConsumer)
-	if err != nil {
-		return false
+	for i := range streams.DefaultPartitions {
+		c, err := js.Consumer(context.Background(), kv.StreamName(i), projection.ConsumerName(testConsumer, i))
+		if err != nil {
+			return false
+		}
+		info, err := c.Info(context.Background())
+		if err != nil || info.NumPending != 0 || info.NumAckPending != 0 {
+			return false
+		}
 	}
-	info, err := c.Info(context.Background())
-	return err == nil && info.NumPending == 0 && info.NumAckPending == 0
+	return true
 }
 
 // has reports whether r serves exactly want.
@@ -104,13 +122,15 @@ func TestProjectorFollowsStream(t *testing.T) {
 	}
 
 	// What cannot be decoded, or names another position than its
-	// subject, is terminated and blocks nothing.
-	if _, err := js.Publish(t.Context(), "inventory.sellable.L0.bad", []byte("not json")); err != nil {
-		t.Fatal(err)
-	}
-	lie, _ := json.Marshal(wire.ChangeOf(pos("L1", "s1", 999, 0, 2000)))
-	if _, err := js.Publish(t.Context(), "inventory.sellable.L2.other", lie); err != nil {
-		t.Fatal(err)
+	// key, is terminated and blocks nothing.
+	bad := viewMsg(t, pos("L0", "bad", 1, 0, 1))
+	bad.Data = []byte("not json")
+	lie := viewMsg(t, pos("L2", "other", 1, 0, 1))
+	lie.Data = viewMsg(t, pos("L1", "s1", 999, 0, 2000)).Data
+	for _, m := range []*nats.Msg{bad, lie} {
+		if _, err := js.PublishMsg(t.Context(), m); err != nil {
+			t.Fatal(err)
+		}
 	}
 	after := pos("L3", "s3", 9, 1, 3000)
 	publish(t, js, after)
@@ -167,5 +187,69 @@ func testHTTP(t *testing.T, r *projection.Reader, js jetstream.JetStream) {
 		if code, body := get("/inventory/locations/L1/skus?" + q); code != http.StatusBadRequest {
 			t.Errorf("%s: %d %s, want 400", q, code, body)
 		}
+	}
+}
+
+// The projector's place is its durable consumers on the view buckets'
+// streams: a projector started again (a new process) goes on from there
+// with the changes written while none ran. A delete or purge marker (an
+// operator deleting a view key to have it rebuilt) is skipped: acked,
+// not written and not terminated as a bad change, and the row keeps its
+// last value until the rebuilt value arrives.
+func TestProjectorResumesFromBucketsAndSkipsMarkers(t *testing.T) {
+	store, cfg := openStore(t)
+	logs := logtest.New()
+	cfg.Logger = logs.Logger()
+	srv := stacktest.Start(t, 0)
+	js := srv.JS
+	r := projection.NewReader(store)
+	start := func() (*projection.Projector, func()) {
+		p, err := projection.NewProjector(js, store, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p, stacktest.Go(t, p.Run)
+	}
+
+	first := []sellable.Position{pos("R0", "a", 1, 0, 1), pos("R1", "b", 2, 0, 2), pos("R2", "c", 3, 0, 3)}
+	for _, p := range first {
+		publish(t, js, p)
+	}
+	p1, stop := start()
+	eventually(t, time.Minute, "first values projected", func() bool {
+		return has(r, first[0]) && has(r, first[1]) && has(r, first[2]) && caughtUp(t, js)
+	})
+	if n := p1.Written(); n != 3 {
+		t.Fatalf("first projector wrote %d, want 3", n)
+	}
+	stop()
+
+	// While no projector runs: a newer value, a delete and a purge.
+	newer := pos("R0", "a", 10, 1, 10)
+	publish(t, js, newer)
+	for i, k := range []sellable.Key{{LocationID: "R1", SKU: "b"}, {LocationID: "R2", SKU: "c"}} {
+		b, err := js.KeyValue(t.Context(), kv.BucketName(streams.Partition(k, streams.DefaultPartitions)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		del := b.Delete
+		if i == 1 {
+			del = b.Purge
+		}
+		if err := del(t.Context(), streams.KeyToken(k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	p2, _ := start()
+	eventually(t, time.Minute, "the second projector caught up", func() bool { return caughtUp(t, js) && has(r, newer) })
+	if n := p2.Written(); n != 1 {
+		t.Fatalf("second projector wrote %d, want 1 (the newer value only: its consumers resume, markers are skipped)", n)
+	}
+	if !has(r, first[1]) || !has(r, first[2]) {
+		t.Fatal("a delete or purge marker changed the projected row")
+	}
+	if strings.Contains(logs.String(), "terminating") {
+		t.Fatalf("a marker was treated as a bad change:\n%s", logs.String())
 	}
 }

@@ -18,8 +18,10 @@
 //
 // Data flow: command publishes on EventSubject; the INVENTORY stream
 // stores each event on StoredEventSubject (partition inserted by the
-// server); the calculator reads one partition (PartitionFilter), writes
-// the view under KeyToken keys and announces changes on SellableSubject.
+// server); the calculator reads one partition (PartitionFilter) and
+// writes the view under KeyToken keys, which the view's buckets
+// republish on SellableSubject (SellableRepublish is the mapping's
+// destination).
 //
 // A key's whole history is KeyHistoryFilter (every kind, one partition):
 // the subject filter a decision's Nats-Expected-Last-Subject-Sequence is
@@ -31,5 +33,7 @@
 // exception is an upgrade that only adds (new event subjects, atomic
 // publish), which this version cannot run without and which takes
 // nothing from older ones. Plan and Apply, behind `inventory admin`, are
-// the deliberate way to change the rest.
+// the deliberate way to change the rest, and to delete the Retired
+// streams (SELLABLE, the second store of each change before issue 15.2),
+// which Ensure only warns about.
 package streams

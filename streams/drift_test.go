@@ -67,7 +67,7 @@ func TestEnsureNeverChangesAnExistingStream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// SELLABLE and the dead letters keep their own fixed replay window.
+	// The dead letters and schedules keep their own fixed replay window.
 	if len(changed) != 3 {
 		t.Errorf("apply changed %v, want INVENTORY's duplicates, max_age and max_bytes", changed)
 	}

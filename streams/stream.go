@@ -20,8 +20,12 @@ import (
 const (
 	// EventStream is the event log: every adjustment and reservation.
 	EventStream = "INVENTORY"
-	// SellableStream holds the newest sellable value per position, for
-	// downstream consumers such as the Scylla projector.
+	// SellableStream is the retired change stream: it held the newest
+	// sellable value per position, a second copy of the view buckets'
+	// (issue 15.2). Nothing creates it any more; Plan lists its deletion
+	// and Apply deletes it, since while it exists it captures the
+	// buckets' republished changes on inventory.sellable.> and so stores
+	// every change twice again (see Retired).
 	SellableStream = "SELLABLE"
 	// DeadLetterStream keeps messages the calculator could not apply,
 	// with the reason in headers.
@@ -63,11 +67,7 @@ const DefaultDuplicates = 10 * time.Minute
 // replayWindow is the duplicate window of the streams the calculator and
 // the expiry write: their Nats-Msg-Ids (a dead letter's, a replay's) only
 // guard a republish after a crash or a takeover, so it stays short
-// whatever the idempotency window is. Sellable changes carry no id at
-// all: one tracked per change cost memory in proportion to the change
-// rate, and a replay checks the stream instead (calculator.announced);
-// SELLABLE keeps the window, which costs nothing without ids, so that
-// existing deployments need no change.
+// whatever the idempotency window is.
 const replayWindow = 2 * time.Minute
 
 // DefaultConfig is a standalone deployment with DefaultPartitions.
@@ -154,23 +154,23 @@ func EventSubjectFilter(kind sellable.Kind) string {
 	return root + "." + kindToken(kind) + ".*.*"
 }
 
-// SellableFilter matches every sellable change.
+// SellableFilter matches every sellable change: the view buckets
+// republish each value they store on inventory.sellable.<loc>.<sku>
+// (kv.BucketConfig), for live subscribers; nothing stores them there.
 const SellableFilter = root + ".sellable.*.*"
 
-// SellableStreamConfig keeps the last change per position, like a
-// compacted topic: a new consumer reads every position's current value.
-func SellableStreamConfig(c Config) jetstream.StreamConfig {
-	return jetstream.StreamConfig{
-		Name:              SellableStream,
-		Description:       "Newest sellable value per location and SKU",
-		Subjects:          []string{SellableFilter},
-		Storage:           jetstream.FileStorage,
-		Retention:         jetstream.LimitsPolicy,
-		MaxMsgsPerSubject: 1,
-		Replicas:          c.Replicas,
-		Duplicates:        replayWindow,
-	}
-}
+// SellableRepublish is the destination of the view buckets' RePublish:
+// the key "<loc>.<sku>" of a bucket's subject $KV.<bucket>.<loc>.<sku>
+// lands on inventory.sellable.<loc>.<sku>, which is SellableSubject.
+const SellableRepublish = root + ".sellable.>"
+
+// Retired are the streams an older version created and this one no
+// longer uses. SELLABLE held a second copy of every change (issue 15.2);
+// while it exists it also captures the buckets' republished changes, so
+// it goes: Ensure warns at start while it is there, Plan lists its
+// deletion, Apply deletes it. Delete it once no program of an older
+// version runs (they publish their changes into it).
+var Retired = []string{SellableStream}
 
 // DeadLetterSubject is where a message from a partition that could not be
 // applied is kept.
@@ -194,7 +194,7 @@ func DeadLetterStreamConfig(c Config) jetstream.StreamConfig {
 
 // Configs are the definitions of every stream, in creation order.
 func Configs(c Config) []jetstream.StreamConfig {
-	return []jetstream.StreamConfig{EventStreamConfig(c), SellableStreamConfig(c), DeadLetterStreamConfig(c), ScheduleStreamConfig(c)}
+	return []jetstream.StreamConfig{EventStreamConfig(c), DeadLetterStreamConfig(c), ScheduleStreamConfig(c)}
 }
 
 // Ensure creates the streams that are missing and checks the others. It
@@ -209,10 +209,20 @@ func Configs(c Config) []jetstream.StreamConfig {
 // them on purpose. The one exception is an upgrade that only adds (new
 // event subjects, atomic publish; see subjectsDiff): Ensure applies it,
 // keeping every other setting as it is, because this version cannot run
-// without it and it takes nothing away from older ones.
+// without it and it takes nothing away from older ones. A retired stream
+// that still exists is warned about and left: deleting it is Apply's,
+// once every program of an older version is gone.
 func Ensure(ctx context.Context, js jetstream.JetStream, c Config) error {
 	if err := c.Validate(); err != nil {
 		return err
+	}
+	retired, err := retiredPresent(ctx, js)
+	if err != nil {
+		return err
+	}
+	for _, name := range retired {
+		c.logger().Warn("retired stream still exists and stores every change a second time; delete it with `inventory admin apply` once no older program runs",
+			"stream", name)
 	}
 	for _, want := range Configs(c) {
 		have, err := lookup(ctx, js, want.Name)
@@ -261,11 +271,33 @@ func Plan(ctx context.Context, js jetstream.JetStream, c Config) ([]drift.Change
 		}
 		cs = append(cs, Diff(*have, want)...)
 	}
+	retired, err := retiredPresent(ctx, js)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range retired {
+		cs = append(cs, drift.Change{Resource: "stream " + name, Setting: "exists", Have: "yes", Want: "no (retired)"})
+	}
 	return cs, nil
 }
 
-// Apply makes the streams what c says: it creates the missing ones and
-// updates those that differ. It changes nothing when any difference is
+// retiredPresent are the Retired streams that exist.
+func retiredPresent(ctx context.Context, js jetstream.JetStream) ([]string, error) {
+	var out []string
+	for _, name := range Retired {
+		have, err := lookup(ctx, js, name)
+		if err != nil {
+			return nil, err
+		}
+		if have != nil {
+			out = append(out, name)
+		}
+	}
+	return out, nil
+}
+
+// Apply makes the streams what c says: it creates the missing ones,
+// updates those that differ and deletes the Retired ones. It changes nothing when any difference is
 // refused: a partition count is changed by a migration (see README), not
 // by an update. It returns what it changed.
 func Apply(ctx context.Context, js jetstream.JetStream, c Config) ([]drift.Change, error) {
@@ -286,6 +318,14 @@ func Apply(ctx context.Context, js jetstream.JetStream, c Config) ([]drift.Chang
 		}
 		if _, err := js.CreateOrUpdateStream(ctx, want); err != nil {
 			return nil, fmt.Errorf("streams: apply %s: %w", want.Name, err)
+		}
+	}
+	for _, name := range Retired {
+		if !changed["stream "+name] {
+			continue
+		}
+		if err := js.DeleteStream(ctx, name); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+			return nil, fmt.Errorf("streams: delete retired %s: %w", name, err)
 		}
 	}
 	return cs, nil

@@ -64,7 +64,8 @@ func EventSubject(kind sellable.Kind, k sellable.Key) string {
 	return root + "." + kindToken(kind) + "." + KeyToken(k)
 }
 
-// SellableSubject is where the calculator announces a position's new value.
+// SellableSubject is where a position's new value is republished by its
+// view bucket (kv.BucketConfig).
 func SellableSubject(k sellable.Key) string {
 	return root + ".sellable." + KeyToken(k)
 }

@@ -107,6 +107,16 @@ func KeyToken(k sellable.Key) string {
 	return EncodeToken(k.LocationID) + "." + EncodeToken(k.SKU)
 }
 
+// ParseKeyToken is the key whose KeyToken is tok, refusing anything that
+// is not exactly two canonical tokens.
+func ParseKeyToken(tok string) (sellable.Key, error) {
+	loc, sku, ok := strings.Cut(tok, ".")
+	if !ok || strings.Contains(sku, ".") {
+		return sellable.Key{}, fmt.Errorf("key %q: want <location>.<sku>", tok)
+	}
+	return decodeKey(loc, sku)
+}
+
 // Partition is the partition of k among n, computed exactly as the
 // server's partition(n,loc,sku) subject transform does (FNV-1a over the
 // concatenated encoded tokens), so services, server and CLI agree. It

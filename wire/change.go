@@ -45,12 +45,11 @@ func (c Change) Position() sellable.Position {
 	}
 }
 
-// ChangeMsg builds the message that announces p. It carries no
-// Nats-Msg-Id: the server would track one per change for the stream's
-// duplicate window, memory that grows with the change rate; the
-// calculator instead republishes after a crash or takeover only what the
-// stream lacks (calculator.announced), and p.Seq tells a repeated change
-// apart.
+// ChangeMsg builds the message that announced p on the retired stream
+// SELLABLE. The calculator no longer publishes changes (the view buckets
+// republish their values, kv.BucketConfig); what is left of this file
+// serves the feed until it reads the buckets' streams too, and goes with
+// that.
 func ChangeMsg(p sellable.Position) (*nats.Msg, error) {
 	data, err := json.Marshal(ChangeOf(p))
 	if err != nil {

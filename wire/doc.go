@@ -8,9 +8,11 @@
 // within.
 //
 // Data flow: command encodes events with an EventCodec; the calculator
-// decodes them with Codecs.DecodeStored and announces each new position
-// as a Change through a ChangeCodec; the projection reads changes back
-// through the same codec. streams names the subjects and headers these
+// decodes them with Codecs.DecodeStored and writes each new position to
+// the view (package kv, whose value format is kv's own; the buckets
+// republish it as the change). The Change codec is what the retired
+// SELLABLE stream carried; only the feed still reads it, until it moves
+// to the buckets' streams. streams names the subjects and headers these
 // bodies travel on; registry stores the schemas (registry.Local adapts a
 // registry.Store to SchemaRegistry).
 //

@@ -86,7 +86,7 @@ func (s *System) StartCalculator(tb testing.TB, decoders *wire.Codecs, tune func
 	if tune != nil {
 		tune(&cfg)
 	}
-	c, err := calculator.New(context.Background(), calculator.Deps{JS: s.JS, Store: s.View, Events: decoders, Changes: s.Wire.Changes}, cfg)
+	c, err := calculator.New(context.Background(), calculator.Deps{JS: s.JS, Store: s.View, Events: decoders}, cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,5 +1,6 @@
 // Command sellable-service keeps the sellable view in Scylla, fed by the
-// calculator's sellable changes, and answers the query API from it:
+// view buckets' streams (every value the calculators write), and answers
+// the query API from it:
 // GET /inventory/locations/{location}/skus/{sku} and
 // GET /inventory/locations/{location}/skus (paged).
 package main

@@ -1,0 +1,42 @@
+package natsauth_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sellable/inventory/internal/logtest"
+	"github.com/sellable/inventory/kv"
+	"github.com/sellable/inventory/natsauth"
+)
+
+// A view bucket without its RePublish (a deployment of the version that
+// published changes on SELLABLE, upgraded without `inventory admin apply`)
+// opened by a program whose role may not update streams: the program
+// starts at once, with a warning that says how to add it.
+func TestProgramWithoutUpdateRightsWarnsAboutRepublish(t *testing.T) {
+	d := secured(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, ajs, _ := d.connect(t, natsauth.Admin)
+	st, err := ajs.Stream(ctx, kv.StreamName(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := st.CachedInfo().Config
+	cfg.RePublish = nil
+	if _, err := ajs.UpdateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	_, cjs, _ := d.connect(t, natsauth.Calculator)
+	logs := logtest.New()
+	began := time.Now()
+	if _, err := kv.Open(ctx, cjs, kv.Config{Partitions: topology.Partitions, Replicas: 1, Logger: logs.Logger()}); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("opened in %v", time.Since(began))
+	if !strings.Contains(logs.String(), "inventory admin apply") {
+		t.Fatalf("no warning naming the fix:\n%s", logs.String())
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -19,7 +18,11 @@ import (
 
 // ChangeSource subscribes a reader to the sellable changes.
 type ChangeSource interface {
-	Subscribe(ctx context.Context, f feed.Filter, c feed.Cursor) (*feed.Subscription, error)
+	// Partitions is the number of sequences in a change's id.
+	Partitions(ctx context.Context) (int, error)
+	// Subscribe starts after after: nil from now on, else a cursor of
+	// Partitions sequences (feed.Cursor).
+	Subscribe(ctx context.Context, f feed.Filter, after feed.Cursor) (*feed.Subscription, error)
 }
 
 // LastEventIDHeader is how an EventSource that reconnects says where it
@@ -71,10 +74,11 @@ func (c FeedConfig) Validate() error {
 
 // FeedEnd is the data of the last event of a feed the server ends
 // ("dropped" for a slow consumer, "closed" when the server shuts down):
-// why, and the id to resume after.
+// why, and the id to resume after (the last change's id, or where the
+// feed started when it sent none).
 type FeedEnd struct {
 	Reason      string `json:"reason"`
-	LastEventID uint64 `json:"lastEventId"`
+	LastEventID string `json:"lastEventId"`
 }
 
 // changesHandler answers GET /inventory/changes, the sellable changes as
@@ -91,12 +95,12 @@ func changesHandler(e *echo.Echo, src ChangeSource, cfg FeedConfig) (echo.Handle
 	e.Server.RegisterOnShutdown(func() { once.Do(func() { close(closing) }) })
 	return func(c echo.Context) error {
 		f := feed.Filter{LocationID: c.QueryParam("location"), SKU: c.QueryParam("sku")}
-		cur, err := cursor(c)
+		ctx := c.Request().Context()
+		after, err := cursor(ctx, c, src)
 		if err != nil {
 			return err
 		}
-		ctx := c.Request().Context()
-		sub, err := src.Subscribe(ctx, f, cur)
+		sub, err := src.Subscribe(ctx, f, after)
 		if err != nil {
 			return err
 		}
@@ -132,10 +136,10 @@ func changesHandler(e *echo.Echo, src ChangeSource, cfg FeedConfig) (echo.Handle
 			}
 			switch {
 			case errors.Is(err, feed.ErrSlowConsumer):
-				w.end("dropped", FeedEnd{Reason: err.Error(), LastEventID: sub.Last()})
+				w.end("dropped", FeedEnd{Reason: err.Error(), LastEventID: sub.Last().String()})
 				return nil
 			case errors.Is(err, errShuttingDown):
-				w.end("closed", FeedEnd{Reason: err.Error(), LastEventID: sub.Last()})
+				w.end("closed", FeedEnd{Reason: err.Error(), LastEventID: sub.Last().String()})
 				return nil
 			case err != nil:
 				return nil // the client left
@@ -179,20 +183,25 @@ func more(ctx context.Context, sub *feed.Subscription, batch []feed.Change, t *t
 var errShuttingDown = fmt.Errorf("%w: server shutting down", feed.ErrClosed)
 
 // cursor reads where the client resumes: Last-Event-ID, else the query
-// parameter lastEventId, else from now on.
-func cursor(c echo.Context) (feed.Cursor, error) {
+// parameter lastEventId, else from now on (nil). A change id is one
+// sequence per partition (feed.Cursor); 0 is the start.
+func cursor(ctx context.Context, c echo.Context, src ChangeSource) (feed.Cursor, error) {
 	v, field := c.Request().Header.Get(LastEventIDHeader), LastEventIDHeader
 	if v == "" {
 		v, field = c.QueryParam("lastEventId"), "lastEventId"
 	}
 	if v == "" {
-		return feed.Cursor{}, nil
+		return nil, nil
 	}
-	n, err := strconv.ParseUint(v, 10, 64)
+	n, err := src.Partitions(ctx)
 	if err != nil {
-		return feed.Cursor{}, &sellable.FieldError{Field: field, Err: errors.New("must be a change id (a non-negative integer)")}
+		return nil, err
 	}
-	return feed.Cursor{Resume: true, After: n}, nil
+	after, err := feed.ParseCursor(v, n)
+	if err != nil {
+		return nil, &sellable.FieldError{Field: field, Err: err}
+	}
+	return after, nil
 }
 
 // ChangeFrame is ch as the "change" event GET /inventory/changes writes,
@@ -212,18 +221,20 @@ type sseWriter struct {
 	buf     bytes.Buffer
 }
 
-func (w *sseWriter) event(name string, id uint64, data any) {
+func (w *sseWriter) event(name string, id feed.Cursor, data any) {
 	writeEvent(&w.buf, name, id, data)
 }
 
-func writeEvent(buf *bytes.Buffer, name string, id uint64, data any) {
+func writeEvent(buf *bytes.Buffer, name string, id feed.Cursor, data any) {
 	b, err := json.Marshal(data)
 	if err != nil {
 		return // our own answer types always encode
 	}
 	buf.WriteString("event: " + name + "\n")
-	if id != 0 {
-		buf.WriteString("id: " + strconv.FormatUint(id, 10) + "\n")
+	if id != nil {
+		buf.WriteString("id: ")
+		buf.Write(id.Append(buf.AvailableBuffer()))
+		buf.WriteString("\n")
 	}
 	buf.WriteString("data: ")
 	buf.Write(b)
@@ -232,7 +243,7 @@ func writeEvent(buf *bytes.Buffer, name string, id uint64, data any) {
 
 // end writes a last event; the client may be gone already.
 func (w *sseWriter) end(name string, data FeedEnd) {
-	w.event(name, 0, data)
+	w.event(name, nil, data)
 	_ = w.flush()
 }
 

@@ -19,12 +19,13 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sellable/inventory/api"
+	"github.com/sellable/inventory/feed"
 	"github.com/sellable/inventory/feed/jsfeed"
 	"github.com/sellable/inventory/internal/poll"
 	"github.com/sellable/inventory/internal/systemtest"
+	"github.com/sellable/inventory/kv"
 	"github.com/sellable/inventory/sellable"
 	"github.com/sellable/inventory/streams"
-	"github.com/sellable/inventory/wire"
 )
 
 // feedStack is the command and query API with the change feed, over a
@@ -43,7 +44,7 @@ type feedStack struct {
 func newFeedStack(t *testing.T, tune func(*jsfeed.Config), feedTune func(*api.FeedConfig)) *feedStack {
 	t.Helper()
 	log := slog.New(slog.DiscardHandler)
-	sys := systemtest.Start(t, systemtest.Config{Partitions: 2})
+	sys := systemtest.Start(t, systemtest.Config{Partitions: feedPartitions})
 	sys.StartCalculator(t, nil, nil)
 	cfg := jsfeed.DefaultConfig()
 	cfg.Logger = log
@@ -51,7 +52,7 @@ func newFeedStack(t *testing.T, tune func(*jsfeed.Config), feedTune func(*api.Fe
 	if tune != nil {
 		tune(&cfg)
 	}
-	src, err := jsfeed.NewSource(sys.JS, sys.Wire.Changes, cfg)
+	src, err := jsfeed.NewSource(sys.JS, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +135,7 @@ func (s *sseReader) next() (sse, error) {
 
 // change is a "change" event's id and position.
 type change struct {
-	id  uint64
+	id  feed.Cursor
 	pos api.PositionResponse
 }
 
@@ -153,8 +154,8 @@ func (s *sseReader) nextChange(t *testing.T) change {
 		if ev.Event != "change" {
 			t.Fatalf("event %+v, want a change", ev)
 		}
-		id, err := strconv.ParseUint(ev.ID, 10, 64)
-		if err != nil {
+		id, err := feed.ParseCursor(ev.ID, feedPartitions)
+		if err != nil || ev.ID == "0" {
 			t.Fatalf("change id %q: %v", ev.ID, err)
 		}
 		var p api.PositionResponse
@@ -207,26 +208,43 @@ func (f *feedStack) adjust(t *testing.T, loc, sku string, count int) {
 	}
 }
 
-// waitChange waits until the SELLABLE stream holds the change of loc and
-// sku to count: the view is written before the change is published.
+// waitChange waits until the view holds the change of loc and sku to
+// count: the bucket's value is the change the feed reads.
 func (f *feedStack) waitChange(t *testing.T, loc, sku string, count int64) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := f.sys.JS.Stream(ctx, streams.SellableStream)
-	if err != nil {
-		t.Fatal(err)
-	}
 	poll.Until(t, 10*time.Second, "the change of "+loc+"/"+sku, func() error {
-		m, err := st.GetLastMsgForSubject(ctx, streams.SellableSubject(sellable.Key{LocationID: loc, SKU: sku}))
-		if err != nil {
-			return err
-		}
-		p, err := wire.DecodeChange(m.Header, m.Data)
+		p, err := f.sys.View.Get(context.Background(), loc, sku)
 		if err != nil || p.Count != count {
 			return fmt.Errorf("%+v %v, want count %d", p, err, count)
 		}
 		return nil
 	})
+}
+
+// feedPartitions is the partition count of the feed tests' stack, the
+// number of sequences in a change's id.
+const feedPartitions = 2
+
+// putAsync stores pos in its partition's view bucket as the calculator's
+// writer does (a KV put is a publish to the key's subject in the
+// bucket's stream), without waiting for the ack: many changes fast.
+func (f *feedStack) putAsync(t *testing.T, pos sellable.Position) {
+	t.Helper()
+	k := sellable.Key{LocationID: pos.LocationID, SKU: pos.SKU}
+	v, err := kv.EncodeValue(pos)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject := "$KV." + kv.BucketName(streams.Partition(k, feedPartitions)) + "." + streams.KeyToken(k)
+	if _, err := f.sys.JS.PublishAsync(subject, v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// grows reports whether id is after last: at or past it in every
+// partition, and not equal.
+func grows(id, last feed.Cursor) bool {
+	return id.Covers(last) && id.String() != last.String()
 }
 
 // Each change of a watched position arrives as one event with the
@@ -251,11 +269,11 @@ func TestChangesFeedDeliversEachChangeItsFilterSelects(t *testing.T) {
 	}
 	read := func(r *sseReader, n int) []pos {
 		var out []pos
-		var last uint64
+		last := feed.Start(feedPartitions)
 		for range n {
 			c := r.nextChange(t)
-			if c.id <= last {
-				t.Errorf("change id %d after %d: ids must increase", c.id, last)
+			if !grows(c.id, last) {
+				t.Errorf("change id %v after %v: ids must grow", c.id, last)
 			}
 			last = c.id
 			out = append(out, pos{c.pos.LocationID, c.pos.SKU, c.pos.Count})
@@ -301,7 +319,10 @@ func TestChangesFeedResumesWithoutGapsOrDuplicates(t *testing.T) {
 	f.adjust(t, "resume", "b", 1)
 	first, second := r.nextChange(t), r.nextChange(t)
 	closeFeed()
-	seenUpTo := max(first.id, second.id)
+	if !grows(second.id, first.id) {
+		t.Fatalf("second id %v, first %v: ids must grow", second.id, first.id)
+	}
+	seenUpTo := second.id
 
 	// Away: a changes three times, c appears.
 	f.adjust(t, "resume", "a", 2)
@@ -310,34 +331,35 @@ func TestChangesFeedResumesWithoutGapsOrDuplicates(t *testing.T) {
 	f.waitChange(t, "resume", "a", 6)
 	f.waitChange(t, "resume", "c", 5)
 
-	check := func(r *sseReader, after uint64, want map[string]int64) {
+	check := func(r *sseReader, after feed.Cursor, want map[string]int64) {
 		t.Helper()
 		last := after
 		// Count, not range: the loop deletes from want as it goes.
 		for n := len(want); n > 0; n-- {
 			c := r.nextChange(t)
-			if c.id <= last {
-				t.Errorf("change id %d after %d: a gap or a duplicate", c.id, last)
+			if !grows(c.id, last) {
+				t.Errorf("change id %v after %v: ids must grow", c.id, last)
 			}
 			last = c.id
 			w, ok := want[c.pos.SKU]
 			if !ok || c.pos.Count != w {
-				t.Errorf("resumed after %d: %s=%d, want %v (each position once, newest value)", after, c.pos.SKU, c.pos.Count, want)
+				t.Errorf("resumed after %v: %s=%d, want %v (each position once, newest value)", after, c.pos.SKU, c.pos.Count, want)
 			}
 			delete(want, c.pos.SKU)
 		}
 		// Nothing else is pending: the next event is the next change.
 		f.adjust(t, "resume", "d", 1)
-		if c := r.nextChange(t); c.pos.SKU != "d" || c.id <= last {
-			t.Errorf("after catching up: %+v id %d, want d's first change above %d", c.pos, c.id, last)
+		if c := r.nextChange(t); c.pos.SKU != "d" || !grows(c.id, last) {
+			t.Errorf("after catching up: %+v id %v, want d's first change after %v", c.pos, c.id, last)
 		}
 	}
-	resumed, _ := f.subscribe(t, "?location=resume&lastEventId=1", "Last-Event-ID", strconv.FormatUint(seenUpTo, 10))
+	// The header wins: the query's 0 would send b again.
+	resumed, _ := f.subscribe(t, "?location=resume&lastEventId=0", "Last-Event-ID", seenUpTo.String())
 	check(resumed, seenUpTo, map[string]int64{"a": 6, "c": 5})
 
 	fromStart, _ := f.subscribe(t, "?location=resume&lastEventId=0")
 	f.waitChange(t, "resume", "d", 1)
-	check(fromStart, 0, map[string]int64{"a": 6, "b": 1, "c": 5, "d": 1})
+	check(fromStart, feed.Start(feedPartitions), map[string]int64{"a": 6, "b": 1, "c": 5, "d": 1})
 }
 
 // A quiet feed sends a comment line every heartbeat interval.
@@ -379,19 +401,13 @@ func TestChangesFeedDropsAClientThatStopsReading(t *testing.T) {
 		t.Fatalf("first line %+v, %v", ev, err)
 	}
 
-	// The client reads nothing more. Changes are published straight to
-	// the SELLABLE stream, many and fast, until the server gives up on it.
+	// The client reads nothing more. Values are put straight into the
+	// view's buckets, many and fast, until the server gives up on it.
 	published := 0
 	poll.Until(t, 60*time.Second, "the stalled client dropped", func() error {
 		for range 500 {
 			published++
-			m, err := wire.ChangeMsg(sellable.Position{LocationID: "slow", SKU: strconv.Itoa(published % 1000), Count: int64(published), Seq: uint64(published), UpdatedAt: time.Now()})
-			if err != nil {
-				return err
-			}
-			if _, err := f.sys.JS.PublishMsgAsync(m); err != nil {
-				return err
-			}
+			f.putAsync(t, sellable.Position{LocationID: "slow", SKU: strconv.Itoa(published % 1000), Count: int64(published), Seq: uint64(published), UpdatedAt: time.Now()})
 		}
 		<-f.sys.JS.PublishAsyncComplete()
 		if st := f.src.Stats(); st.Dropped != 1 || st.Open != 0 {
@@ -401,15 +417,15 @@ func TestChangesFeedDropsAClientThatStopsReading(t *testing.T) {
 	})
 
 	// Reading again: the changes that were under way, then the reason.
-	var last uint64
+	var last string
 	var end sse
 	for {
 		ev, err := body.next()
 		if err != nil {
-			t.Fatalf("feed ended without a dropped event (%v); last change %d", err, last)
+			t.Fatalf("feed ended without a dropped event (%v); last change %s", err, last)
 		}
 		if ev.Event == "change" {
-			last, _ = strconv.ParseUint(ev.ID, 10, 64)
+			last = ev.ID
 			continue
 		}
 		if ev.Comment != "" {
@@ -423,7 +439,7 @@ func TestChangesFeedDropsAClientThatStopsReading(t *testing.T) {
 		t.Fatalf("last event %+v (%v), want dropped", end, err)
 	}
 	if !strings.Contains(why.Reason, "slow consumer") || !strings.Contains(why.Reason, strconv.Itoa(queue)) || why.LastEventID != last {
-		t.Errorf("dropped: %+v, want the slow-consumer reason and the last id sent (%d)", why, last)
+		t.Errorf("dropped: %+v, want the slow-consumer reason and the last id sent (%s)", why, last)
 	}
 	if _, err := body.next(); !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("after the dropped event: %v, want the end of the answer", err)
@@ -434,19 +450,16 @@ func TestChangesFeedDropsAClientThatStopsReading(t *testing.T) {
 // behind in the stream rather than in its queue: it is dropped all the
 // same, with the reason, instead of lagging further unseen.
 func TestChangesFeedDropsASubscriberBehindTheStream(t *testing.T) {
-	const queue = 8
-	f := newFeedStack(t, func(c *jsfeed.Config) { c.Queue, c.Behind, c.Pull = queue, queue, 1 }, nil)
+	// A queue larger than the burst, so that only the hub's allowance
+	// can drop it: with a queue of the allowance's size, the hub reading
+	// two partitions at once filled it first as often as not.
+	const queue, behind = 256, 8
+	f := newFeedStack(t, func(c *jsfeed.Config) { c.Queue, c.Behind, c.Pull = queue, behind, 1 }, nil)
 	r, _ := f.subscribe(t, "?location=behind")
-	// A burst: far more changes than a queue holds reach the stream at
-	// once, while the consumer fetches them one at a time.
+	// A burst: far more changes than the hub may lag reach the streams
+	// at once, while its consumers fetch them one at a time.
 	for i := range 200 {
-		m, err := wire.ChangeMsg(sellable.Position{LocationID: "behind", SKU: strconv.Itoa(i), Count: int64(i), Seq: uint64(i + 1), UpdatedAt: time.Now()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := f.sys.JS.PublishMsgAsync(m); err != nil {
-			t.Fatal(err)
-		}
+		f.putAsync(t, sellable.Position{LocationID: "behind", SKU: strconv.Itoa(i), Count: int64(i), Seq: uint64(i + 1), UpdatedAt: time.Now()})
 	}
 	<-f.sys.JS.PublishAsyncComplete()
 	for {
@@ -454,10 +467,13 @@ func TestChangesFeedDropsASubscriberBehindTheStream(t *testing.T) {
 		if err != nil {
 			t.Fatalf("feed ended without a dropped event: %v", err)
 		}
+		if ev.Comment == "heartbeat" {
+			t.Fatal("a quiet feed and no dropped event: the burst was read through")
+		}
 		if ev.Event == "change" || ev.Comment != "" {
 			continue
 		}
-		if ev.Event != "dropped" || !strings.Contains(ev.Data, "in the stream") {
+		if ev.Event != "dropped" || !strings.Contains(ev.Data, "in the streams") {
 			t.Fatalf("last event %+v, want dropped for the changes waiting in the stream", ev)
 		}
 		break
@@ -475,17 +491,15 @@ func TestChangesFeedDropsASubscriberBehindTheStream(t *testing.T) {
 // moment's lag of the whole process (a bound of one queue dropped every
 // subscriber of a load run).
 func TestChangesFeedReadsThroughABurst(t *testing.T) {
-	const queue, burst = 64, 300
+	// The burst is several queues long, so that the old allowance of one
+	// queue would drop the subscriber; the queue is large enough that a
+	// reader on a busy machine keeps within it while two partitions'
+	// consumers deliver at once.
+	const queue, burst = 128, 600
 	f := newFeedStack(t, func(c *jsfeed.Config) { c.Queue, c.Behind, c.Pull = queue, 10*burst, 1 }, nil)
 	r, _ := f.subscribe(t, "?location=burst")
 	for i := range burst {
-		m, err := wire.ChangeMsg(sellable.Position{LocationID: "burst", SKU: strconv.Itoa(i), Count: int64(i), Seq: uint64(i + 1), UpdatedAt: time.Now()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := f.sys.JS.PublishMsgAsync(m); err != nil {
-			t.Fatal(err)
-		}
+		f.putAsync(t, sellable.Position{LocationID: "burst", SKU: strconv.Itoa(i), Count: int64(i), Seq: uint64(i + 1), UpdatedAt: time.Now()})
 	}
 	<-f.sys.JS.PublishAsyncComplete()
 	for got := 0; got < burst; {
@@ -521,8 +535,8 @@ func TestChangesFeedEndsOnShutdown(t *testing.T) {
 		t.Fatalf("got %+v, %v; want the closed event", ev, err)
 	}
 	var why api.FeedEnd
-	if err := json.Unmarshal([]byte(ev.Data), &why); err != nil || why.LastEventID != first.id {
-		t.Errorf("closed: %s (%v), want lastEventId %d", ev.Data, err, first.id)
+	if err := json.Unmarshal([]byte(ev.Data), &why); err != nil || why.LastEventID != first.id.String() {
+		t.Errorf("closed: %s (%v), want lastEventId %v", ev.Data, err, first.id)
 	}
 	if err := <-done; err != nil {
 		t.Errorf("shutdown: %v", err)
@@ -540,6 +554,15 @@ func TestChangesFeedRefusals(t *testing.T) {
 	}{
 		{"?lastEventId=-1", "", http.StatusBadRequest, "lastEventId"},
 		{"", "abc", http.StatusBadRequest, "Last-Event-ID"},
+		// An id of the single-stream feed, and cursors of 1 and 3 parts
+		// for 2 partitions.
+		{"?lastEventId=42", "", http.StatusBadRequest, "lastEventId"},
+		{"", "42", http.StatusBadRequest, "Last-Event-ID"},
+		{"?lastEventId=1.2.3", "", http.StatusBadRequest, "lastEventId"},
+		{"?lastEventId=1..2", "", http.StatusBadRequest, "lastEventId"},
+		{"?lastEventId=1.18446744073709551616", "", http.StatusBadRequest, "lastEventId"},
+		{"", "1. 2", http.StatusBadRequest, "Last-Event-ID"},
+		{"?lastEventId=" + strings.Repeat("1.", 20000) + "1", "", http.StatusBadRequest, "lastEventId"},
 		{"?location=%01", "", http.StatusBadRequest, "location"},
 		{"?sku=" + strings.Repeat("x", sellable.MaxIDLength+1), "", http.StatusBadRequest, "sku"},
 	} {

@@ -14,12 +14,14 @@ import (
 // RegisterLive mounts what operators watch on a query API: the sellable
 // changes as Server-Sent Events, the dead letters and the console. Every
 // query service serves them, from JetStream, whichever store answers its
-// queries.
-func RegisterLive(e *echo.Echo, js jetstream.JetStream, changes *wire.ChangeCodec, log *slog.Logger) error {
+// queries. The feed reads the view buckets' streams, whose values are
+// kv's own JSON whatever the change codec: _ is the codec the feed no
+// longer needs, kept so that the callers need not change with it.
+func RegisterLive(e *echo.Echo, js jetstream.JetStream, _ *wire.ChangeCodec, log *slog.Logger) error {
 	cfg := jsfeed.DefaultConfig()
 	cfg.Logger = log
 	cfg.Frame = api.ChangeFrame // encoded once per change, not per subscriber
-	src, err := jsfeed.NewSource(js, changes, cfg)
+	src, err := jsfeed.NewSource(js, cfg)
 	if err != nil {
 		return err
 	}

@@ -976,7 +976,9 @@ type WatchChangesParams struct {
 	// Sku Only this SKU's changes.
 	Sku *ID `form:"sku,omitempty" json:"sku,omitempty"`
 
-	// LastEventId Start after this change id (0, the start); Last-Event-ID wins when both are sent.
+	// LastEventId Start after this change id (one number per partition joined by
+	// `.`), or 0 for the start; Last-Event-ID wins when both are sent.
+	// At most 21,503 characters (1,024 partitions).
 	LastEventId *string `form:"lastEventId,omitempty" json:"lastEventId,omitempty"`
 
 	// LastEventID Start after this change id, as an EventSource sends it when it reconnects.
@@ -1846,21 +1848,31 @@ type ClientInterface interface {
 
 	// WatchChanges The sellable changes as Server-Sent Events (served by every query program).
 	//
-	// One `change` event per sellable change: `id` is the change's id
-	// (its sequence in the SELLABLE stream), `data` a Position as JSON.
-	// Lines starting with `:` are comments (`: subscribed` first,
-	// `: heartbeat` after 15 s without a change) that keep proxies from
-	// closing an idle connection.
+	// One `change` event per sellable change: `id` is the change's id,
+	// `data` a Position as JSON. The changes are the view buckets' values
+	// as their own streams store them (one stream per partition). Lines
+	// starting with `:` are comments (`: subscribed` first, `: heartbeat`
+	// after 15 s without a change) that keep proxies from closing an idle
+	// connection.
 	//
-	// Resuming: with `Last-Event-ID: N` (an EventSource sends it when it
-	// reconnects) or `?lastEventId=N` the feed starts after change N;
-	// `lastEventId=0` starts with every position's newest value. Ids only
-	// increase and none is sent twice. The stream keeps the newest change
-	// of each position, so a position that changed several times since N
-	// arrives once, with its newest value: once caught up, a client holds
-	// the current value of every position it watches, but not every
-	// intermediate value (that is the history's job). Without either, the
-	// feed starts with the changes from now on.
+	// An id is a cursor: one sequence per partition of the view, in
+	// decimal, joined by `.`, partition 0 first (`12.0.7.3` with four
+	// partitions); each change's id is the cursor after it, so ids only
+	// grow, one number at a time, and none is sent twice. Treat it as
+	// opaque text: keep the last one and send it back.
+	//
+	// Resuming: with `Last-Event-ID: <id>` (an EventSource sends it when
+	// it reconnects) or `?lastEventId=<id>` the feed starts after that
+	// change; `lastEventId=0` starts with every position's newest value.
+	// Each bucket keeps the newest value of each position, so a position
+	// that changed several times since arrives once, with its newest
+	// value: once caught up, a client holds the current value of every
+	// position it watches, but not every intermediate value (that is the
+	// history's job). Without either, the feed starts with the changes
+	// from now on. An id with another number of parts than this
+	// deployment's partitions (an id of the single-stream feed before
+	// this one, or of a deployment with another partition count) is a
+	// 400 naming the parameter.
 	//
 	// A client that falls more than 1,024 changes behind the live feed is
 	// dropped: a last `dropped` event says why and the id to resume
@@ -2578,21 +2590,31 @@ func (c *Client) Batch(ctx context.Context, params *BatchParams, body BatchJSONR
 
 // WatchChanges The sellable changes as Server-Sent Events (served by every query program).
 //
-// One `change` event per sellable change: `id` is the change's id
-// (its sequence in the SELLABLE stream), `data` a Position as JSON.
-// Lines starting with `:` are comments (`: subscribed` first,
-// `: heartbeat` after 15 s without a change) that keep proxies from
-// closing an idle connection.
+// One `change` event per sellable change: `id` is the change's id,
+// `data` a Position as JSON. The changes are the view buckets' values
+// as their own streams store them (one stream per partition). Lines
+// starting with `:` are comments (`: subscribed` first, `: heartbeat`
+// after 15 s without a change) that keep proxies from closing an idle
+// connection.
 //
-// Resuming: with `Last-Event-ID: N` (an EventSource sends it when it
-// reconnects) or `?lastEventId=N` the feed starts after change N;
-// `lastEventId=0` starts with every position's newest value. Ids only
-// increase and none is sent twice. The stream keeps the newest change
-// of each position, so a position that changed several times since N
-// arrives once, with its newest value: once caught up, a client holds
-// the current value of every position it watches, but not every
-// intermediate value (that is the history's job). Without either, the
-// feed starts with the changes from now on.
+// An id is a cursor: one sequence per partition of the view, in
+// decimal, joined by `.`, partition 0 first (`12.0.7.3` with four
+// partitions); each change's id is the cursor after it, so ids only
+// grow, one number at a time, and none is sent twice. Treat it as
+// opaque text: keep the last one and send it back.
+//
+// Resuming: with `Last-Event-ID: <id>` (an EventSource sends it when
+// it reconnects) or `?lastEventId=<id>` the feed starts after that
+// change; `lastEventId=0` starts with every position's newest value.
+// Each bucket keeps the newest value of each position, so a position
+// that changed several times since arrives once, with its newest
+// value: once caught up, a client holds the current value of every
+// position it watches, but not every intermediate value (that is the
+// history's job). Without either, the feed starts with the changes
+// from now on. An id with another number of parts than this
+// deployment's partitions (an id of the single-stream feed before
+// this one, or of a deployment with another partition count) is a
+// 400 naming the parameter.
 //
 // A client that falls more than 1,024 changes behind the live feed is
 // dropped: a last `dropped` event says why and the id to resume
@@ -5417,21 +5439,31 @@ type ClientWithResponsesInterface interface {
 
 	// WatchChangesWithResponse The sellable changes as Server-Sent Events (served by every query program).
 	//
-	// One `change` event per sellable change: `id` is the change's id
-	// (its sequence in the SELLABLE stream), `data` a Position as JSON.
-	// Lines starting with `:` are comments (`: subscribed` first,
-	// `: heartbeat` after 15 s without a change) that keep proxies from
-	// closing an idle connection.
+	// One `change` event per sellable change: `id` is the change's id,
+	// `data` a Position as JSON. The changes are the view buckets' values
+	// as their own streams store them (one stream per partition). Lines
+	// starting with `:` are comments (`: subscribed` first, `: heartbeat`
+	// after 15 s without a change) that keep proxies from closing an idle
+	// connection.
 	//
-	// Resuming: with `Last-Event-ID: N` (an EventSource sends it when it
-	// reconnects) or `?lastEventId=N` the feed starts after change N;
-	// `lastEventId=0` starts with every position's newest value. Ids only
-	// increase and none is sent twice. The stream keeps the newest change
-	// of each position, so a position that changed several times since N
-	// arrives once, with its newest value: once caught up, a client holds
-	// the current value of every position it watches, but not every
-	// intermediate value (that is the history's job). Without either, the
-	// feed starts with the changes from now on.
+	// An id is a cursor: one sequence per partition of the view, in
+	// decimal, joined by `.`, partition 0 first (`12.0.7.3` with four
+	// partitions); each change's id is the cursor after it, so ids only
+	// grow, one number at a time, and none is sent twice. Treat it as
+	// opaque text: keep the last one and send it back.
+	//
+	// Resuming: with `Last-Event-ID: <id>` (an EventSource sends it when
+	// it reconnects) or `?lastEventId=<id>` the feed starts after that
+	// change; `lastEventId=0` starts with every position's newest value.
+	// Each bucket keeps the newest value of each position, so a position
+	// that changed several times since arrives once, with its newest
+	// value: once caught up, a client holds the current value of every
+	// position it watches, but not every intermediate value (that is the
+	// history's job). Without either, the feed starts with the changes
+	// from now on. An id with another number of parts than this
+	// deployment's partitions (an id of the single-stream feed before
+	// this one, or of a deployment with another partition count) is a
+	// 400 naming the parameter.
 	//
 	// A client that falls more than 1,024 changes behind the live feed is
 	// dropped: a last `dropped` event says why and the id to resume
@@ -9717,21 +9749,31 @@ func (c *ClientWithResponses) BatchWithResponse(ctx context.Context, params *Bat
 
 // WatchChangesWithResponse The sellable changes as Server-Sent Events (served by every query program).
 //
-// One `change` event per sellable change: `id` is the change's id
-// (its sequence in the SELLABLE stream), `data` a Position as JSON.
-// Lines starting with `:` are comments (`: subscribed` first,
-// `: heartbeat` after 15 s without a change) that keep proxies from
-// closing an idle connection.
+// One `change` event per sellable change: `id` is the change's id,
+// `data` a Position as JSON. The changes are the view buckets' values
+// as their own streams store them (one stream per partition). Lines
+// starting with `:` are comments (`: subscribed` first, `: heartbeat`
+// after 15 s without a change) that keep proxies from closing an idle
+// connection.
 //
-// Resuming: with `Last-Event-ID: N` (an EventSource sends it when it
-// reconnects) or `?lastEventId=N` the feed starts after change N;
-// `lastEventId=0` starts with every position's newest value. Ids only
-// increase and none is sent twice. The stream keeps the newest change
-// of each position, so a position that changed several times since N
-// arrives once, with its newest value: once caught up, a client holds
-// the current value of every position it watches, but not every
-// intermediate value (that is the history's job). Without either, the
-// feed starts with the changes from now on.
+// An id is a cursor: one sequence per partition of the view, in
+// decimal, joined by `.`, partition 0 first (`12.0.7.3` with four
+// partitions); each change's id is the cursor after it, so ids only
+// grow, one number at a time, and none is sent twice. Treat it as
+// opaque text: keep the last one and send it back.
+//
+// Resuming: with `Last-Event-ID: <id>` (an EventSource sends it when
+// it reconnects) or `?lastEventId=<id>` the feed starts after that
+// change; `lastEventId=0` starts with every position's newest value.
+// Each bucket keeps the newest value of each position, so a position
+// that changed several times since arrives once, with its newest
+// value: once caught up, a client holds the current value of every
+// position it watches, but not every intermediate value (that is the
+// history's job). Without either, the feed starts with the changes
+// from now on. An id with another number of parts than this
+// deployment's partitions (an id of the single-stream feed before
+// this one, or of a deployment with another partition count) is a
+// 400 naming the parameter.
 //
 // A client that falls more than 1,024 changes behind the live feed is
 // dropped: a last `dropped` event says why and the id to resume

@@ -24,10 +24,15 @@ var (
 
 // Change is one sellable change as the feed delivers it.
 type Change struct {
-	// ID is the SELLABLE stream sequence the change was stored at: the
-	// cursor a subscriber resumes after.
-	ID       uint64
-	Position sellable.Position
+	// ID is the cursor after the change: where a subscriber that read it
+	// resumes. Shared by every subscriber that gets the change; not to be
+	// modified.
+	ID Cursor
+	// Partition and Seq are where the change is stored: its sequence in
+	// its partition's bucket stream.
+	Partition int
+	Seq       uint64
+	Position  sellable.Position
 	// Frame is the change already encoded as its reader writes it, once
 	// for every subscriber that receives it (a hub encodes each change
 	// once, not once per subscriber); nil leaves the encoding to the
@@ -63,15 +68,6 @@ func (f Filter) Validate() error {
 	return nil
 }
 
-// Cursor is where a subscription starts.
-type Cursor struct {
-	// Resume is false for "changes from now on"; true for every change
-	// stored after After. After 0 is then the start: the newest value of
-	// every position, then what follows.
-	Resume bool
-	After  uint64
-}
-
 // Subscription is the bounded queue between the stream and one reader.
 // While it catches up with stored changes the source waits for the reader
 // (Put blocks): the stream holds the rest, so memory stays bounded and
@@ -86,12 +82,12 @@ type Subscription struct {
 	// last is the id of the last change the reader took, for the final
 	// event's resume hint.
 	mu   sync.Mutex
-	last uint64
+	last Cursor
 }
 
 // NewSubscription is a subscription whose queue holds capacity changes,
-// resuming after after (0: none seen yet).
-func NewSubscription(capacity int, after uint64) *Subscription {
+// starting after after (nil: not known yet, see SetStart).
+func NewSubscription(capacity int, after Cursor) *Subscription {
 	return &Subscription{c: make(chan Change, capacity), done: make(chan struct{}), last: after}
 }
 
@@ -210,9 +206,20 @@ func (s *Subscription) took(out []Change) []Change {
 	return out
 }
 
+// SetStart sets where the subscription starts when it was not known at
+// NewSubscription (a subscription from now on starts where its source
+// is when it joins), unless the reader took a change already.
+func (s *Subscription) SetStart(c Cursor) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.last == nil {
+		s.last = c
+	}
+}
+
 // Last is the id of the last change the reader took (or the cursor it
-// resumed after): where it should resume.
-func (s *Subscription) Last() uint64 {
+// started after): where it should resume; nil if neither is known.
+func (s *Subscription) Last() Cursor {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.last

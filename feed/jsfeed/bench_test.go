@@ -13,22 +13,25 @@ import (
 	"github.com/sellable/inventory/feed"
 	"github.com/sellable/inventory/feed/jsfeed"
 	"github.com/sellable/inventory/internal/stacktest"
+	"github.com/sellable/inventory/kv"
 	"github.com/sellable/inventory/sellable"
-	"github.com/sellable/inventory/wire"
+	"github.com/sellable/inventory/streams"
 )
 
 // BenchmarkFanOut is the feed's work per change for 100 unfiltered
-// subscribers on a real embedded server: getting each change to every
+// subscribers on a real embedded server with the default partition count
+// (the hub reads every bucket's stream): getting each change to every
 // subscriber and its SSE frame into that subscriber's write buffer (the
 // reader encodes it when the source did not). One op is one change
 // delivered to all 100. Changes go in rounds of 500, each read by every
 // subscriber before the next, so that nobody is dropped as behind.
 func BenchmarkFanOut(b *testing.B) {
 	const subscribers, round = 100, 500
-	s := stacktest.Start(b, 1)
+	s := stacktest.Start(b, 0)
+	parts := s.Streams.Partitions
 	cfg := jsfeed.DefaultConfig()
 	cfg.Frame = api.ChangeFrame
-	src, err := jsfeed.NewSource(s.JS, wire.NewChangeCodec(nil), cfg)
+	src, err := jsfeed.NewSource(s.JS, cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -37,7 +40,7 @@ func BenchmarkFanOut(b *testing.B) {
 	got := make([]chan int, subscribers)
 	var wg sync.WaitGroup
 	for i := range subscribers {
-		sub, err := src.Subscribe(ctx, feed.Filter{}, feed.Cursor{})
+		sub, err := src.Subscribe(ctx, feed.Filter{}, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -67,11 +70,15 @@ func BenchmarkFanOut(b *testing.B) {
 		n := min(round, b.N-done)
 		for j := range n {
 			k := done + j + 1
-			m, err := wire.ChangeMsg(sellable.Position{LocationID: "B", SKU: strconv.Itoa(k), Count: int64(k), Seq: uint64(k), UpdatedAt: time.Now()})
+			// A KV put is a publish to the key's subject in the bucket's
+			// stream; async, as the calculator's writer does.
+			key := sellable.Key{LocationID: "B", SKU: strconv.Itoa(k)}
+			v, err := kv.EncodeValue(sellable.Position{LocationID: key.LocationID, SKU: key.SKU, Count: int64(k), Seq: uint64(k), UpdatedAt: time.Now()})
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, err := s.JS.PublishMsgAsync(m); err != nil {
+			subject := "$KV." + kv.BucketName(streams.Partition(key, parts)) + "." + streams.KeyToken(key)
+			if _, err := s.JS.PublishAsync(subject, v); err != nil {
 				b.Fatal(err)
 			}
 		}

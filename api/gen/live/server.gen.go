@@ -75,7 +75,9 @@ type WatchChangesParams struct {
 	// Sku Only this SKU's changes.
 	Sku *ID `form:"sku,omitempty" json:"sku,omitempty"`
 
-	// LastEventId Start after this change id (0, the start); Last-Event-ID wins when both are sent.
+	// LastEventId Start after this change id (one number per partition joined by
+	// `.`), or 0 for the start; Last-Event-ID wins when both are sent.
+	// At most 21,503 characters (1,024 partitions).
 	LastEventId *string `form:"lastEventId,omitempty" json:"lastEventId,omitempty"`
 
 	// LastEventID Start after this change id, as an EventSource sends it when it reconnects.

@@ -283,12 +283,13 @@ func formatBytes(n int64) string {
 
 // DefaultMemoryLimit is the all-in-one's soft memory limit unless told
 // otherwise (BENCHMARKS.md "A million keys in bounded memory"). After a
-// million distinct keys its live heap is 1.0–1.4 GB, most of it the
+// million distinct keys its live heap is about 1.0 GB with each change
+// stored once (1.36 GB while SELLABLE was written too), most of it the
 // embedded server's, and without a limit the collector let RSS reach
-// 2.8 GB; at 2 GiB RSS stayed under 2 GB for about 10–20 % more CPU per
-// event.
-// A smaller catalogue (RSS 200–650 MB up to 100 000 keys) never reaches
-// it and pays nothing; a limit near the live heap (1.5 GiB: +38 %,
-// 1 GiB: +153 %) costs more than the memory is worth, so a catalogue
-// well beyond a million keys needs it raised.
-const DefaultMemoryLimit = 2 << 30
+// 2.1 GB (2.8 GB); at 1.5 GiB RSS stayed at 1.5 GB for about 15 % more
+// CPU per event. A smaller catalogue (RSS 200–650 MB up to 100 000
+// keys) never reaches it and pays nothing; a limit near the live heap
+// costs more than the memory is worth (1 GiB over a 1.36 GB live heap:
+// 2.5 × the CPU per event), so a catalogue well beyond a million keys
+// needs it raised.
+const DefaultMemoryLimit = 1536 << 20

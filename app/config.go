@@ -286,8 +286,8 @@ func formatBytes(n int64) string {
 // million distinct keys its live heap is about 1.0 GB with each change
 // stored once (1.36 GB while SELLABLE was written too), most of it the
 // embedded server's, and without a limit the collector let RSS reach
-// 2.1 GB (2.8 GB); at 1.5 GiB RSS stayed at 1.5 GB for about 15 % more
-// CPU per event. A smaller catalogue (RSS 200–650 MB up to 100 000
+// 2.1 GB (2.8 GB); at 1.5 GiB RSS stayed at 1.5 GB for 0–15 % more CPU
+// per event. A smaller catalogue (RSS 200–650 MB up to 100 000
 // keys) never reaches it and pays nothing; a limit near the live heap
 // costs more than the memory is worth (1 GiB over a 1.36 GB live heap:
 // 2.5 × the CPU per event), so a catalogue well beyond a million keys

@@ -26,7 +26,7 @@ WORK=$(mktemp -d /tmp/sweep.XXXXXX)
 OUT=${OUT:-$WORK/out}
 mkdir -p "$OUT"
 pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$WORK/bin" "$WORK/src" "$WORK"/data-*; }
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$WORK/bin" "$WORK/src" "$WORK"/data-*; rmdir "$WORK" 2>/dev/null || true; }
 trap cleanup EXIT
 
 SRC=$ROOT

@@ -46,6 +46,9 @@ type AllInOne struct {
 	Projection   func(w Wire, log *slog.Logger) projection.Config
 	// Embedded is the embedded server's config, once the flags are parsed.
 	Embedded func() natsembed.Config
+	// MemoryLimit is the process's soft memory limit; the main applies
+	// it (MemoryLimit.Apply) once the flags are parsed.
+	MemoryLimit *MemoryLimit
 }
 
 // AllInOneProgram registers services/inventory's settings. Its Embed is
@@ -58,6 +61,8 @@ func AllInOneProgram() AllInOne {
 	a.SellableAddr = f.String("sellable-addr", "INVENTORY_SELLABLE_ADDR", "127.0.0.1:9093", "HTTP address of the Scylla-backed query API, when SCYLLA_HOSTS is set")
 	a.Projection = ProjectionFlags(f, "")
 	a.PprofAddr = f.String("pprof-addr", "INVENTORY_PPROF_ADDR", "", "serve Go's profiler here (off when empty)")
+	a.MemoryLimit = MemoryLimitFlag(f, DefaultMemoryLimit,
+		"soft memory limit of the process (Go's GOMEMLIMIT, which applies when this is not given): the collector works harder near it instead of letting the heap double; 0: none")
 	return a
 }
 

@@ -28,7 +28,12 @@
 // expiry by MaxAge sends nothing to a watcher, so a member also expires
 // an entry one TTL after it last saw it, by a timer rather than a
 // polling round; a dead member's partitions are claimed about one TTL
-// after its last renewal. A hand-off stops the worker on its own
+// after its last renewal. A renewal the server refuses is settled by
+// asking it who holds the lease (owner.recheck): on a starved process a
+// renewal may be stored after its answer timed out, or none may arrive
+// within the TTL, and a partition nobody else took is kept (taken again
+// if it expired) with its worker running, not restarted with an empty
+// cache. A hand-off stops the worker on its own
 // goroutine while the lease is still renewed, and releases the lease once
 // the checkpoint is saved, so the next owner starts from it and a slow or
 // stuck stop never holds up the other partitions. Exactly-once effect

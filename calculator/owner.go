@@ -140,8 +140,8 @@ func (o *owner) ioCtx(ctx context.Context) (context.Context, context.CancelFunc)
 
 // renew heartbeats, renews every held lease (together: one round trip,
 // not one per partition) and restarts a worker that failed.
-func (o *owner) renew(ctx context.Context) {
-	ctx, cancel := o.ioCtx(ctx)
+func (o *owner) renew(parent context.Context) {
+	ctx, cancel := o.ioCtx(parent)
 	defer cancel()
 	type result struct {
 		p   int
@@ -163,28 +163,88 @@ func (o *owner) renew(ctx context.Context) {
 	}
 	wg.Wait()
 	close(results)
+	var refused []int
 	for r := range results {
 		switch {
 		case r.err == nil:
 			o.held[r.p] = r.rev
 		case errors.Is(r.err, jetstream.ErrKeyRevisionMismatch):
-			// An earlier renewal may have been stored though its answer
-			// was lost; then the watch shows the lease in our name.
-			if l, ok := o.view.leases[r.p]; ok && l.owner == o.leases.self && l.rev > o.held[r.p] {
-				o.held[r.p] = l.rev
-				continue
-			}
-			o.c.log.Warn("lease lost", "partition", r.p)
-			o.lose(r.p)
+			refused = append(refused, r.p)
 		default:
 			// Unknown outcome: keep the partition; the next round tells.
 			o.c.log.Warn("lease renewal failed", "partition", r.p, "err", r.err)
 		}
 	}
+	// A round of its own: the renewals may have used up theirs.
+	o.recheck(parent, refused)
 	for p := range o.held {
 		if !o.releasing[p] && !o.c.isRunning(p) {
 			o.c.stats.restarted(p)
 			o.c.start(p) // the worker failed: start it again from its checkpoint
+		}
+	}
+}
+
+// recheck settles renewals the server refused, by asking it who holds
+// each partition now (together: one round trip, not one per partition).
+// On a starved machine (a busy process, a long collector pause, the
+// connection's queues full of the partitions' writes) a renewal may be
+// stored after its answer timed out, or none may arrive within the TTL
+// at all; neither means another instance took the partition, and
+// stopping the worker would restart it with an empty cache and a new
+// consumer over every subject of its events. So, per partition:
+//   - the lease in this instance's name at a newer revision (a renewal
+//     stored whose answer was lost): keep it at that revision;
+//   - no lease (it expired): take it again at once, worker untouched;
+//   - another owner, or it took the free lease first: lost, stop;
+//   - no answer: keep it for now; the next round tells.
+//
+// Keeping the worker across an expiry is safe for the same reason a
+// doubled owner is (TestDoubledOwnerAppliesEachEventOnce): the view's
+// writes are compare-and-set with per-key sequences, so a worker whose
+// cache another owner's writes made stale fails its write and reads
+// again; the lease only keeps owners from duplicating work.
+func (o *owner) recheck(ctx context.Context, refused []int) {
+	type result struct {
+		p       int
+		rev     uint64
+		retaken bool
+		err     error
+	}
+	results := make(chan result, len(refused))
+	ctx, cancel := o.ioCtx(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, p := range refused {
+		if o.releasing[p] {
+			// Handing off anyway: the worker is stopping.
+			results <- result{p, 0, false, errLeaseTaken}
+			continue
+		}
+		wg.Go(func() {
+			rev, retaken, err := o.leases.reclaim(ctx, p)
+			results <- result{p, rev, retaken, err}
+		})
+	}
+	wg.Wait()
+	close(results)
+	for r := range results {
+		switch {
+		case r.err == nil && r.retaken:
+			o.c.log.Warn("lease expired and taken again", "partition", r.p, "revision", r.rev)
+		case r.err == nil && r.rev != o.held[r.p]:
+			o.c.log.Warn("lease kept after a late renewal", "partition", r.p, "revision", r.rev)
+		}
+		switch {
+		case r.err == nil:
+			o.held[r.p] = r.rev
+			o.view.leases[r.p] = lease{owner: o.leases.self, rev: r.rev, seen: time.Now()}
+			delete(o.view.freeSince, r.p)
+		case errors.Is(r.err, errLeaseTaken):
+			o.c.log.Warn("lease lost", "partition", r.p)
+			o.lose(r.p)
+		default:
+			o.c.log.Warn("lease check failed", "partition", r.p, "err", r.err)
 		}
 	}
 }

@@ -86,6 +86,34 @@ func (l *leases) renew(ctx context.Context, p int, rev uint64) (uint64, error) {
 	return l.kv.Update(ctx, partitionKey(p), []byte(l.self), rev)
 }
 
+// errLeaseTaken says another instance holds a partition's lease.
+var errLeaseTaken = errors.New("calculator: lease held by another instance")
+
+// reclaim is the lease on p in this instance's name after a renewal was
+// refused: the current revision if the bucket shows it in our name, a new
+// one if it expired and we take it again first (retaken); errLeaseTaken
+// if another instance holds it.
+func (l *leases) reclaim(ctx context.Context, p int) (rev uint64, retaken bool, err error) {
+	e, err := l.kv.Get(ctx, partitionKey(p))
+	switch {
+	case err == nil && string(e.Value()) == l.self:
+		return e.Revision(), false, nil
+	case err == nil:
+		return 0, false, errLeaseTaken
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		rev, ok, err := l.acquire(ctx, p)
+		if err != nil {
+			return 0, false, err
+		}
+		if !ok {
+			return 0, false, errLeaseTaken
+		}
+		return rev, true, nil
+	default:
+		return 0, false, err
+	}
+}
+
 // release gives p up, unless someone else already holds it.
 func (l *leases) release(ctx context.Context, p int, rev uint64) error {
 	err := l.kv.Purge(ctx, partitionKey(p), jetstream.LastRevision(rev))

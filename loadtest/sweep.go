@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // SweepStep is one catalogue size of ModeSweep: Events events over Keys
@@ -140,6 +141,10 @@ const (
 	rssBefore = "RSS before"
 	rssAfter  = "RSS after"
 	rssPeak   = "RSS peak (VmHWM)"
+	// cpuPerEvent is the server's user+system CPU over the step divided by
+	// its events: it moves much less with a shared machine's load than
+	// events/s do.
+	cpuPerEvent = "server CPU per event (user+sys)"
 )
 
 // sweepStep ingests one step's events over NATS as JSON, as ingest does
@@ -154,6 +159,7 @@ func (t *target) sweepStep(ctx context.Context, cfg Config, i int, st SweepStep,
 	c.Prefix = fmt.Sprintf("%s-s%d", cfg.Prefix, i)
 	mem := memorySource(cfg)
 	before, berr := t.readMemory(ctx, mem)
+	cpu0, cerr := readProcCPU(cfg.PID)
 	sec, err := t.ingest(ctx, c, ViaNATS, progress)
 	sec.Mode = ModeSweep
 	sec.Settings = fmt.Sprintf("step=%s memory=%s; %s", st, mem, sec.Settings)
@@ -163,6 +169,11 @@ func (t *target) sweepStep(ctx context.Context, cfg Config, i int, st SweepStep,
 	after, aerr := t.readMemory(ctx, mem)
 	if err := errors.Join(berr, aerr); err != nil {
 		return sec, fmt.Errorf("loadtest: server memory: %w", err)
+	}
+	if cfg.PID > 0 && cerr == nil {
+		if cpu1, err := readProcCPU(cfg.PID); err == nil && c.Events > 0 {
+			sec.add(cpuPerEvent, (cpu1-cpu0).Seconds()*1e3/float64(c.Events), Millis)
+		}
 	}
 	sec.add(rssBefore, float64(before.rss), Bytes)
 	sec.add(rssAfter, float64(after.rss), Bytes)
@@ -212,6 +223,47 @@ func (t *target) readMemory(ctx context.Context, src memSource) (memory, error) 
 	defer body.Close()
 	rss, err := parseMetric(body, "process_resident_memory_bytes")
 	return memory{rss: rss}, err
+}
+
+// readProcCPU is the user+system CPU process pid has used so far, from
+// /proc/<pid>/stat; pid 0 reads nothing.
+func readProcCPU(pid int) (time.Duration, error) {
+	if pid <= 0 {
+		return 0, errors.New("no pid")
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	return parseProcStat(string(b), clockTicks)
+}
+
+// clockTicks is USER_HZ, the unit of /proc/<pid>/stat's times: 100 on
+// every Linux architecture Go supports.
+const clockTicks = 100
+
+// parseProcStat reads utime+stime (fields 14 and 15) from a
+// /proc/<pid>/stat line. The command name (field 2) is in parentheses
+// and may hold spaces, so fields are counted after its closing one.
+func parseProcStat(line string, hz int) (time.Duration, error) {
+	i := strings.LastIndexByte(line, ')')
+	if i < 0 {
+		return 0, errors.New("loadtest: /proc stat: no command name")
+	}
+	f := strings.Fields(line[i+1:])
+	// f[0] is field 3 (state); utime and stime are fields 14 and 15.
+	if len(f) < 13 {
+		return 0, fmt.Errorf("loadtest: /proc stat: %d fields", len(f)+2)
+	}
+	var ticks uint64
+	for _, s := range f[11:13] {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("loadtest: /proc stat: %q: %w", s, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / time.Duration(hz), nil
 }
 
 // parseProcStatus reads VmRSS and VmHWM (kB) from /proc/<pid>/status.

@@ -3,6 +3,7 @@ package loadtest
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseSweep(t *testing.T) {
@@ -90,5 +91,20 @@ inventory_kv_writer_cache_keys{partition="0"} 3
 	}
 	if _, err := parseMetric(strings.NewReader(text), "go_memstats_heap_inuse_bytes"); err == nil {
 		t.Fatal("a metric that is not there read")
+	}
+}
+
+// utime and stime are fields 14 and 15, counted after a command name
+// that may hold spaces and parentheses.
+func TestParseProcStat(t *testing.T) {
+	line := "4242 (inv (x) y) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 130 0 0 20 0 12 0 100 1000000 5000 18446744073709551615\n"
+	got, err := parseProcStat(line, 100)
+	if err != nil || got != 3800*time.Millisecond {
+		t.Fatalf("got %v, %v; want 3.8s (250+130 ticks at 100 Hz)", got, err)
+	}
+	for _, bad := range []string{"", "4242 inv S 1", "4242 (inv) S 1 2 3", "4242 (inv) S 1 4242 4242 0 -1 4194560 100 0 0 0 x 130"} {
+		if _, err := parseProcStat(bad, 100); err == nil {
+			t.Errorf("parseProcStat(%q) accepted", bad)
+		}
 	}
 }

@@ -12,7 +12,9 @@
 # PROFILE_DIR=<dir>, a 30-second CPU profile of the all-in-one is taken
 # PROFILE_AFTER seconds (default 60) into each step, into
 # <dir>/cpu-<n>.pb.gz (go tool pprof -top <dir>/cpu-1.pb.gz), and a heap
-# profile at the end of each step, <dir>/heap-<n>.pb.gz. With
+# profile at the end of each step, <dir>/heap-<n>.pb.gz, with the
+# server's /metrics (<dir>/metrics-<n>.txt). cpu_us/ev is the all-in-one's user+system CPU
+# over the step per event; lost counts "lease lost" in its log. With
 # BASELINE=step, each step's baseline publishes over the step's own
 # number of keys, uniformly (--keys K --skew 0), instead of --keys.
 #   usage: scripts/sweep.sh [steps=1k:uniform,100k:uniform,1m:uniform] [load flags...]
@@ -24,7 +26,7 @@ WORK=$(mktemp -d /tmp/sweep.XXXXXX)
 OUT=${OUT:-$WORK/out}
 mkdir -p "$OUT"
 pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$WORK/bin" "$WORK/src" "$WORK"/data-*; }
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$WORK/bin" "$WORK/src" "$WORK"/data-*; rmdir "$WORK" 2>/dev/null || true; }
 trap cleanup EXIT
 
 SRC=$ROOT
@@ -40,7 +42,7 @@ mkdir -p "$WORK/bin"
 freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 echo "rev=${REV:-worktree@$(git -C "$ROOT" rev-parse --short HEAD)} out=$OUT"
-printf '%-16s %12s %12s %8s %10s %10s %10s %6s %s\n' step baseline/s applied/s xbase rss0_MB rss_MB hwm_MB stops loadavg
+printf '%-16s %12s %12s %8s %10s %10s %10s %10s %6s %6s %s\n' step baseline/s applied/s xbase cpu_us/ev rss0_MB rss_MB hwm_MB stops lost loadavg
 i=0
 IFS=',' read -ra LIST <<<"$STEPS"
 for STEP in "${LIST[@]}"; do
@@ -68,14 +70,16 @@ for STEP in "${LIST[@]}"; do
     --sweep "$STEP" "${BASE[@]}" "$@" >"$OUT/sweep-$i.json" || echo "step $STEP failed (see $OUT/sweep-$i.json)" >&2
   if [ -n "$PPROF" ]; then
     curl -fs "http://$PPROF/debug/pprof/heap" -o "$PROFILE_DIR/heap-$i.pb.gz" || true
+    curl -fs "http://$HTTP/metrics" -o "$PROFILE_DIR/metrics-$i.txt" || true
   fi
   load=$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' '/')
   stops=$(grep -c "partition stopped" "$OUT/inventory-$i.log" || true)
+  lost=$(grep -c "lease lost" "$OUT/inventory-$i.log" || true)
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
   rm -rf "$DATA"
-  python3 - "$OUT/sweep-$i.json" "$STEP" "$stops" "$load" <<'PY'
+  python3 - "$OUT/sweep-$i.json" "$STEP" "$stops" "$lost" "$load" <<'PY'
 import json, sys
-path, step, stops, load = sys.argv[1:]
+path, step, stops, lost, load = sys.argv[1:]
 try:
     r = json.load(open(path))
 except Exception:
@@ -90,8 +94,10 @@ def v(mode, name, div=1):
 a = m.get(("sweep", "applied end to end"))
 ratio = "-" if not a or a.get("vsBaseline") is None else f"{a['vsBaseline']:.3f}"
 mb = 1 << 20
-print(f"{step:<16} {v('baseline','publish rate'):>12} {v('sweep','applied end to end'):>12} {ratio:>8} "
-      f"{v('sweep','RSS before',mb):>10} {v('sweep','RSS after',mb):>10} {v('sweep','RSS peak (VmHWM)',mb):>10} {stops:>6} {load}")
+cpu = m.get(("sweep", "server CPU per event (user+sys)"))
+cpu = "-" if cpu is None else f"{cpu['value']*1000:.0f}"
+print(f"{step:<16} {v('baseline','publish rate'):>12} {v('sweep','applied end to end'):>12} {ratio:>8} {cpu:>10} "
+      f"{v('sweep','RSS before',mb):>10} {v('sweep','RSS after',mb):>10} {v('sweep','RSS peak (VmHWM)',mb):>10} {stops:>6} {lost:>6} {load}")
 for s in r["sections"]:
     if s.get("error"):
         print(f"  error in {s['mode']}: {s['error']}")

@@ -30,6 +30,7 @@ func main() {
 	a.Embed = embedded(a.Embedded)
 	calcCfg, sellableAddr, projectionConfig, pprofAddr := a.Calculator, a.SellableAddr, a.Projection, a.PprofAddr
 	a.Run(func(ctx context.Context, s *app.Session) (*echo.Echo, error) {
+		a.MemoryLimit.Apply(s.Log)
 		if *pprofAddr != "" {
 			s.ServeWithLimits(app.PprofAPI(s.Log), *pprofAddr, app.PprofLimits())
 		}

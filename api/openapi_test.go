@@ -74,7 +74,7 @@ func programServers() map[string]*echo.Echo {
 	api.RegisterReady(mutator, map[string]api.Check{})
 
 	sellable := app.ProjectionAPI(&projection.Service{}, nil, query.NewEventLog(nil, nil), log)
-	if err := app.RegisterLive(sellable, nil, nil, log); err != nil {
+	if err := app.RegisterLive(sellable, nil, log); err != nil {
 		panic(err)
 	}
 

@@ -61,7 +61,7 @@ func Apply(ctx context.Context, js jetstream.JetStream, t Topology) ([]drift.Cha
 	if err != nil {
 		return nil, err
 	}
-	if _, _, _, err := wire.AvroCodecs(ctx, registry.Local{Store: store}, nil); err != nil {
+	if _, _, err := wire.AvroCodecs(ctx, registry.Local{Store: store}, nil); err != nil {
 		return nil, err
 	}
 	// And the idempotency key, which the command API may only read.

@@ -8,16 +8,14 @@ import (
 
 	"github.com/sellable/inventory/api"
 	"github.com/sellable/inventory/feed/jsfeed"
-	"github.com/sellable/inventory/wire"
 )
 
 // RegisterLive mounts what operators watch on a query API: the sellable
 // changes as Server-Sent Events, the dead letters and the console. Every
 // query service serves them, from JetStream, whichever store answers its
 // queries. The feed reads the view buckets' streams, whose values are
-// kv's own JSON whatever the change codec: _ is the codec the feed no
-// longer needs, kept so that the callers need not change with it.
-func RegisterLive(e *echo.Echo, js jetstream.JetStream, _ *wire.ChangeCodec, log *slog.Logger) error {
+// kv's own JSON, so it needs no codec.
+func RegisterLive(e *echo.Echo, js jetstream.JetStream, log *slog.Logger) error {
 	cfg := jsfeed.DefaultConfig()
 	cfg.Logger = log
 	cfg.Frame = api.ChangeFrame // encoded once per change, not per subscriber

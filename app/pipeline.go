@@ -90,7 +90,6 @@ type Wire struct {
 	Registry *registry.Store
 	Events   wire.EventCodec
 	Decoders *wire.Codecs
-	Changes  *wire.ChangeCodec
 	// IDKey turns idempotency keys into Nats-Msg-Ids (OpenIDKey,
 	// command.WithIDKey); nil uses the keys as they are.
 	IDKey []byte
@@ -115,11 +114,11 @@ func OpenWire(ctx context.Context, js jetstream.JetStream, t Topology, log *slog
 	if err != nil {
 		return Wire{}, err
 	}
-	events, decoders, changes, err := wire.AvroCodecs(ctx, registry.Local{Store: store}, log)
+	events, decoders, err := wire.AvroCodecs(ctx, registry.Local{Store: store}, log)
 	if err != nil {
 		return Wire{}, err
 	}
-	return Wire{Registry: store, Events: events, Decoders: decoders, Changes: changes}, nil
+	return Wire{Registry: store, Events: events, Decoders: decoders}, nil
 }
 
 // Commands is the write side's service.

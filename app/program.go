@@ -120,7 +120,7 @@ func (p *Pipeline) Register(e *echo.Echo, nc *nats.Conn, js jetstream.JetStream)
 	})
 	api.RegisterCalculatorStatus(e, func(context.Context) any { return p.Calculator.Status() })
 	// Defaults only: it cannot fail.
-	if err := RegisterLive(e, js, p.Wire.Changes, p.Log); err != nil {
+	if err := RegisterLive(e, js, p.Log); err != nil {
 		panic(err)
 	}
 }

@@ -52,7 +52,7 @@ func RunProjection(s *Session, cfg projection.Config, w Wire) (*echo.Echo, error
 	}
 	s.Go(svc.Run)
 	e := ProjectionAPI(svc, s.NC, query.NewEventLog(s.JS, w.Decoders), s.Log)
-	if err := RegisterLive(e, s.JS, w.Changes, s.Log); err != nil {
+	if err := RegisterLive(e, s.JS, s.Log); err != nil {
 		return nil, err
 	}
 	return e, nil

@@ -288,7 +288,7 @@ func TestRunFeedAgainstEmbeddedSystem(t *testing.T) {
 	sys.StartCalculator(t, nil, nil)
 	log := slog.New(slog.DiscardHandler)
 	e := sys.API(log)
-	if err := app.RegisterLive(e, sys.JS, sys.Wire.Changes, log); err != nil {
+	if err := app.RegisterLive(e, sys.JS, log); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(e)

@@ -142,6 +142,18 @@ func Of(r Role, partitions int) (Permissions, error) {
 		p.info(streams.Retired...)
 		p.subscribe(inbox)
 	}
+	// The query programs (the calculator, sellable-service) serve what
+	// operators watch (app.RegisterLive): the feed, which reads each view
+	// bucket's stream with ordered consumers (read, and delete them:
+	// cleanup), and the dead letters, read back one by one by sequence
+	// (jsfeed.DeadLetters: messages only, no consumer; the stream has no
+	// direct get). The HTTP API decides who may see them.
+	live := func() {
+		for _, v := range views {
+			p.readBucket(v)
+		}
+		p.publish(jsAPI + "STREAM.MSG.GET." + dlq)
+	}
 	// Nobody publishes changes: the view buckets' RePublish does, inside
 	// the server (kv.BucketConfig), so a change on inventory.sellable.>
 	// is always a value the bucket stored. The allow lists would refuse
@@ -196,6 +208,7 @@ func Of(r Role, partitions int) (Permissions, error) {
 		for _, v := range views {
 			p.writeBucket(v)
 		}
+		live()
 	case Projector:
 		programs()
 		// One durable consumer on each view bucket's stream
@@ -204,6 +217,7 @@ func Of(r Role, partitions int) (Permissions, error) {
 			p.durable("KV_" + v)
 		}
 		p.readBucket(reg)
+		live()
 	case Registry:
 		programs()
 		p.writeBucket(reg)

@@ -51,7 +51,7 @@ func TestEventSubjectsRefuseSchemasOutOfBounds(t *testing.T) {
 			if err := store.CheckCompatibility(ctx, wire.SubjectAdjustments, schema, 0); !errors.Is(err, ErrInvalidSchema) {
 				t.Fatalf("CheckCompatibility = %v, want ErrInvalidSchema", err)
 			}
-			for _, subject := range []string{wire.SubjectReservations, wire.SubjectSellable} {
+			for _, subject := range []string{wire.SubjectReservations, wire.SubjectHolds} {
 				if _, err := store.Register(ctx, subject, schema); !errors.Is(err, wire.ErrSchemaBounds) {
 					t.Fatalf("Register under %s = %v, want ErrSchemaBounds", subject, err)
 				}

@@ -244,11 +244,29 @@ func Ensure(ctx context.Context, js jetstream.JetStream, c Config) error {
 			return fmt.Errorf("streams: %w", err)
 		}
 		if up, ok := upgraded(*have, want, cs); ok {
-			if _, err := js.UpdateStream(ctx, up); err != nil {
-				return fmt.Errorf("streams: upgrade %s: %w", want.Name, err)
+			if err := upgrade(ctx, js, up); err != nil {
+				return err
 			}
 			c.logger().Info("stream upgraded", "stream", want.Name, "subjects", up.Subjects, "allow_atomic_publish", up.AllowAtomicPublish)
 		}
+	}
+	return nil
+}
+
+// upgradeTimeout bounds one upgrade: a role that may not update streams
+// (natsauth) gets no answer to the request, only a permission violation
+// on its connection, so the attempt would otherwise take the caller's
+// whole context (app.Retry's, every program's start) to fail.
+const upgradeTimeout = 2 * time.Second
+
+// upgrade updates a stream to cfg within upgradeTimeout. Its error says
+// how to make the upgrade for a program that may not: the program cannot
+// run without it (see Ensure), and keeps retrying until it is made.
+func upgrade(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) error {
+	ctx, cancel := context.WithTimeout(ctx, upgradeTimeout)
+	defer cancel()
+	if _, err := js.UpdateStream(ctx, cfg); err != nil {
+		return fmt.Errorf("streams: upgrade %s (if this program's role may not update streams, run `inventory admin apply`): %w", cfg.Name, err)
 	}
 	return nil
 }

@@ -22,8 +22,8 @@ import (
 //
 // # Avro wire format
 //
-// Decided once for every Avro message on inventory subjects (events and
-// sellable changes):
+// Decided once for every Avro message on inventory subjects (the events;
+// the sellable changes are the view's JSON values):
 //
 //   - The body is the Confluent wire format: byte 0x00 (magic), the schema
 //     id as a 4-byte big-endian unsigned integer, then the Avro binary
@@ -37,8 +37,8 @@ import (
 // Writer schemas are registered in the schema registry under
 // TopicNameStrategy-like subjects, the subject prefix of the message
 // followed by "-value": SubjectAdjustments, SubjectReservations and
-// SubjectSellable. A reader fetches the writer schema by the id in the
-// prefix and resolves it against its own (reader) schema, so a record
+// those of a cart reservation's lines. A reader fetches the writer schema
+// by the id in the prefix and resolves it against its own (reader) schema, so a record
 // written with any registered version decodes, whether the writer is older
 // (reader fields missing: defaults) or newer (unknown fields: skipped).
 //
@@ -51,7 +51,6 @@ const ContentTypeAvro = "application/vnd.confluent.avro"
 const (
 	SubjectAdjustments  = "inventory.adjustments-value"
 	SubjectReservations = "inventory.reservations-value"
-	SubjectSellable     = "inventory.sellable-value"
 	// The lines of cart reservations.
 	SubjectHolds       = "inventory.holds-value"
 	SubjectReleases    = "inventory.releases-value"
@@ -64,7 +63,6 @@ const (
 const (
 	avroNameAdjustment  = "com.sellable.inventory.Adjustment"
 	avroNameReservation = "com.sellable.inventory.Reservation"
-	avroNameChange      = "com.sellable.inventory.SellableChange"
 )
 
 //go:embed schemas/adjustment.avsc
@@ -72,9 +70,6 @@ var adjustmentAvsc string
 
 //go:embed schemas/reservation.avsc
 var reservationAvsc string
-
-//go:embed schemas/sellable_change.avsc
-var changeAvsc string
 
 //go:embed schemas/hold.avsc
 var holdAvsc string
@@ -93,7 +88,6 @@ func Schemas() map[string]string {
 	return map[string]string{
 		SubjectAdjustments:  adjustmentAvsc,
 		SubjectReservations: reservationAvsc,
-		SubjectSellable:     changeAvsc,
 		SubjectHolds:        holdAvsc,
 		SubjectReleases:     releaseAvsc,
 		SubjectFulfilments:  fulfilmentAvsc,
@@ -154,12 +148,11 @@ type SchemaRegistry interface {
 
 // AvroConfig sets up the Avro codecs. The zero value is ready to use.
 type AvroConfig struct {
-	// AdjustmentSchema, ReservationSchema and ChangeSchema replace the
+	// AdjustmentSchema and ReservationSchema replace the
 	// embedded schemas as writer and reader schema when set: for tests and
 	// tools that need another version. Record names must stay the same.
 	AdjustmentSchema  string
 	ReservationSchema string
-	ChangeSchema      string
 	// FetchTimeout bounds one registry lookup of a writer schema not seen
 	// before, within the decoding caller's context. Zero means
 	// DefaultFetchTimeout.
@@ -222,7 +215,6 @@ func (c AvroConfig) schema(subject string) (avro.Schema, string, error) {
 	text := map[string]string{
 		SubjectAdjustments:  c.AdjustmentSchema,
 		SubjectReservations: c.ReservationSchema,
-		SubjectSellable:     c.ChangeSchema,
 	}[subject]
 	if text == "" {
 		all, err := embedded()
@@ -272,7 +264,7 @@ type writer struct {
 // cached as such: the verdict on an id is reached once.
 type reader struct {
 	name   string
-	kind   sellable.Kind // 0 for a sellable change
+	kind   sellable.Kind
 	schema avro.Schema
 	writer avro.Schema
 	err    error
@@ -599,9 +591,6 @@ func (a *AvroEvents) decodeInto(ctx context.Context, data []byte, ev *avroEvent)
 	if err != nil {
 		return 0, err
 	}
-	if r.kind == 0 {
-		return 0, fmt.Errorf("%w: avro: schema id %d is %s, not an event", ErrDecode, id, r.name)
-	}
 	if err := a.set.decode(r, id, body, ev); err != nil {
 		return 0, err
 	}
@@ -619,96 +608,4 @@ func (ev *avroEvent) body() Body {
 		Reason:        ev.Reason,
 		Reference:     ev.Reference,
 	}
-}
-
-// avroChange is a Change as the SellableChange record holds it: seq is a
-// long, and source (optional, never written here) is kept for readers.
-type avroChange struct {
-	LocationID string    `avro:"locationId"`
-	SKU        string    `avro:"sku"`
-	Count      int64     `avro:"count"`
-	Adjusted   int64     `avro:"adjusted"`
-	Reserved   int64     `avro:"reserved"`
-	Seq        int64     `avro:"seq"`
-	UpdatedAt  time.Time `avro:"updatedAt"`
-	Source     *string   `avro:"source"`
-}
-
-// AvroChanges encodes and decodes sellable changes as SellableChange
-// records in the Confluent wire format. UpdatedAt travels in microseconds.
-// It is safe for concurrent use.
-type AvroChanges struct {
-	set *schemaSet
-	w   writer
-}
-
-// NewAvroChanges registers the sellable change schema and returns a codec
-// writing with it.
-func NewAvroChanges(ctx context.Context, reg SchemaRegistry, cfg AvroConfig) (*AvroChanges, error) {
-	set, err := newSchemaSet(reg, cfg)
-	if err != nil {
-		return nil, err
-	}
-	w, err := set.add(ctx, cfg, SubjectSellable, 0)
-	if err != nil {
-		return nil, err
-	}
-	if _, ok := set.readers[avroNameChange]; !ok {
-		return nil, fmt.Errorf("wire: change schema must be named %s", avroNameChange)
-	}
-	return &AvroChanges{set: set, w: w}, nil
-}
-
-// ContentType is application/vnd.confluent.avro.
-func (*AvroChanges) ContentType() string { return ContentTypeAvro }
-
-// SchemaID is the registry id of the schema changes are written with.
-func (c *AvroChanges) SchemaID() int { return c.w.id }
-
-// EncodeChange writes the change announcing p in the Confluent wire
-// format.
-func (c *AvroChanges) EncodeChange(p sellable.Position) ([]byte, error) {
-	ch := ChangeOf(p)
-	if ch.Seq > math.MaxInt64 {
-		return nil, fmt.Errorf("wire: avro: change seq %d does not fit a long", ch.Seq)
-	}
-	b, err := encode(c.w, &avroChange{
-		LocationID: ch.LocationID, SKU: ch.SKU,
-		Count: ch.Count, Adjusted: ch.Adjusted, Reserved: ch.Reserved,
-		Seq: int64(ch.Seq), UpdatedAt: ch.UpdatedAt,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("wire: avro: encode change: %w", err)
-	}
-	return b, nil
-}
-
-// DecodeChange reads a SellableChange written with any registered version
-// of its schema, asking the registry within ctx for a writer schema not
-// seen before. Errors about the bytes or the writer schema wrap
-// ErrDecode; a registry that cannot be reached gives ErrRegistry.
-func (c *AvroChanges) DecodeChange(ctx context.Context, data []byte) (sellable.Position, error) {
-	id, body, err := schemaID(data)
-	if err != nil {
-		return sellable.Position{}, err
-	}
-	r, err := c.set.reader(ctx, id)
-	if err != nil {
-		return sellable.Position{}, err
-	}
-	if r.kind != 0 {
-		return sellable.Position{}, fmt.Errorf("%w: avro: schema id %d is %s, not a sellable change", ErrDecode, id, r.name)
-	}
-	var ch avroChange
-	if err := c.set.decode(r, id, body, &ch); err != nil {
-		return sellable.Position{}, err
-	}
-	if ch.Seq < 0 {
-		return sellable.Position{}, fmt.Errorf("%w: avro: change seq %d is negative", ErrDecode, ch.Seq)
-	}
-	return Change{
-		LocationID: ch.LocationID, SKU: ch.SKU,
-		Count: ch.Count, Adjusted: ch.Adjusted, Reserved: ch.Reserved,
-		Seq: uint64(ch.Seq), UpdatedAt: ch.UpdatedAt,
-	}.Position(), nil
 }

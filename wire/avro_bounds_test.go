@@ -52,10 +52,10 @@ func nested(n int, typ any) any {
 
 func TestSchemaBoundsCheck(t *testing.T) {
 	within := map[string]string{
-		"embedded adjustment": wire.Schemas()[wire.SubjectAdjustments],
-		"embedded change":     wire.Schemas()[wire.SubjectSellable],
-		"array of ints":       adjustmentWith(t, array("int")),
-		"map of strings":      adjustmentWith(t, map[string]any{"type": "map", "values": "string"}),
+		"embedded adjustment":  wire.Schemas()[wire.SubjectAdjustments],
+		"embedded reservation": wire.Schemas()[wire.SubjectReservations],
+		"array of ints":        adjustmentWith(t, array("int")),
+		"map of strings":       adjustmentWith(t, map[string]any{"type": "map", "values": "string"}),
 		"named type used twice, not recursively": adjustmentWith(t, record("Pair",
 			field("a", record("Point", field("x", "int"))), field("b", "Point"))),
 		"array of records with a byte":  adjustmentWith(t, array(record("R", field("n", "null"), field("b", "boolean")))),
@@ -161,7 +161,7 @@ func testHostileWriterSchemas(t *testing.T, open func(testing.TB, *registry.Stor
 	ctx := testCtx(t)
 	_, store := newStore(t)
 	reg := &countingRegistry{SchemaRegistry: open(t, store)}
-	evs, _ := newCodecs(t, reg, wire.AvroConfig{})
+	evs := newCodecs(t, reg, wire.AvroConfig{})
 	codecs := wire.NewCodecs(evs)
 	key := sellable.Key{LocationID: "STL", SKU: "hostile"}
 	subject := storedSubject(sellable.Adjustment, key)
@@ -213,7 +213,7 @@ func TestAvroBodyBounds(t *testing.T) {
 	ctx := testCtx(t)
 	_, store := newStore(t)
 	reg := registry.Local{Store: store}
-	evs, _ := newCodecs(t, reg, wire.AvroConfig{MaxValues: 100, MaxBodyBytes: 4096})
+	evs := newCodecs(t, reg, wire.AvroConfig{MaxValues: 100, MaxBodyBytes: 4096})
 	codecs := wire.NewCodecs(evs)
 	key := sellable.Key{LocationID: "STL", SKU: "body"}
 	subject := storedSubject(sellable.Adjustment, key)
@@ -285,7 +285,7 @@ func TestAvroDecodeTakesCallersContext(t *testing.T) {
 	ctx := testCtx(t)
 	_, store := newStore(t)
 	reg := registry.Local{Store: store}
-	evs, _ := newCodecs(t, reg, wire.AvroConfig{})
+	evs := newCodecs(t, reg, wire.AvroConfig{})
 	codecs := wire.NewCodecs(evs)
 	id, err := reg.Register(ctx, "ctx-value", adjustmentWith(t, array("int")))
 	if err != nil {
@@ -319,7 +319,7 @@ func BenchmarkDecodeAtLimits(b *testing.B) {
 	ctx := b.Context()
 	_, store := newStore(b)
 	reg := registry.Local{Store: store}
-	evs, _ := newCodecs(b, reg, wire.AvroConfig{})
+	evs := newCodecs(b, reg, wire.AvroConfig{})
 	codecs := wire.NewCodecs(evs)
 	id, err := reg.Register(ctx, "limits-value", adjustmentWith(b, array("int")))
 	if err != nil {

@@ -60,7 +60,7 @@ func FuzzDecodeStored(f *testing.F) {
 
 	_, store := newStore(f)
 	reg := registry.Local{Store: store}
-	evs, _ := newCodecs(f, reg, wire.AvroConfig{})
+	evs := newCodecs(f, reg, wire.AvroConfig{})
 	codecs := wire.NewCodecs(evs)
 	subject := storedSubject(sellable.Adjustment, key)
 	ctx := testCtx(f)

@@ -73,18 +73,13 @@ var registries = []struct {
 	}},
 }
 
-func newCodecs(t testing.TB, reg wire.SchemaRegistry, cfg wire.AvroConfig) (*wire.AvroEvents, *wire.AvroChanges) {
+func newCodecs(t testing.TB, reg wire.SchemaRegistry, cfg wire.AvroConfig) *wire.AvroEvents {
 	t.Helper()
-	ctx := testCtx(t)
-	ev, err := wire.NewAvroEvents(ctx, reg, cfg)
+	ev, err := wire.NewAvroEvents(testCtx(t), reg, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch, err := wire.NewAvroChanges(ctx, reg, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ev, ch
+	return ev
 }
 
 func avroHeader() nats.Header {
@@ -102,9 +97,8 @@ func TestAvroThroughStreams(t *testing.T) {
 		t.Run(r.name, func(t *testing.T) {
 			ctx := testCtx(t)
 			s, store := newStore(t)
-			evs, chs := newCodecs(t, r.open(t, store), wire.AvroConfig{})
+			evs := newCodecs(t, r.open(t, store), wire.AvroConfig{})
 			codecs := wire.NewCodecs(evs)
-			changes := wire.NewChangeCodec(chs)
 			cfg := streams.DefaultConfig()
 			if err := streams.Ensure(ctx, s.JS, cfg); err != nil {
 				t.Fatal(err)
@@ -159,71 +153,7 @@ func TestAvroThroughStreams(t *testing.T) {
 			if got, _, err := codecs.DecodeStored(ctx, stored.Subject, stored.Header, stored.Data); err != nil || got.Count != 5 {
 				t.Fatalf("json = %+v, %v", got, err)
 			}
-
-			// Sellable changes, through the SELLABLE stream.
-			sellStream, err := s.JS.Stream(ctx, streams.SellableStream)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pos := sellable.Position{LocationID: "a.b c", SKU: "ü*>", Count: 90, OnHand: 100, Reserved: 10, Seq: 42,
-				UpdatedAt: time.Date(2024, 1, 2, 3, 4, 5, 123456789, time.UTC)}
-			m, err := changes.ChangeMsg(pos)
-			if err != nil {
-				t.Fatal(err)
-			}
-			jm, err := wire.ChangeMsg(pos)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if m.Subject != jm.Subject || m.Header.Get(nats.MsgIdHdr) != jm.Header.Get(nats.MsgIdHdr) {
-				t.Fatalf("avro change msg %s %v, json %s %v", m.Subject, m.Header, jm.Subject, jm.Header)
-			}
-			ack, err = s.JS.PublishMsg(ctx, m)
-			if err != nil {
-				t.Fatal(err)
-			}
-			stored, err = sellStream.GetMsg(ctx, ack.Sequence)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if ct := stored.Header.Get(streams.HeaderContentType); ct != wire.ContentTypeAvro {
-				t.Fatalf("content type %q", ct)
-			}
-			got, err := changes.DecodeChange(ctx, stored.Header, stored.Data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := pos
-			want.UpdatedAt = pos.UpdatedAt.Truncate(time.Microsecond)
-			if got != want {
-				t.Fatalf("change = %+v, want %+v", got, want)
-			}
-			// The same codec reads JSON changes, as DecodeChange does.
-			if got, err := changes.DecodeChange(ctx, jm.Header, jm.Data); err != nil || !got.UpdatedAt.Equal(pos.UpdatedAt) || got.Seq != 42 {
-				t.Fatalf("json change = %+v, %v", got, err)
-			}
 		})
-	}
-}
-
-func TestChangeCodecWithoutAvroIsJSON(t *testing.T) {
-	ctx := testCtx(t)
-	pos := sellable.Position{LocationID: "STL", SKU: "1", Count: 3, OnHand: 3, Seq: 9, UpdatedAt: time.Unix(1700000000, 5).UTC()}
-	for _, c := range []*wire.ChangeCodec{nil, wire.NewChangeCodec(nil)} {
-		m, err := c.ChangeMsg(pos)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, _ := wire.ChangeMsg(pos)
-		if !bytes.Equal(m.Data, want.Data) || m.Header.Get(streams.HeaderContentType) != wire.ContentTypeJSON || c.ContentType() != wire.ContentTypeJSON {
-			t.Fatalf("msg %s %v", m.Data, m.Header)
-		}
-		if got, err := c.DecodeChange(ctx, m.Header, m.Data); err != nil || got != pos {
-			t.Fatalf("decode = %+v, %v", got, err)
-		}
-		if _, err := c.DecodeChange(ctx, avroHeader(), []byte{0, 0, 0, 0, 1, 2}); !errors.Is(err, wire.ErrDecode) {
-			t.Fatalf("avro without codec: %v", err)
-		}
 	}
 }
 
@@ -233,10 +163,8 @@ func TestChangeCodecWithoutAvroIsJSON(t *testing.T) {
 func TestAvroGolden(t *testing.T) {
 	ctx := testCtx(t)
 	_, store := newStore(t)
-	evs, chs := newCodecs(t, registry.Local{Store: store}, wire.AvroConfig{})
+	evs := newCodecs(t, registry.Local{Store: store}, wire.AvroConfig{})
 	key := sellable.Key{LocationID: "STL", SKU: "123123"}
-	pos := sellable.Position{LocationID: "STL", SKU: "123123", Count: 90, OnHand: 100, Reserved: 10, Seq: 42,
-		UpdatedAt: time.Date(2024, 1, 2, 3, 4, 5, 123456000, time.UTC)}
 	cases := []struct {
 		file   string
 		id     int
@@ -264,15 +192,6 @@ func TestAvroGolden(t *testing.T) {
 				b, err := evs.DecodeEvent(ctx, data)
 				if err == nil && (*b.LocationID != "STL" || *b.SKU != "123123" || b.Count.Value != 10) {
 					err = errors.New("wrong body")
-				}
-				return err
-			}},
-		{"sellable_change.avro", chs.SchemaID(),
-			func() ([]byte, error) { return chs.EncodeChange(pos) },
-			func(data []byte) error {
-				p, err := chs.DecodeChange(ctx, data)
-				if err == nil && p != pos {
-					err = errors.New("wrong change")
 				}
 				return err
 			}},
@@ -343,16 +262,15 @@ type adjustmentV2 struct {
 	Source     *string `avro:"source"`
 }
 
-type changeV2 struct {
-	LocationID string    `avro:"locationId"`
-	SKU        string    `avro:"sku"`
-	Count      int64     `avro:"count"`
-	Warehouse  *string   `avro:"warehouse"`
-	Adjusted   int64     `avro:"adjusted"`
-	Reserved   int64     `avro:"reserved"`
-	Seq        int64     `avro:"seq"`
-	UpdatedAt  time.Time `avro:"updatedAt"`
-	Source     *string   `avro:"source"`
+// reservationV2 is a newer producer's Reservation, evolved with
+// Adjustment in one AvroConfig: each record resolves on its own.
+type reservationV2 struct {
+	LocationID string  `avro:"locationId"`
+	SKU        string  `avro:"sku"`
+	Count      int64   `avro:"count"`
+	Warehouse  *string `avro:"warehouse"`
+	EventID    *string `avro:"eventId"`
+	Source     *string `avro:"source"`
 }
 
 func framed(t testing.TB, id int, schema string, v any) []byte {
@@ -377,12 +295,12 @@ func TestAvroEvolution(t *testing.T) {
 			ctx := testCtx(t)
 			_, store := newStore(t)
 			reg := r.open(t, store)
-			evsV1, chsV1 := newCodecs(t, reg, wire.AvroConfig{})
+			evsV1 := newCodecs(t, reg, wire.AvroConfig{})
 			all := wire.Schemas()
 			adjV2 := withField(t, all[wire.SubjectAdjustments], "sku", optionalString("note"))
-			chV2 := withField(t, all[wire.SubjectSellable], "count", optionalString("warehouse"))
-			evsV2, chsV2 := newCodecs(t, reg, wire.AvroConfig{AdjustmentSchema: adjV2, ChangeSchema: chV2})
-			if evsV2.SchemaID(sellable.Adjustment) == evsV1.SchemaID(sellable.Adjustment) || chsV2.SchemaID() == chsV1.SchemaID() {
+			resV2 := withField(t, all[wire.SubjectReservations], "count", optionalString("warehouse"))
+			evsV2 := newCodecs(t, reg, wire.AvroConfig{AdjustmentSchema: adjV2, ReservationSchema: resV2})
+			if evsV2.SchemaID(sellable.Adjustment) == evsV1.SchemaID(sellable.Adjustment) || evsV2.SchemaID(sellable.Reservation) == evsV1.SchemaID(sellable.Reservation) {
 				t.Fatal("v2 got v1's schema id")
 			}
 			if v, err := store.Versions(ctx, wire.SubjectAdjustments); err != nil || len(v) != 2 {
@@ -423,21 +341,21 @@ func TestAvroEvolution(t *testing.T) {
 				}
 			}
 
-			// Sellable changes, both ways.
-			pos := sellable.Position{LocationID: "STL", SKU: "123123", Count: 90, OnHand: 100, Reserved: 10, Seq: 7,
-				UpdatedAt: time.Date(2024, 5, 6, 7, 8, 9, 1000, time.UTC)}
-			oldCh, err := chsV1.EncodeChange(pos)
+			// The second schema of the same config, both ways.
+			res := sellable.Event{Kind: sellable.Reservation, Key: key, Count: 7}
+			resSubject := storedSubject(sellable.Reservation, key)
+			oldRes, err := evsV1.EncodeEvent(res)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, err := chsV2.DecodeChange(ctx, oldCh); err != nil || got != pos {
-				t.Fatalf("change v1 under reader v2 = %+v, %v", got, err)
+			if got, _, err := codecsV2.DecodeStored(ctx, resSubject, avroHeader(), oldRes); err != nil || got != res {
+				t.Fatalf("reservation v1 under reader v2 = %+v, %v", got, err)
 			}
 			wh := "north"
-			newCh := framed(t, chsV2.SchemaID(), chV2, &changeV2{LocationID: "STL", SKU: "123123", Count: 90, Warehouse: &wh,
-				Adjusted: 100, Reserved: 10, Seq: 7, UpdatedAt: pos.UpdatedAt})
-			if got, err := wire.NewChangeCodec(chsV1).DecodeChange(ctx, avroHeader(), newCh); err != nil || got != pos {
-				t.Fatalf("change v2 under reader v1 = %+v, %v", got, err)
+			newRes := framed(t, evsV2.SchemaID(sellable.Reservation), resV2,
+				&reservationV2{LocationID: "STL", SKU: "123123", Count: 7, Warehouse: &wh})
+			if got, _, err := codecsV1.DecodeStored(ctx, resSubject, avroHeader(), newRes); err != nil || got != res {
+				t.Fatalf("reservation v2 under reader v1 = %+v, %v", got, err)
 			}
 
 			// A version the registry refuses is an error at construction.
@@ -455,9 +373,8 @@ func TestAvroBadMessages(t *testing.T) {
 	ctx := testCtx(t)
 	_, store := newStore(t)
 	reg := registry.Local{Store: store}
-	evs, chs := newCodecs(t, reg, wire.AvroConfig{})
+	evs := newCodecs(t, reg, wire.AvroConfig{})
 	codecs := wire.NewCodecs(evs)
-	changes := wire.NewChangeCodec(chs)
 
 	key := sellable.Key{LocationID: "STL", SKU: "123123"}
 	adjSubject := storedSubject(sellable.Adjustment, key)
@@ -466,10 +383,6 @@ func TestAvroBadMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	reservation, err := evs.EncodeEvent(sellable.Event{Kind: sellable.Reservation, Key: key, Count: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	change, err := chs.EncodeChange(sellable.Position{LocationID: "STL", SKU: "123123", Count: 1, OnHand: 1, Seq: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -508,7 +421,6 @@ func TestAvroBadMessages(t *testing.T) {
 		{"prefix only", avroHeader(), good[:5], wire.ErrDecode},
 		{"trailing bytes", avroHeader(), append(bytes.Clone(good), 0), wire.ErrDecode},
 		{"string length beyond the body", avroHeader(), withID(evs.SchemaID(sellable.Adjustment), []byte{0x7e, 'a'}), wire.ErrDecode},
-		{"sellable change schema", avroHeader(), change, wire.ErrDecode},
 		{"unrelated schema", avroHeader(), framed(t, otherID, `{"type":"record","name":"Other","fields":[{"name":"x","type":"long"}]}`, map[string]any{"x": int64(1)}), wire.ErrDecode},
 		{"unresolvable version", avroHeader(), framed(t, stringCountID, stringCount, map[string]any{"locationId": "STL", "sku": "123123", "count": "100"}), wire.ErrDecode},
 		{"reservation record on an adjustment subject", avroHeader(), reservation, wire.ErrMismatch},
@@ -529,32 +441,6 @@ func TestAvroBadMessages(t *testing.T) {
 		})
 	}
 
-	changeCases := []struct {
-		name   string
-		header nats.Header
-		data   []byte
-	}{
-		{"shorter than the prefix", avroHeader(), change[:4]},
-		{"missing magic byte", avroHeader(), append([]byte{'{'}, change[1:]...)},
-		{"unknown schema id", avroHeader(), withID(999999, change[5:])},
-		{"truncated", avroHeader(), change[:len(change)-2]},
-		{"trailing bytes", avroHeader(), append(bytes.Clone(change), 1, 2)},
-		{"event schema", avroHeader(), good},
-		{"json with wrong types", nil, []byte(`{"locationId":"STL","sku":"1","count":"many"}`)},
-		{"avro without the header", nil, change},
-		{"unknown content type", nats.Header{streams.HeaderContentType: []string{"application/x-protobuf"}}, change},
-	}
-	for _, c := range changeCases {
-		t.Run("change "+c.name, func(t *testing.T) {
-			if _, err := changes.DecodeChange(ctx, c.header, c.data); !errors.Is(err, wire.ErrDecode) {
-				t.Fatalf("err = %v, want ErrDecode", err)
-			}
-		})
-	}
-	// The JSON-only DecodeChange refuses Avro, as before.
-	if _, err := wire.DecodeChange(avroHeader(), change); !errors.Is(err, wire.ErrDecode) {
-		t.Fatalf("DecodeChange(avro) = %v", err)
-	}
 }
 
 // A registry that cannot be reached is not the message's fault: the error
@@ -599,7 +485,7 @@ func TestAvroRegistryUnavailable(t *testing.T) {
 func TestAvroConcurrentFirstDecode(t *testing.T) {
 	ctx := testCtx(t)
 	_, store := newStore(t)
-	evs, _ := newCodecs(t, registry.Local{Store: store}, wire.AvroConfig{})
+	evs := newCodecs(t, registry.Local{Store: store}, wire.AvroConfig{})
 	adjV2 := withField(t, wire.Schemas()[wire.SubjectAdjustments], "sku", optionalString("note"))
 	sv, err := store.Register(ctx, wire.SubjectAdjustments, adjV2)
 	if err != nil {
@@ -636,7 +522,7 @@ func TestAvroConfigValidate(t *testing.T) {
 	if _, err := wire.NewAvroEvents(ctx, nil, wire.AvroConfig{}); err == nil {
 		t.Fatal("nil registry accepted")
 	}
-	if _, err := wire.NewAvroChanges(ctx, registry.Local{Store: store}, wire.AvroConfig{ChangeSchema: `{"type":"string"}`}); err == nil {
+	if _, err := wire.NewAvroEvents(ctx, registry.Local{Store: store}, wire.AvroConfig{ReservationSchema: `{"type":"string"}`}); err == nil {
 		t.Fatal("non-record schema accepted")
 	}
 	if _, err := wire.NewAvroEvents(ctx, registry.Local{Store: store},
@@ -648,7 +534,7 @@ func TestAvroConfigValidate(t *testing.T) {
 func TestAvroCodecs(t *testing.T) {
 	ctx := testCtx(t)
 	_, store := newStore(t)
-	evs, codecs, changes, err := wire.AvroCodecs(ctx, registry.Local{Store: store}, nil)
+	evs, codecs, err := wire.AvroCodecs(ctx, registry.Local{Store: store}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -660,22 +546,19 @@ func TestAvroCodecs(t *testing.T) {
 	if got, _, err := codecs.DecodeStored(ctx, storedSubject(e.Kind, e.Key), avroHeader(), data); err != nil || got != e {
 		t.Fatalf("decoded %+v, %v", got, err)
 	}
-	if changes.ContentType() != wire.ContentTypeAvro {
-		t.Fatalf("change codec writes %s", changes.ContentType())
-	}
 	// A registry refusing the schemas fails at once instead of retrying.
 	reg := rejecting{registry.Local{Store: store}}
-	if _, _, _, err := wire.AvroCodecs(ctx, reg, nil); !errors.Is(err, wire.ErrSchemaRejected) {
+	if _, _, err := wire.AvroCodecs(ctx, reg, nil); !errors.Is(err, wire.ErrSchemaRejected) {
 		t.Fatalf("err = %v, want ErrSchemaRejected", err)
 	}
 }
 
-// rejecting registers the change schema with a required field added,
+// rejecting registers the reservation schema with a required field added,
 // which the subject's BACKWARD compatibility refuses.
 type rejecting struct{ registry.Local }
 
 func (r rejecting) Register(ctx context.Context, subject, schema string) (int, error) {
-	if subject != wire.SubjectSellable {
+	if subject != wire.SubjectReservations {
 		return r.Local.Register(ctx, subject, schema)
 	}
 	var m map[string]any
@@ -687,17 +570,14 @@ func (r rejecting) Register(ctx context.Context, subject, schema string) (int, e
 
 var benchEvent = sellable.Event{Kind: sellable.Adjustment, Key: sellable.Key{LocationID: "STL", SKU: "123123"}, Count: 100}
 
-var benchChange = sellable.Position{LocationID: "STL", SKU: "123123", Count: 90, OnHand: 100, Reserved: 10, Seq: 42,
-	UpdatedAt: time.Date(2024, 1, 2, 3, 4, 5, 123456000, time.UTC)}
-
-func benchCodecs(b *testing.B) (map[string]wire.EventCodec, *wire.AvroChanges) {
+func benchCodecs(b *testing.B) map[string]wire.EventCodec {
 	_, store := newStore(b)
-	evs, chs := newCodecs(b, registry.Local{Store: store}, wire.AvroConfig{})
-	return map[string]wire.EventCodec{"avro": evs, "json": wire.JSON{}}, chs
+	evs := newCodecs(b, registry.Local{Store: store}, wire.AvroConfig{})
+	return map[string]wire.EventCodec{"avro": evs, "json": wire.JSON{}}
 }
 
 func BenchmarkEncodeEvent(b *testing.B) {
-	codecs, _ := benchCodecs(b)
+	codecs := benchCodecs(b)
 	for _, name := range []string{"avro", "json"} {
 		c := codecs[name]
 		b.Run(name, func(b *testing.B) {
@@ -713,7 +593,7 @@ func BenchmarkEncodeEvent(b *testing.B) {
 
 func BenchmarkDecodeEvent(b *testing.B) {
 	ctx := b.Context()
-	codecs, _ := benchCodecs(b)
+	codecs := benchCodecs(b)
 	for _, name := range []string{"avro", "json"} {
 		c := codecs[name]
 		data, err := c.EncodeEvent(benchEvent)
@@ -732,54 +612,13 @@ func BenchmarkDecodeEvent(b *testing.B) {
 	}
 }
 
-func BenchmarkChange(b *testing.B) {
-	ctx := b.Context()
-	_, chs := benchCodecs(b)
-	cc := wire.NewChangeCodec(chs)
-	avroMsg, err := cc.ChangeMsg(benchChange)
-	if err != nil {
-		b.Fatal(err)
-	}
-	jsonMsg, err := wire.ChangeMsg(benchChange)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Run("encode/avro", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := chs.EncodeChange(benchChange); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("encode/json", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := json.Marshal(benchChange); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	for name, m := range map[string]*nats.Msg{"avro": avroMsg, "json": jsonMsg} {
-		b.Run("decode/"+name, func(b *testing.B) {
-			b.ReportAllocs()
-			b.SetBytes(int64(len(m.Data)))
-			for b.Loop() {
-				if _, err := cc.DecodeChange(ctx, m.Header, m.Data); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
-}
-
 // TestSourceRoundTrips: the source an event carries (who sent its
 // command) survives both codecs, and an event without one is encoded as
 // before (the golden bytes stay those of an event without a source).
 func TestSourceRoundTrips(t *testing.T) {
 	ctx := testCtx(t)
 	_, store := newStore(t)
-	evs, _ := newCodecs(t, registry.Local{Store: store}, wire.AvroConfig{})
+	evs := newCodecs(t, registry.Local{Store: store}, wire.AvroConfig{})
 	codecs := wire.NewCodecs(evs)
 	e := sellable.Event{Kind: sellable.Adjustment, Key: sellable.Key{LocationID: "STL", SKU: "9"}, Count: 4, Source: "wms-eu"}
 	for _, c := range []wire.EventCodec{evs, wire.JSON{}} {

@@ -1,20 +1,17 @@
-// Package wire is the wire format: how an event and a sellable change are
-// written into, and read back from, a message body. It holds the JSON and
-// Avro event codecs, Codecs/DecodeStored (a stored event message to a
-// sellable.Event), the change message type Change (with explicit
-// conversions to and from sellable.Position) and its codec, the content
-// types, the embedded .avsc schemas (schemas/) with their golden bytes
-// (testdata/), and the bounds every writer schema and body is decoded
-// within.
+// Package wire is the wire format of the events: how an event is written
+// into, and read back from, a message body. It holds the JSON and Avro
+// event codecs, Codecs/DecodeStored (a stored event message to a
+// sellable.Event), the content types, the embedded .avsc schemas
+// (schemas/) with their golden bytes (testdata/), and the bounds every
+// writer schema and body is decoded within.
 //
 // Data flow: command encodes events with an EventCodec; the calculator
 // decodes them with Codecs.DecodeStored and writes each new position to
 // the view (package kv, whose value format is kv's own; the buckets
-// republish it as the change). The Change codec is what the retired
-// SELLABLE stream carried; only the feed still reads it, until it moves
-// to the buckets' streams. streams names the subjects and headers these
-// bodies travel on; registry stores the schemas (registry.Local adapts a
-// registry.Store to SchemaRegistry).
+// republish it as the change on inventory.sellable.<loc>.<sku>, so a
+// change has no codec here). streams names the subjects and headers
+// these bodies travel on; registry stores the schemas (registry.Local
+// adapts a registry.Store to SchemaRegistry).
 //
 // Bodies are Avro in the Confluent wire format, marked by the header
 // Content-Type: application/vnd.confluent.avro (see ContentTypeAvro for

@@ -18,7 +18,7 @@ import (
 func TestEveryKindRoundTrips(t *testing.T) {
 	ctx := testCtx(t)
 	_, store := newStore(t)
-	avro, codecs, _, err := wire.AvroCodecs(ctx, registry.Local{Store: store}, nil)
+	avro, codecs, err := wire.AvroCodecs(ctx, registry.Local{Store: store}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

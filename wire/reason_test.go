@@ -31,7 +31,7 @@ func TestAvroAdjustmentV1StillDecodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	evs, _ := newCodecs(t, reg, wire.AvroConfig{})
+	evs := newCodecs(t, reg, wire.AvroConfig{})
 	if evs.SchemaID(sellable.Adjustment) == idV1 {
 		t.Fatal("current schema got version 1's id")
 	}
@@ -52,7 +52,7 @@ func TestAvroAdjustmentV1StillDecodes(t *testing.T) {
 func TestEventNoteRoundTrip(t *testing.T) {
 	ctx := testCtx(t)
 	_, store := newStore(t)
-	evs, _ := newCodecs(t, registry.Local{Store: store}, wire.AvroConfig{})
+	evs := newCodecs(t, registry.Local{Store: store}, wire.AvroConfig{})
 	key := sellable.Key{LocationID: "STL", SKU: "note"}
 	subject := storedSubject(sellable.Adjustment, key)
 	for _, e := range []sellable.Event{

@@ -65,7 +65,7 @@ func Start(tb testing.TB, cfg Config) *System {
 // openWire is the one place the tests' codecs are built.
 func openWire(ctx context.Context, s *stacktest.Stack, avro bool) (app.Wire, error) {
 	if !avro {
-		return app.Wire{Events: wire.JSON{}, Decoders: wire.NewCodecs(), Changes: wire.NewChangeCodec(nil)}, nil
+		return app.Wire{Events: wire.JSON{}, Decoders: wire.NewCodecs()}, nil
 	}
 	topo := app.Topology{Partitions: s.Streams.Partitions, Replicas: 1}
 	return app.OpenWire(ctx, s.JS, topo, slog.New(slog.DiscardHandler))

@@ -7,10 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
-	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/sellable/inventory/internal/jsontext"
 	"github.com/sellable/inventory/sellable"
 )
 
@@ -128,55 +127,11 @@ func unquote(raw []byte) (string, error) {
 		}
 		return string(raw), nil
 	}
-	out := make([]byte, 0, len(raw))
-	for i := 0; i < len(raw); {
-		c := raw[i]
-		if c != '\\' {
-			r, n := utf8.DecodeRune(raw[i:])
-			if r == utf8.RuneError && n == 1 {
-				return "", errNotUTF8
-			}
-			out = append(out, raw[i:i+n]...)
-			i += n
-			continue
-		}
-		esc := raw[i+1] // json.Valid guarantees a complete escape
-		i += 2
-		switch esc {
-		case 'b':
-			out = append(out, '\b')
-		case 'f':
-			out = append(out, '\f')
-		case 'n':
-			out = append(out, '\n')
-		case 'r':
-			out = append(out, '\r')
-		case 't':
-			out = append(out, '\t')
-		case 'u':
-			r := hex4(raw[i:])
-			i += 4
-			if utf16.IsSurrogate(r) {
-				if i+6 > len(raw) || raw[i] != '\\' || raw[i+1] != 'u' {
-					return "", errNotUTF8
-				}
-				r = utf16.DecodeRune(r, hex4(raw[i+2:]))
-				if r == utf8.RuneError {
-					return "", errNotUTF8
-				}
-				i += 6
-			}
-			out = utf8.AppendRune(out, r)
-		default: // '"', '\\', '/'
-			out = append(out, esc)
-		}
+	out, valid := jsontext.Unquote(make([]byte, 0, len(raw)), raw)
+	if !valid {
+		return "", errNotUTF8
 	}
 	return string(out), nil
-}
-
-func hex4(b []byte) rune {
-	v, _ := strconv.ParseUint(string(b[:4]), 16, 32) // json.Valid checked the digits
-	return rune(v)
 }
 
 // unknownField refuses the field name (under path, e.g. "lines[0].") that

@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"unicode"
-	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/sellable/inventory/internal/jsontext"
 	"github.com/sellable/inventory/sellable"
 )
 
@@ -534,7 +534,8 @@ func (r *jsonReader) str() ([]byte, error) {
 			if plain {
 				return s, nil
 			}
-			return unquote(s), nil
+			b, _ := jsontext.Unquote(make([]byte, 0, len(s)+utf8.UTFMax), s)
+			return b, nil
 		case c == '\\':
 			plain = false
 			r.i++
@@ -575,72 +576,4 @@ func (r *jsonReader) str() ([]byte, error) {
 
 func isHex(c byte) bool {
 	return isDigit(c) || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F')
-}
-
-// unquote unescapes s, a string's syntactically checked contents, as
-// encoding/json does: invalid UTF-8 and unpaired surrogates become U+FFFD.
-func unquote(s []byte) []byte {
-	b := make([]byte, 0, len(s)+utf8.UTFMax)
-	for i := 0; i < len(s); {
-		c := s[i]
-		switch {
-		case c == '\\':
-			i++
-			switch s[i] {
-			case 'b':
-				b = append(b, '\b')
-			case 'f':
-				b = append(b, '\f')
-			case 'n':
-				b = append(b, '\n')
-			case 'r':
-				b = append(b, '\r')
-			case 't':
-				b = append(b, '\t')
-			case 'u':
-				rr := getu4(s[i+1:])
-				i += 5
-				if utf16.IsSurrogate(rr) {
-					if i+1 < len(s) && s[i] == '\\' && s[i+1] == 'u' {
-						if dec := utf16.DecodeRune(rr, getu4(s[i+2:])); dec != unicode.ReplacementChar {
-							b = utf8.AppendRune(b, dec)
-							i += 6
-							continue
-						}
-					}
-					rr = unicode.ReplacementChar
-				}
-				b = utf8.AppendRune(b, rr)
-				continue
-			default: // " \ /
-				b = append(b, s[i])
-			}
-			i++
-		case c < utf8.RuneSelf:
-			b = append(b, c)
-			i++
-		default:
-			rr, size := utf8.DecodeRune(s[i:])
-			i += size
-			b = utf8.AppendRune(b, rr)
-		}
-	}
-	return b
-}
-
-// getu4 decodes the four hex digits at the start of s (checked by str).
-func getu4(s []byte) rune {
-	var r rune
-	for _, c := range s[:4] {
-		switch {
-		case isDigit(c):
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c -= 'a' - 10
-		default:
-			c -= 'A' - 10
-		}
-		r = r<<4 | rune(c)
-	}
-	return r
 }

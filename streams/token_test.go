@@ -58,3 +58,22 @@ func FuzzTokenRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+// ParseKeyToken reads the KV keys and republished subjects' last two
+// tokens, which anyone allowed to write a bucket can choose: whatever
+// the text, it is refused or it is exactly the KeyToken of the key it
+// returns (two canonical tokens, nothing more, nothing lost).
+func FuzzParseKeyToken(f *testing.F) {
+	for _, s := range []string{"STL.123123", "a.b.c", ".", "", "S=2ET.x", "=ZZ.a", "STL.", strings.Repeat("x", 300) + ".y"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, tok string) {
+		k, err := streams.ParseKeyToken(tok)
+		if err != nil {
+			return
+		}
+		if back := streams.KeyToken(k); back != tok {
+			t.Fatalf("ParseKeyToken(%q) = %+v, whose token is %q", tok, k, back)
+		}
+	})
+}

@@ -73,26 +73,10 @@ func (a *applied) behind(ctx context.Context) (int, error) {
 // wait polls the status until every partition is applied, returning
 // when the poll saw it (within one poll interval of the truth).
 func (a *applied) wait(ctx context.Context, timeout time.Duration, bar *bar) (time.Time, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	t := time.NewTicker(2 * time.Millisecond)
-	defer t.Stop()
-	for {
-		n, err := a.behind(ctx)
-		if err != nil && ctx.Err() == nil {
-			return time.Time{}, err
-		}
-		now := time.Now()
-		bar.set(n)
-		if err == nil && n == 0 {
-			return now, nil
-		}
-		select {
-		case <-ctx.Done():
-			return time.Time{}, fmt.Errorf("loadtest: %d partitions still behind their last event after %v: %w", n, timeout, ctx.Err())
-		case <-t.C:
-		}
+	if err := pollCaughtUp(ctx, timeout, bar, "partitions", a.behind); err != nil {
+		return time.Time{}, err
 	}
+	return time.Now(), nil
 }
 
 // lastSeqs is the lastSeq of every partition the calculator at the

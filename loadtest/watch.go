@@ -174,19 +174,34 @@ func (v *view) behind() int {
 // wait returns when every acked event is reflected, with the moment the
 // last key caught up, or fails at the deadline naming how many lag.
 func (v *view) wait(ctx context.Context, timeout time.Duration, bar *bar) (time.Time, error) {
+	behind := func(context.Context) (int, error) { return v.behind(), nil }
+	if err := pollCaughtUp(ctx, timeout, bar, "keys", behind); err != nil {
+		return time.Time{}, err
+	}
+	return v.caughtUp(), nil
+}
+
+// pollCaughtUp asks behind every 2 ms until it counts none of what (keys,
+// partitions) behind, showing the count on bar, or fails at the deadline
+// naming how many lag. An error from behind ends the wait, unless it is
+// the deadline's own.
+func pollCaughtUp(ctx context.Context, timeout time.Duration, bar *bar, what string, behind func(context.Context) (int, error)) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	t := time.NewTicker(2 * time.Millisecond)
 	defer t.Stop()
 	for {
-		n := v.behind()
+		n, err := behind(ctx)
+		if err != nil && ctx.Err() == nil {
+			return err
+		}
 		bar.set(n)
-		if n == 0 {
-			return v.caughtUp(), nil
+		if err == nil && n == 0 {
+			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return time.Time{}, fmt.Errorf("loadtest: %d keys still behind their last event after %v: %w", n, timeout, ctx.Err())
+			return fmt.Errorf("loadtest: %d %s still behind their last event after %v: %w", n, what, timeout, ctx.Err())
 		case <-t.C:
 		}
 	}
